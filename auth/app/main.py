@@ -1,0 +1,30 @@
+"""The auth service (:8001): users, roles, login → JWT.
+
+Run: `uvicorn --factory auth.app.main:create_app --port 8001`.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from auth.app.router import router
+from common.config import Settings, load_settings
+from common.web import create_service_app
+
+DESCRIPTION = """
+Users and roles of Timón Pet Store. **Log in** with `POST /token` (or the *Authorize* button above)
+to get a bearer token that every service accepts.
+
+Roles: `admin` (everything, user management), `veterinario` (clinical data), `empleado`
+(shop staff: inventory), `cliente` (pet owner: their own pets and jobs).
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return create_service_app(
+        name="auth",
+        title="Timón Pet Store — auth",
+        description=DESCRIPTION,
+        settings=settings or load_settings(),
+        routers=[router],
+    )

@@ -1,0 +1,73 @@
+"""Routes of the auth service: login, the caller's profile, and admin-only user management."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from auth.app import service
+from auth.app.schemas import Token, UserCreate, UserRead, UserUpdate
+from common.errors import Conflict
+from common.security import AdminUser, CurrentUser, Role, TokenCodec
+from common.web import SessionDep
+
+router = APIRouter()
+
+
+@router.post("/token", response_model=Token, tags=["login"])
+def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, session: SessionDep) -> Token:
+    """Log in with username and password (OAuth2 password flow); returns a bearer token.
+
+    Send it on every other request as `Authorization: Bearer <access_token>`, to any service.
+    """
+    user = service.authenticate(session=session, username=form.username, password=form.password)
+    if user is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "Wrong username or password.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    codec: TokenCodec = request.app.state.token_codec
+    token, lifetime = codec.issue(user_id=user.id, username=user.username, role=Role(user.role))
+    return Token(access_token=token, expires_in=lifetime)
+
+
+@router.get("/users/me", response_model=UserRead, tags=["users"])
+def read_me(user: CurrentUser, session: SessionDep):
+    """The logged-in user's profile."""
+    return service.get_or_404(session=session, user_id=user.id)
+
+
+@router.get("/users/", response_model=list[UserRead], tags=["users"])
+def list_users(
+    _admin: AdminUser,
+    session: SessionDep,
+    role: Role | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+):
+    """All users, optionally of one role (admin only)."""
+    return service.list_users(session=session, role=role, limit=limit, offset=offset)
+
+
+@router.post("/users/", response_model=UserRead, status_code=status.HTTP_201_CREATED, tags=["users"])
+def create_user(user_in: UserCreate, _admin: AdminUser, session: SessionDep):
+    """Create a user with a role: admin, veterinario, empleado or cliente (admin only)."""
+    return service.create(session=session, user_in=user_in)
+
+
+@router.get("/users/{user_id}", response_model=UserRead, tags=["users"])
+def read_user(user_id: int, _admin: AdminUser, session: SessionDep):
+    """One user (admin only)."""
+    return service.get_or_404(session=session, user_id=user_id)
+
+
+@router.patch("/users/{user_id}", response_model=UserRead, tags=["users"])
+def update_user(user_id: int, user_in: UserUpdate, admin: AdminUser, session: SessionDep):
+    """Change a user's role, name, e-mail or password, or deactivate them (admin only)."""
+    user = service.get_or_404(session=session, user_id=user_id)
+    if user.id == admin.id and (user_in.is_active is False or (user_in.role and user_in.role is not Role.ADMIN)):
+        raise Conflict("You cannot deactivate or demote your own account; ask another admin.")
+    return service.update(session=session, user=user, user_in=user_in)

@@ -1,0 +1,93 @@
+"""Users: creation, lookup, password checks. Services flush; the caller owns the transaction."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from auth.app.models import User
+from auth.app.schemas import UserCreate, UserUpdate
+from common.db import utcnow
+from common.errors import Conflict, NotFound
+from common.security import Role
+
+_hasher = PasswordHasher()
+# verifying against this keeps the time of "no such user" equal to "wrong password"
+_DUMMY_HASH = _hasher.hash("timing-equaliser")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def authenticate(*, session: Session, username: str, password: str) -> User | None:
+    """The active user with these credentials, or None; upgrades an outdated hash on the way."""
+    user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.is_active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        session.flush()
+    return user
+
+
+def get_or_404(*, session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user with id {user_id}.")
+    return user
+
+
+def list_users(*, session: Session, role: Role | None = None, limit: int = 100, offset: int = 0) -> list[User]:
+    query = select(User).order_by(User.id).limit(limit).offset(offset)
+    if role is not None:
+        query = query.where(User.role == role)
+    return list(session.scalars(query))
+
+
+def create(*, session: Session, user_in: UserCreate) -> User:
+    taken = session.scalar(select(User.id).where(func.lower(User.username) == user_in.username.lower()))
+    if taken is not None:
+        raise Conflict(f"The username '{user_in.username}' is already taken.")
+    user = User(
+        username=user_in.username,
+        full_name=user_in.full_name,
+        email=str(user_in.email) if user_in.email else None,
+        role=user_in.role,
+        password_hash=hash_password(user_in.password),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def update(*, session: Session, user: User, user_in: UserUpdate) -> User:
+    changes = user_in.model_dump(exclude_unset=True)
+    if "password" in changes:
+        password = changes.pop("password")
+        if password is not None:
+            user.password_hash = hash_password(password)
+    for field, value in changes.items():
+        if value is None and field in ("role", "is_active"):
+            continue
+        setattr(user, field, str(value) if field == "email" and value is not None else value)
+    user.updated_at = utcnow()
+    session.flush()
+    return user
+
+
+def ensure_admin(*, session: Session, username: str, password: str) -> tuple[User, bool]:
+    """The admin account, created with `password` if no user of that name exists yet."""
+    user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    if user is not None:
+        return user, False
+    user = User(username=username, full_name="Administrator", role=Role.ADMIN, password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    return user, True

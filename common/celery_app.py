@@ -1,0 +1,94 @@
+"""The Celery app (seed): `celery -A common.celery_app worker --queues=veterinaria,petshop`.
+
+Redis is broker and result backend. The settings below are what make a job survive a worker
+crash: late acks, a killed child's task sent again (capped), prefetch 1, and a visibility
+timeout longer than the longest queue wait plus the hard time limit. Celery delivers at least
+once, never exactly once: every task is idempotent.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+from kombu import Queue
+
+from common.config import Settings, get_settings
+
+QUEUES = ("veterinaria", "petshop")
+TASK_MODULES = ("veterinaria.app.tasks", "petshop.app.tasks")
+
+
+def create_celery_app(settings: Settings) -> Celery:
+    app = Celery("timon", broker=settings.redis_url, backend=settings.redis_url, include=list(TASK_MODULES))
+    # Redis: how long an unacked message waits before it is handed to another worker
+    transport = {
+        "visibility_timeout": settings.visibility_timeout,
+        "socket_connect_timeout": 5,
+        "socket_timeout": 30,
+        "socket_keepalive": True,
+        "health_check_interval": 25,
+        "retry_on_timeout": True,
+    }
+    app.conf.update(
+        task_serializer=settings.celery_task_serializer,
+        result_serializer=settings.celery_result_serializer,
+        accept_content=["json"],
+        result_accept_content=["json"],
+        timezone="UTC",
+        enable_utc=True,
+        # routes and queues (seed)
+        task_queues=[Queue(name) for name in QUEUES],
+        task_default_queue="petshop",
+        task_routes={
+            "veterinaria.app.tasks.*": {"queue": "veterinaria"},
+            "petshop.app.tasks.*": {"queue": "petshop"},
+        },
+        # delivery guarantees
+        task_track_started=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_retry_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=True,
+        worker_prefetch_multiplier=1,
+        broker_transport_options=transport,
+        result_backend_transport_options=transport,
+        visibility_timeout=settings.visibility_timeout,
+        # time limits: the soft one raises in the task so it can fail cleanly; the hard one kills
+        task_soft_time_limit=settings.task_soft_time_limit,
+        task_time_limit=settings.task_time_limit,
+        # retries of transient errors (JobTask.autoretry_for): exponential, jittered, capped
+        task_annotations={
+            "*": {"max_retries": settings.task_max_retries, "retry_backoff_max": settings.task_retry_backoff_max}
+        },
+        # worker lifecycle
+        worker_soft_shutdown_timeout=settings.worker_soft_shutdown_timeout,
+        worker_enable_soft_shutdown_on_idle=True,
+        worker_max_memory_per_child=settings.worker_max_memory_per_child_mb * 1024,  # KiB
+        worker_cancel_long_running_tasks_on_connection_loss=False,
+        worker_send_task_events=True,  # Flower
+        task_send_sent_event=True,
+        # the broker comes and goes: keep trying, at start-up and forever after
+        broker_connection_retry_on_startup=True,
+        broker_connection_retry=True,
+        broker_connection_max_retries=None,
+        broker_connection_timeout=5,
+        broker_heartbeat=0,
+        result_backend_always_retry=True,
+        result_backend_max_retries=10,
+        result_expires=settings.result_expires_seconds,
+        redis_socket_connect_timeout=5,
+        redis_socket_timeout=30,
+        redis_retry_on_timeout=True,
+        # the reconciler, one per service's queue (celery beat)
+        beat_schedule={
+            f"reconcile-{queue}-jobs": {
+                "task": f"{queue}.app.tasks.reconcile_jobs",
+                "schedule": settings.reconcile_every_seconds,
+                "options": {"expires": settings.reconcile_every_seconds},
+            }
+            for queue in QUEUES
+        },
+    )
+    return app
+
+
+app = create_celery_app(get_settings())

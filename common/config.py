@@ -1,0 +1,130 @@
+"""Settings read from the environment (and an optional `.env` file), once, at app creation.
+
+Every field is documented in `.env.example`. A malformed value stops the process with one line
+naming the variable instead of a traceback (see `load_settings`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SettingsT = TypeVar("SettingsT", bound="Settings")
+
+
+class Settings(BaseSettings):
+    """What every process (service, worker, beat, Flower) needs."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # seed settings
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    database_url: str = "sqlite:///./var/timon.db"
+    celery_task_serializer: str = "json"
+    celery_result_serializer: str = "json"
+
+    # where runtime state lives: SQLite file, generated secrets, uploaded files, beat schedule
+    var_dir: Path = Path("var")
+    storage_dir: Path | None = None  # default: <var_dir>/files
+    # a password kept out of DATABASE_URL (docker secrets, generated files)
+    database_password_file: Path | None = None
+    database_pool_size: int = Field(default=5, ge=1)
+
+    # security
+    jwt_secret: SecretStr | None = None  # default: generated into <var_dir>/secrets/jwt_secret
+    jwt_algorithm: str = "HS256"
+    jwt_issuer: str = "timon-auth"
+    access_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    admin_username: str = "admin"
+    admin_password: SecretStr | None = None  # default: generated into <var_dir>/secrets/admin_password
+    flower_user: str = "admin"
+    flower_password: SecretStr | None = None  # default: generated into <var_dir>/secrets/flower_password
+    cors_origins: list[str] = []
+
+    # uploads
+    max_upload_mb: int = Field(default=20, ge=1)
+
+    # jobs and Celery
+    enqueue_timeout_seconds: float = Field(default=2.0, gt=0, le=10)
+    task_soft_time_limit: int = Field(default=600, ge=1)
+    task_time_limit: int = Field(default=660, ge=1)
+    max_queue_wait_seconds: int = Field(default=3600, ge=1)
+    task_max_retries: int = Field(default=5, ge=0)
+    task_retry_backoff_max: int = Field(default=300, ge=1)
+    worker_max_memory_per_child_mb: int = Field(default=1024, ge=64)
+    worker_soft_shutdown_timeout: float = Field(default=30.0, ge=0)
+    result_expires_seconds: int = Field(default=24 * 3600, ge=60)
+    reconcile_every_seconds: float = Field(default=60.0, gt=0)
+    # how long a job may sit `queued`, or run `processing` without a sign of life, before the
+    # reconciler steps in; defaults follow from the limits above
+    job_stale_queued_seconds: int | None = None
+    job_stale_processing_seconds: int | None = None
+    job_max_requeues: int = Field(default=3, ge=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
+            raise ValueError("must start with sqlite:// or postgresql://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("celery_task_serializer", "celery_result_serializer")
+    @classmethod
+    def _json_only(cls, value: str) -> str:
+        # tasks take ids and JSON values; pickle would let a broker writer run code in the worker
+        if value != "json":
+            raise ValueError("only 'json' is supported")
+        return value
+
+    @property
+    def files_dir(self) -> Path:
+        return self.storage_dir or self.var_dir / "files"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.var_dir / "secrets"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def visibility_timeout(self) -> int:
+        """Seconds Redis waits before redelivering an unacked message: longer than any job's wait plus run."""
+        return self.max_queue_wait_seconds + self.task_time_limit + 60
+
+    @property
+    def stale_queued_seconds(self) -> int:
+        return self.job_stale_queued_seconds or self.visibility_timeout + 60
+
+    @property
+    def stale_processing_seconds(self) -> int:
+        return self.job_stale_processing_seconds or self.visibility_timeout + 60
+
+
+def load_settings(cls: type[SettingsT] = Settings) -> SettingsT:  # type: ignore[assignment]
+    """Read settings, or exit with one line per bad variable (no traceback)."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{str(err['loc'][0]).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        raise SystemExit(f"timon: bad configuration: {problems}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use (workers, beat, CLI tools)."""
+    return load_settings(Settings)

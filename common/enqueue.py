@@ -1,0 +1,47 @@
+"""How a service hands a job to the workers: record it, commit, publish with a deadline."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from celery import Celery
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from common import jobs
+from common.security import Principal
+
+
+class Enqueuer:
+    """Submits jobs of one service to its Celery queue (the routes pick the queue by task name)."""
+
+    def __init__(self, *, celery: Celery, service: str, timeout: float):
+        self.celery = celery
+        self.service = service
+        self.timeout = timeout
+
+    def submit(self, *, session: Session, kind: str, task: str, owner: Principal, params: dict[str, Any]) -> jobs.Job:
+        """Queue `<service>.app.tasks.<task>` for a new job; 503 (ServiceUnavailable) if Redis is unreachable."""
+        task_name = f"{self.service}.app.tasks.{task}"
+
+        def publish(job_id: str) -> None:
+            # retry=False: fail fast and let jobs.submit answer 503 instead of blocking the request
+            self.celery.send_task(task_name, args=[job_id], task_id=job_id, retry=False)
+
+        return jobs.submit(
+            session=session,
+            service=self.service,
+            kind=kind,
+            task_name=task_name,
+            owner=owner,
+            params=params,
+            publish=publish,
+            timeout=self.timeout,
+        )
+
+
+def get_enqueuer(request: Request) -> Enqueuer:
+    return request.app.state.enqueuer
+
+
+EnqueuerDep = Annotated[Enqueuer, Depends(get_enqueuer)]

@@ -1,0 +1,335 @@
+"""The durable job registry: what the API accepted, and where each job stands.
+
+The `jobs` table, not Redis, is the record. The API writes a row and commits before it enqueues;
+the worker moves it through `processing` (and `retrying`) to `completed` or `failed`; the status
+endpoints read it, so a result outlives Redis's result expiry and an unknown id is a plain 404.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import JSON, Index, Integer, String, Text, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from common.db import Base, UTCDateTime, utcnow
+from common.errors import NotFound, ServiceUnavailable
+from common.security import Principal
+
+log = logging.getLogger(__name__)
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    RETRYING = "retrying"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+ACTIVE = (JobStatus.QUEUED, JobStatus.PROCESSING, JobStatus.RETRYING)
+FINISHED = (JobStatus.COMPLETED, JobStatus.FAILED)
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_status_updated_at", "status", "updated_at"),
+        Index("ix_jobs_owner_id_created_at", "owner_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # = the Celery task id
+    service: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(64))
+    task_name: Mapped[str] = mapped_column(String(200))
+    owner_id: Mapped[int] = mapped_column(Integer)
+    owner_username: Mapped[str] = mapped_column(String(150))
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # times a worker started it
+    requeues: Mapped[int] = mapped_column(Integer, default=0)  # times the reconciler sent it again
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class JobRead(BaseModel):
+    """A job as the status endpoints show it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(examples=["0b7e4c52-8f0e-4a4e-9d7a-3f1c2b9e6d10"])
+    service: str = Field(examples=["petshop"])
+    kind: str = Field(examples=["inventory_import"])
+    status: JobStatus
+    progress: int = Field(ge=0, le=100)
+    result: dict[str, Any] | None = None
+    error: str | None = Field(default=None, description="What went wrong, for the person who submitted the job")
+    attempts: int
+    owner_id: int
+    owner_username: str
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class JobAccepted(BaseModel):
+    """Answer to a submission: the job is queued; poll `status_url`."""
+
+    task_id: str = Field(examples=["0b7e4c52-8f0e-4a4e-9d7a-3f1c2b9e6d10"])
+    status: JobStatus = JobStatus.QUEUED
+    status_url: str = Field(examples=["/jobs/0b7e4c52-8f0e-4a4e-9d7a-3f1c2b9e6d10"])
+
+
+# --- the API side -------------------------------------------------------------------------
+
+
+Publish = Callable[[str], None]  # sends the task message for a job id
+
+
+def submit(
+    *,
+    session: Session,
+    service: str,
+    kind: str,
+    task_name: str,
+    owner: Principal,
+    params: dict[str, Any],
+    publish: Publish,
+    timeout: float,
+) -> Job:
+    """Record a job, commit, then enqueue it within `timeout` seconds.
+
+    This is the one service function that commits: the message must not reach a worker before
+    the row it points to is visible. If the broker cannot be reached in time the job is marked
+    failed (so nothing stays queued forever) and ServiceUnavailable is raised.
+    """
+    job = Job(
+        id=str(uuid.uuid4()),
+        service=service,
+        kind=kind,
+        task_name=task_name,
+        owner_id=owner.id,
+        owner_username=owner.username,
+        status=JobStatus.QUEUED,
+        params=params,
+    )
+    session.add(job)
+    session.commit()
+    try:
+        _call_with_timeout(publish, job.id, timeout)
+    except Exception as exc:
+        log.warning("could not enqueue job %s: %r", job.id, exc)
+        job.status = JobStatus.FAILED
+        job.error = "The job queue was unreachable, so this job was not started. Please try again in a moment."
+        job.finished_at = job.updated_at = utcnow()
+        session.commit()
+        raise ServiceUnavailable(
+            "The job queue (Redis) is unreachable right now, so the job could not be started. "
+            "Please try again in a moment; if it persists, tell the administrator."
+        ) from None
+    return job
+
+
+_publisher_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="enqueue")
+
+
+def _call_with_timeout(publish: Publish, job_id: str, timeout: float) -> None:
+    # Celery's publish path can block for many seconds on a dead broker (connection retries);
+    # the caller gets an answer in `timeout` seconds whatever the client library does.
+    # A late publish is harmless: the worker skips a job that is already failed.
+    future = _publisher_pool.submit(publish, job_id)
+    try:
+        future.result(timeout=timeout)
+    except FutureTimeout:
+        raise ServiceUnavailable("enqueue timed out") from None
+
+
+def get_visible(*, session: Session, job_id: str, user: Principal, service: str | None = None) -> Job:
+    """A job the caller may see: their own, or any job for an admin. Others' jobs look absent."""
+    job = _get(session, job_id)
+    if job is None or (service is not None and job.service != service):
+        raise NotFound(f"No job with id {job_id}.")
+    if job.owner_id != user.id and not user.is_admin:
+        raise NotFound(f"No job with id {job_id}.")
+    return job
+
+
+def list_visible(
+    *, session: Session, user: Principal, service: str | None = None, status: JobStatus | None = None,
+    kind: str | None = None, limit: int = 50, offset: int = 0,
+) -> list[Job]:
+    """The caller's jobs (all jobs for an admin), newest first."""
+    query = select(Job).order_by(Job.created_at.desc(), Job.id).limit(limit).offset(offset)
+    if not user.is_admin:
+        query = query.where(Job.owner_id == user.id)
+    if service is not None:
+        query = query.where(Job.service == service)
+    if status is not None:
+        query = query.where(Job.status == status)
+    if kind is not None:
+        query = query.where(Job.kind == kind)
+    return list(session.scalars(query))
+
+
+def _get(session: Session, job_id: str) -> Job | None:
+    try:
+        uuid.UUID(job_id)
+    except ValueError:
+        return None
+    return session.get(Job, job_id)
+
+
+# --- the worker side ------------------------------------------------------------------------
+
+
+def begin_attempt(*, session: Session, job_id: str, max_attempts: int) -> Job | None:
+    """Mark a job `processing` and count the attempt; None when it must not run.
+
+    A job already finished (a redelivered message, or a late publish of a job the API gave up on)
+    is not run again. A job that has been started `max_attempts` times without finishing has
+    crashed its worker each time: it fails instead of looping.
+    """
+    job = session.get(Job, job_id, with_for_update=True)
+    if job is None:
+        log.error("job %s: no such row; dropping the message", job_id)
+        return None
+    if job.status in FINISHED:
+        log.info("job %s already %s; not running it again", job_id, job.status)
+        return None
+    now = utcnow()
+    if job.attempts >= max_attempts:
+        job.status = JobStatus.FAILED
+        job.error = (
+            f"This job stopped its worker {job.attempts} times without finishing, so it was "
+            "abandoned. The file may be damaged or too large; please check it or contact the administrator."
+        )
+        job.finished_at = job.updated_at = now
+        return None
+    job.status = JobStatus.PROCESSING
+    job.attempts += 1
+    job.error = None
+    job.started_at = job.started_at or now
+    job.updated_at = now
+    return job
+
+
+def set_progress(*, session: Session, job_id: str, progress: int) -> None:
+    """Record progress (0–100) of a running job; also serves as its heartbeat."""
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.PROCESSING)
+        .values(progress=max(0, min(100, int(progress))), updated_at=utcnow())
+    )
+
+
+def complete(*, session: Session, job_id: str, result: dict[str, Any]) -> None:
+    _finish(session, job_id, JobStatus.COMPLETED, result=result, error=None, progress=100)
+
+
+def fail(*, session: Session, job_id: str, error: str, result: dict[str, Any] | None = None) -> None:
+    _finish(session, job_id, JobStatus.FAILED, result=result, error=error, progress=None)
+
+
+def mark_retrying(*, session: Session, job_id: str, error: str) -> None:
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(ACTIVE))
+        .values(status=JobStatus.RETRYING, error=error, updated_at=utcnow())
+    )
+
+
+JobFinishedHook = Callable[[Job], None]
+_finished_hooks: list[JobFinishedHook] = []
+
+
+def on_job_finished(hook: JobFinishedHook) -> JobFinishedHook:
+    """Register a hook run after any job completes or fails (notifications, metrics)."""
+    _finished_hooks.append(hook)
+    return hook
+
+
+def _finish(session: Session, job_id: str, status: JobStatus, *, result, error, progress) -> None:
+    job = session.get(Job, job_id, with_for_update=True)
+    if job is None or job.status in FINISHED:
+        return
+    now = utcnow()
+    job.status = status
+    job.result = result
+    job.error = error
+    if progress is not None:
+        job.progress = progress
+    job.finished_at = job.updated_at = now
+    session.flush()
+    for hook in _finished_hooks:
+        try:
+            hook(job)
+        except Exception:  # a notifier must never undo the job's outcome
+            log.exception("job %s: finished-hook %r failed", job_id, hook)
+
+
+# --- the reconciler -------------------------------------------------------------------------
+
+
+def reconcile(
+    *,
+    session: Session,
+    service: str,
+    stale_queued: timedelta,
+    stale_processing: timedelta,
+    max_requeues: int,
+    publish: Callable[[Job], None],
+) -> dict[str, int]:
+    """Find jobs with no sign of life and send them again, or fail them with a reason.
+
+    A job `queued` or `retrying` longer than `stale_queued` lost its message (Redis restarted
+    without persistence, or was flushed); a job `processing` without progress for
+    `stale_processing` lost its worker. Tasks are idempotent, so sending one again is safe even
+    if the original message turns up later.
+    """
+    now = utcnow()
+    stale = list(
+        session.scalars(
+            select(Job)
+            .where(Job.service == service)
+            .where(
+                ((Job.status.in_([JobStatus.QUEUED, JobStatus.RETRYING])) & (Job.updated_at < now - stale_queued))
+                | ((Job.status == JobStatus.PROCESSING) & (Job.updated_at < now - stale_processing))
+            )
+            .with_for_update(skip_locked=True)
+            .limit(500)
+        )
+    )
+    counts = {"requeued": 0, "failed": 0}
+    for job in stale:
+        if job.requeues >= max_requeues:
+            job.status = JobStatus.FAILED
+            job.error = (
+                f"This job showed no progress after being sent to the workers {job.requeues + 1} times, "
+                "so it was stopped. Please submit it again; if it keeps happening, tell the administrator."
+            )
+            job.finished_at = job.updated_at = now
+            counts["failed"] += 1
+            continue
+        job.requeues += 1
+        job.status = JobStatus.QUEUED
+        job.updated_at = now
+        session.flush()
+        publish(job)
+        counts["requeued"] += 1
+    if stale:
+        log.warning("reconciler (%s): %s", service, counts)
+    return counts

@@ -1,0 +1,115 @@
+"""JWT issue and verification, and the dependencies every service uses to authorize a request.
+
+The auth service signs tokens; veterinaria and petshop verify them locally with the same secret,
+so no request needs a round-trip to auth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+
+from common.config import Settings
+from common.db import utcnow
+from common.secrets import read_or_create
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    VET = "veterinario"
+    STAFF = "empleado"
+    CLIENT = "cliente"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller, as the token says: who they are and what role they act in."""
+
+    id: int
+    username: str
+    role: Role
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+class TokenCodec:
+    """Signs and verifies access tokens with the shared secret."""
+
+    def __init__(self, settings: Settings):
+        self.secret, _ = read_or_create(settings.secrets_dir, "jwt_secret", settings.jwt_secret)
+        self.algorithm = settings.jwt_algorithm
+        self.issuer = settings.jwt_issuer
+        self.lifetime = timedelta(minutes=settings.access_token_minutes)
+
+    def issue(self, *, user_id: int, username: str, role: Role) -> tuple[str, int]:
+        now = utcnow()
+        claims = {
+            "sub": str(user_id),
+            "username": username,
+            "role": role.value,
+            "iss": self.issuer,
+            "iat": now,
+            "exp": now + self.lifetime,
+        }
+        return jwt.encode(claims, self.secret, algorithm=self.algorithm), int(self.lifetime.total_seconds())
+
+    def verify(self, token: str) -> Principal:
+        """Decode a token; raises jwt.InvalidTokenError for anything forged, expired or malformed."""
+        claims = jwt.decode(
+            token,
+            self.secret,
+            algorithms=[self.algorithm],
+            issuer=self.issuer,
+            options={"require": ["sub", "exp", "iss", "role", "username"]},
+        )
+        try:
+            return Principal(id=int(claims["sub"]), username=str(claims["username"]), role=Role(claims["role"]))
+        except (ValueError, TypeError) as exc:
+            raise jwt.InvalidTokenError("unknown subject or role") from exc
+
+
+# tokenUrl is relative to the auth service; /docs on the other services shows it for reference
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/token", auto_error=False)
+
+_UNAUTHENTICATED = {"WWW-Authenticate": "Bearer"}
+
+
+def get_current_principal(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
+    if not token:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Not authenticated: log in at the auth service (POST /token) and send 'Authorization: Bearer <token>'.", headers=_UNAUTHENTICATED)
+    codec: TokenCodec = request.app.state.token_codec
+    try:
+        return codec.verify(token)
+    except jwt.ExpiredSignatureError:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Your session has expired: log in again.", headers=_UNAUTHENTICATED) from None
+    except jwt.InvalidTokenError:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Invalid token: log in again.", headers=_UNAUTHENTICATED) from None
+
+
+CurrentUser = Annotated[Principal, Depends(get_current_principal)]
+
+
+def require_role(*roles: Role):
+    """Dependency factory: the caller must hold one of `roles` (admins always pass)."""
+    allowed = {Role.ADMIN, *roles}
+
+    def check(user: CurrentUser) -> Principal:
+        if user.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"Your role '{user.role.value}' may not do this; it needs one of: {names}.")
+        return user
+
+    return check
+
+
+AdminUser = Annotated[Principal, Depends(require_role(Role.ADMIN))]

@@ -1,0 +1,133 @@
+"""What every FastAPI service shares: settings and engine on app.state, the request session, health."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+import redis
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from common.config import Settings
+from common.db import make_engine, make_session_factory
+from common.enqueue import Enqueuer
+from common.errors import install_error_handlers
+from common.security import TokenCodec
+from common.storage import LocalStorage
+
+log = logging.getLogger(__name__)
+
+
+def create_service_app(
+    *, name: str, title: str, description: str, settings: Settings, routers: list[APIRouter],
+    openapi_tags: list[dict[str, Any]] | None = None, uses_queue: bool = False,
+) -> FastAPI:
+    """A FastAPI app with its engine, token codec and storage on `app.state`, and /health.
+
+    With `uses_queue`, it also gets an Enqueuer for its Celery queue and the `/jobs/` routes.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        app.state.engine.dispose()
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan, openapi_tags=openapi_tags)
+    app.state.service_name = name
+    app.state.settings = settings
+    app.state.engine = make_engine(settings)
+    app.state.session_factory = make_session_factory(app.state.engine)
+    app.state.token_codec = TokenCodec(settings)
+    app.state.storage = LocalStorage(settings.files_dir)
+    app.state.enqueuer = None
+    if uses_queue:
+        from common.celery_app import create_celery_app
+        from common.job_routes import make_jobs_router
+
+        app.state.enqueuer = Enqueuer(
+            celery=create_celery_app(settings), service=name, timeout=settings.enqueue_timeout_seconds
+        )
+        routers = [*routers, make_jobs_router(name)]
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]
+        )
+    app.include_router(health_router)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's one transaction: committed after the route returns, rolled back on error."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_storage(request: Request) -> LocalStorage:
+    return request.app.state.storage
+
+
+StorageDep = Annotated[LocalStorage, Depends(get_storage)]
+
+
+health_router = APIRouter(tags=["health"])
+
+
+@health_router.get("/health", summary="Liveness and dependencies")
+def health(request: Request) -> JSONResponse:
+    """Always answers while the process is up: 200 when the database is reachable, else 503.
+
+    `components` tells which dependency is down. Needs no token.
+    """
+    components: dict[str, str] = {}
+    try:
+        with request.app.state.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        components["database"] = "ok"
+    except Exception as exc:  # any failure here is "down", whatever the driver raised
+        log.warning("health: database down: %s", exc)
+        components["database"] = "unavailable"
+    if request.app.state.enqueuer is not None:
+        components["queue"] = _ping_redis(request.app.state.settings.redis_url)
+    healthy = all(value == "ok" for value in components.values())
+    return JSONResponse(
+        {"service": request.app.state.service_name, "status": "ok" if healthy else "degraded", "components": components},
+        status_code=200 if healthy else 503,
+    )
+
+
+def _ping_redis(url: str) -> str:
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        client.ping()
+        return "ok"
+    except redis.RedisError as exc:
+        log.warning("health: redis down: %s", exc)
+        return "unavailable"
+    finally:
+        client.close()

@@ -1,0 +1,210 @@
+"""What every job task shares: its session, its retry policy, and its bookkeeping in the jobs table.
+
+A task is like a web view: `JobTask` handles the job row, retries and error messages; the task
+body takes a job id, opens `task_session()`, calls one service function and returns a JSON result.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from functools import cache
+from typing import Any
+
+import kombu.exceptions
+import redis.exceptions
+from billiard.exceptions import WorkerLostError
+from celery import Celery, Task, signals
+from celery.exceptions import SoftTimeLimitExceeded
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from common import diagnostics, jobs
+from common.config import get_settings
+from common.db import make_engine, make_session_factory, session_scope
+from common.errors import BadInput
+from common.storage import LocalStorage
+
+log = logging.getLogger(__name__)
+
+
+class TransientError(Exception):
+    """A dependency hiccup (storage, network) worth retrying with backoff."""
+
+
+# Errors worth a retry: the database, the broker or storage were briefly unreachable.
+# Bad input (BadInput) and bugs fail at once: retrying them only delays the bad news.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    TransientError,
+    OperationalError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    kombu.exceptions.OperationalError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+@cache
+def _session_factory() -> sessionmaker[Session]:
+    return make_session_factory(make_engine(get_settings()))
+
+
+@signals.worker_process_init.connect
+def _fresh_connections_after_fork(**_kwargs) -> None:
+    # a pool inherited from the parent would share sockets between processes
+    _session_factory.cache_clear()
+
+
+@contextmanager
+def task_session() -> Iterator[Session]:
+    """The task's one transaction (commit on success, rollback on error)."""
+    with session_scope(_session_factory()) as session:
+        yield session
+
+
+class ProgressReporter:
+    """Writes a job's progress at most every `interval` seconds (and always at 100)."""
+
+    def __init__(self, job_id: str, interval: float = 0.5):
+        self.job_id = job_id
+        self.interval = interval
+        self._last_value = -1
+        self._last_time = 0.0
+
+    def __call__(self, progress: float) -> None:
+        value = max(0, min(100, int(progress)))
+        now = time.monotonic()
+        if value == self._last_value or (value < 100 and now - self._last_time < self.interval):
+            return
+        with task_session() as session:
+            jobs.set_progress(session=session, job_id=self.job_id, progress=value)
+        self._last_value, self._last_time = value, now
+
+
+def _friendly(exc: BaseException) -> str:
+    if isinstance(exc, BadInput):
+        return exc.message
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return "The job took longer than its time limit and was stopped. Try a smaller file, or ask the administrator to raise the limit."
+    if isinstance(exc, TRANSIENT_ERRORS):
+        return "A service the job depends on (database, queue or storage) stayed unavailable, so the job gave up. Please try again later."
+    return "The job failed because of an unexpected error. The administrator can find the details in the worker log under this job's id."
+
+
+class JobTask(Task):
+    """Base class of every job task: `run(job_id)` does the work, this class does the bookkeeping."""
+
+    abstract = True
+    typing = True
+    # transient failures: exponential backoff with jitter, capped; see common.celery_app for the limits
+    autoretry_for = TRANSIENT_ERRORS
+    retry_backoff = 2
+    retry_jitter = True
+    # a killed worker process: send the task again through retry() (so max_retries caps it)
+    acks_late = True
+    reject_on_worker_lost = True
+    retry_on_worker_lost = True
+
+    def __call__(self, job_id: str, *args: Any, **kwargs: Any) -> Any:
+        settings = get_settings()
+        with task_session() as session:
+            job = jobs.begin_attempt(
+                session=session, job_id=job_id, max_attempts=(self.max_retries or 0) + settings.job_max_requeues + 1
+            )
+            if job is None:
+                current = session.get(jobs.Job, job_id)
+                return current.result if current is not None else None
+        log.info("job %s (%s): attempt %s", job_id, self.name, job.attempts)
+        result = super().__call__(job_id, *args, **kwargs)
+        with task_session() as session:
+            jobs.complete(session=session, job_id=job_id, result=result or {})
+        return result
+
+    def on_retry(self, exc, task_id, args, kwargs, einfo) -> None:
+        with task_session() as session:
+            jobs.mark_retrying(
+                session=session,
+                job_id=task_id,
+                error=f"Temporary problem ({type(exc).__name__}); retrying automatically.",
+            )
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        if isinstance(exc, BadInput):
+            log.info("job %s rejected: %s", task_id, exc.message)
+        else:
+            log.error("job %s failed: %r", task_id, exc, exc_info=(type(exc), exc, einfo.tb) if einfo else None)
+        _record_failure(task_id, _friendly(exc))
+
+
+def _record_failure(job_id: str, message: str) -> None:
+    try:
+        with task_session() as session:
+            jobs.fail(session=session, job_id=job_id, error=message)
+    except Exception:  # the reconciler will find the job; do not hide the original error
+        log.exception("job %s: could not record its failure", job_id)
+
+
+@signals.task_failure.connect
+def _worker_lost(sender=None, task_id=None, exception=None, **_kwargs) -> None:
+    # Runs in the worker's main process when a child died and no retry is left: on_failure never ran.
+    if isinstance(sender, JobTask) and isinstance(exception, WorkerLostError):
+        _record_failure(
+            task_id,
+            "The worker processing this job stopped unexpectedly several times, so it was abandoned. "
+            "The file may be too large or damaged; please check it or contact the administrator.",
+        )
+
+
+@cache
+def worker_storage() -> LocalStorage:
+    return LocalStorage(get_settings().files_dir)
+
+
+def load_job(job_id: str) -> jobs.Job:
+    """The job's row as it is now, read in a short transaction of its own."""
+    with task_session() as session:
+        job = session.get(jobs.Job, job_id)
+        if job is None:
+            raise LookupError(f"job {job_id} vanished")
+        return job
+
+
+def register_platform_tasks(app: Celery, service: str) -> tuple[Task, Task]:
+    """The tasks every queue-using service has: its jobs' reconciler and the diagnostic job.
+
+    They are named after the service's tasks module, so the seed's routes send them to its queue.
+    """
+
+    @app.task(name=f"{service}.app.tasks.reconcile_jobs", ignore_result=True, acks_late=False)
+    def reconcile_jobs() -> dict[str, int]:
+        settings = get_settings()
+
+        def publish(job: jobs.Job) -> None:
+            app.send_task(job.task_name, args=[job.id], task_id=job.id)
+
+        with task_session() as session:
+            return jobs.reconcile(
+                session=session,
+                service=service,
+                stale_queued=timedelta(seconds=settings.stale_queued_seconds),
+                stale_processing=timedelta(seconds=settings.stale_processing_seconds),
+                max_requeues=settings.job_max_requeues,
+                publish=publish,
+            )
+
+    @app.task(name=f"{service}.app.tasks.run_diagnostic", base=JobTask)
+    def run_diagnostic(job_id: str) -> dict:
+        job = load_job(job_id)  # proves the database too
+        return diagnostics.run(
+            storage=worker_storage(),
+            job_id=job_id,
+            attempt=job.attempts,
+            params=job.params,
+            report=ProgressReporter(job_id),
+        )
+
+    return reconcile_jobs, run_diagnostic
