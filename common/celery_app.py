@@ -22,6 +22,9 @@ def create_celery_app(settings: Settings) -> Celery:
     # Redis: how long an unacked message waits before it is handed to another worker
     transport = {
         "visibility_timeout": settings.visibility_timeout,
+        # how often a worker looks for messages whose consumer died (an index scan, cheap)
+        "unacked_restore_interval": max(1, min(60, settings.visibility_timeout // 4)),
+        "unacked_restore_throttle": 1,
         "socket_connect_timeout": 5,
         "socket_timeout": 30,
         "socket_keepalive": True,
@@ -55,9 +58,14 @@ def create_celery_app(settings: Settings) -> Celery:
         # time limits: the soft one raises in the task so it can fail cleanly; the hard one kills
         task_soft_time_limit=settings.task_soft_time_limit,
         task_time_limit=settings.task_time_limit,
-        # retries of transient errors (JobTask.autoretry_for): exponential, jittered, capped
+        # retries of transient errors (JobTask.autoretry_for): exponential, jittered, capped;
+        # a task whose worker process died is sent again after default_retry_delay, under the same cap
         task_annotations={
-            "*": {"max_retries": settings.task_max_retries, "retry_backoff_max": settings.task_retry_backoff_max}
+            "*": {
+                "max_retries": settings.task_max_retries,
+                "retry_backoff_max": settings.task_retry_backoff_max,
+                "default_retry_delay": settings.task_retry_delay_seconds,
+            }
         },
         # worker lifecycle
         worker_soft_shutdown_timeout=settings.worker_soft_shutdown_timeout,

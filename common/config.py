@@ -54,9 +54,13 @@ class Settings(BaseSettings):
     task_time_limit: int = Field(default=660, ge=1)
     max_queue_wait_seconds: int = Field(default=3600, ge=1)
     task_max_retries: int = Field(default=5, ge=0)
+    # delay before a task whose worker process died is run again
+    task_retry_delay_seconds: int = Field(default=5, ge=0)
     task_retry_backoff_max: int = Field(default=300, ge=1)
     worker_max_memory_per_child_mb: int = Field(default=1024, ge=64)
     worker_soft_shutdown_timeout: float = Field(default=30.0, ge=0)
+    # default: max_queue_wait_seconds + task_time_limit + 60; lower it only in tests
+    broker_visibility_timeout: int | None = Field(default=None, ge=1)
     result_expires_seconds: int = Field(default=24 * 3600, ge=60)
     reconcile_every_seconds: float = Field(default=60.0, gt=0)
     # how long a job may sit `queued`, or run `processing` without a sign of life, before the
@@ -102,7 +106,7 @@ class Settings(BaseSettings):
     @property
     def visibility_timeout(self) -> int:
         """Seconds Redis waits before redelivering an unacked message: longer than any job's wait plus run."""
-        return self.max_queue_wait_seconds + self.task_time_limit + 60
+        return self.broker_visibility_timeout or self.max_queue_wait_seconds + self.task_time_limit + 60
 
     @property
     def stale_queued_seconds(self) -> int:

@@ -77,7 +77,8 @@ class JobRead(BaseModel):
     progress: int = Field(ge=0, le=100)
     result: dict[str, Any] | None = None
     error: str | None = Field(default=None, description="What went wrong, for the person who submitted the job")
-    attempts: int
+    attempts: int = Field(description="How many times a worker started it")
+    requeues: int = Field(description="How many times the reconciler sent it again after it was lost")
     owner_id: int
     owner_username: str
     created_at: datetime

@@ -221,12 +221,16 @@ class Stack:
                        timeout=30, what=f"{name} /health")
         return self
 
+    @staticmethod
+    def celery_command() -> list[str]:
+        return [sys.executable, "-m", "celery", "-A", "common.celery_app"]
+
     def start_worker(self, *, concurrency: int = 2, name: str | None = None) -> Process:
         index = len(self.workers) + 1
         hostname = name or f"w{index}-{secrets.token_hex(3)}@%h"
         worker = Process(
             f"worker{index}",
-            [sys.executable, "-m", "celery", "-A", "common.celery_app", "worker", "--loglevel=info",
+            [*self.celery_command(), "worker", "--loglevel=info",
              "--queues=veterinaria,petshop", f"--concurrency={concurrency}", "-n", hostname,
              "--without-mingle", "--without-gossip"],
             env=self.env,
