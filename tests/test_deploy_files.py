@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -57,28 +58,6 @@ def _run_compose(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _yaml_to_data(text: str) -> dict:
-    try:
-        import yaml
-    except ImportError:
-        pass
-    else:
-        return yaml.safe_load(text)
-    # Compose v1 is itself a Python program built on PyYAML: borrow its interpreter
-    binary = shutil.which("docker-compose")
-    if binary:
-        first_line = Path(binary).read_bytes().split(b"\n", 1)[0].decode(errors="replace")
-        if first_line.startswith("#!") and "python" in first_line:
-            interpreter = shlex.split(first_line[2:])
-            converted = subprocess.run(
-                [*interpreter, "-c", "import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"],
-                input=text, capture_output=True, text=True, timeout=60,
-            )
-            if converted.returncode == 0:
-                return json.loads(converted.stdout)
-    pytest.fail("cannot parse `docker-compose config` output: install PyYAML")
-
-
 @pytest.fixture(scope="module")
 def compose() -> dict:
     """The compose file as docker-compose resolves it: anchors merged, variables at their defaults."""
@@ -87,7 +66,7 @@ def compose() -> dict:
         return json.loads(as_json.stdout)
     result = _run_compose("config")
     assert result.returncode == 0, result.stderr
-    return _yaml_to_data(result.stdout)
+    return yaml.safe_load(result.stdout)
 
 
 @pytest.fixture(scope="module")

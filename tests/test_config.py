@@ -1,0 +1,71 @@
+"""Settings: defaults need no environment; a bad value stops the process with one clear line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from common.config import Settings, load_settings
+from tests.servers import ROOT
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True
+    )
+
+
+def test_defaults_are_the_embedded_ones(monkeypatch):
+    for name in ("DATABASE_URL", "REDIS_URL", "VAR_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)
+    assert settings.database_url == "sqlite:///./var/timon.db"
+    assert settings.redis_url == "redis://127.0.0.1:6379/0"
+    assert settings.celery_task_serializer == settings.celery_result_serializer == "json"
+    assert settings.max_upload_bytes == 20 * 1024 * 1024
+
+
+def test_visibility_timeout_outlasts_the_longest_wait_plus_the_hard_limit():
+    settings = Settings(_env_file=None, max_queue_wait_seconds=1800, task_time_limit=600)
+    assert settings.visibility_timeout > 1800 + 600
+    assert settings.stale_processing_seconds > settings.visibility_timeout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("MAX_UPLOAD_MB", "lots", "MAX_UPLOAD_MB"),
+        ("DATABASE_URL", "mysql://x/y", "DATABASE_URL"),
+        ("REDIS_URL", "localhost:6379", "REDIS_URL"),
+        ("CELERY_TASK_SERIALIZER", "pickle", "CELERY_TASK_SERIALIZER"),
+    ],
+)
+def test_a_malformed_setting_stops_with_one_line_naming_it(variable, value, named, tmp_path):
+    result = run_python("from common.config import load_settings; load_settings()", **{variable: value})
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("timon: bad configuration:") and named in lines[0]
+
+
+def test_a_service_with_a_bad_setting_does_not_start_and_says_why():
+    result = run_python(
+        "import uvicorn; uvicorn.run('petshop.app.main:create_app', factory=True, port=0)", MAX_UPLOAD_MB="-3"
+    )
+    assert result.returncode != 0
+    assert "timon: bad configuration: MAX_UPLOAD_MB" in result.stderr
+
+
+def test_modules_import_without_any_environment():
+    code = "import common.celery_app, auth.app.main, petshop.app.tasks, veterinaria.app.tasks; print('ok')"
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_load_settings_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("MAX_UPLOAD_MB", "7")
+    assert load_settings().max_upload_bytes == 7 * 1024 * 1024

@@ -1,0 +1,184 @@
+"""The job registry on the database under test: submission, attempts, finishing, the reconciler."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from common import jobs
+from common.config import Settings
+from common.db import make_engine, make_session_factory, session_scope, utcnow
+from common.errors import NotFound, ServiceUnavailable
+from common.migrate import upgrade
+from common.security import Principal, Role
+
+ALICE = Principal(id=10, username="alice", role=Role.STAFF)
+BOB = Principal(id=11, username="bob", role=Role.STAFF)
+ROOT = Principal(id=1, username="admin", role=Role.ADMIN)
+
+
+@pytest.fixture(scope="module")
+def sessions(new_database_url):
+    url = new_database_url(f"jobs_{uuid.uuid4().hex[:8]}")
+    upgrade(url)
+    engine = make_engine(Settings(_env_file=None, database_url=url))
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def submit(sessions, owner=ALICE, publish=lambda job_id: None, timeout=2.0) -> jobs.Job:
+    with session_scope(sessions) as session:
+        return jobs.submit(
+            session=session, service="petshop", kind="diagnostic", task_name="petshop.app.tasks.run_diagnostic",
+            owner=owner, params={"steps": 1}, publish=publish, timeout=timeout,
+        )
+
+
+def reload(sessions, job_id) -> jobs.Job:
+    with session_scope(sessions) as session:
+        return session.get(jobs.Job, job_id)
+
+
+def test_a_submitted_job_is_committed_before_it_is_published(sessions):
+    seen_by_publisher = []
+
+    def publish(job_id):  # what a worker would see at that moment, from another connection
+        with session_scope(sessions) as other:
+            seen_by_publisher.append(other.get(jobs.Job, job_id).status)
+
+    job = submit(sessions, publish=publish)
+
+    assert seen_by_publisher == ["queued"]
+    assert reload(sessions, job.id).status == "queued"
+
+
+def test_when_publishing_fails_the_job_is_failed_and_503_raised(sessions):
+    def broken(job_id):
+        raise ConnectionRefusedError("redis down")
+
+    with pytest.raises(ServiceUnavailable):
+        submit(sessions, publish=broken)
+
+    with session_scope(sessions) as session:
+        latest = jobs.list_visible(session=session, user=ALICE, limit=1)[0]
+    assert latest.status == "failed" and "unreachable" in latest.error
+
+
+def test_a_publish_that_hangs_is_abandoned_after_the_timeout(sessions):
+    import threading
+
+    release = threading.Event()
+    with pytest.raises(ServiceUnavailable):
+        submit(sessions, publish=lambda job_id: release.wait(10), timeout=0.3)
+    release.set()
+
+
+def test_others_jobs_look_absent_and_admins_see_all(sessions):
+    job = submit(sessions, owner=ALICE)
+    with session_scope(sessions) as session:
+        assert jobs.get_visible(session=session, job_id=job.id, user=ALICE).id == job.id
+        assert jobs.get_visible(session=session, job_id=job.id, user=ROOT).id == job.id
+        with pytest.raises(NotFound):
+            jobs.get_visible(session=session, job_id=job.id, user=BOB)
+        with pytest.raises(NotFound):
+            jobs.get_visible(session=session, job_id="../../etc/passwd", user=ROOT)
+        with pytest.raises(NotFound):
+            jobs.get_visible(session=session, job_id=job.id, user=ALICE, service="veterinaria")
+
+
+def test_a_finished_job_is_not_run_again_on_redelivery(sessions):
+    job = submit(sessions)
+    with session_scope(sessions) as session:
+        assert jobs.begin_attempt(session=session, job_id=job.id, max_attempts=3) is not None
+    with session_scope(sessions) as session:
+        jobs.complete(session=session, job_id=job.id, result={"n": 1})
+
+    with session_scope(sessions) as session:
+        assert jobs.begin_attempt(session=session, job_id=job.id, max_attempts=3) is None
+    finished = reload(sessions, job.id)
+    assert finished.status == "completed" and finished.attempts == 1 and finished.result == {"n": 1}
+
+
+def test_finishing_twice_keeps_the_first_outcome(sessions):
+    job = submit(sessions)
+    with session_scope(sessions) as session:
+        jobs.fail(session=session, job_id=job.id, error="bad file")
+    with session_scope(sessions) as session:
+        jobs.complete(session=session, job_id=job.id, result={"late": True})
+    assert reload(sessions, job.id).status == "failed"
+
+
+def test_a_job_started_too_often_is_failed_instead_of_run(sessions):
+    job = submit(sessions)
+    for _ in range(2):
+        with session_scope(sessions) as session:
+            assert jobs.begin_attempt(session=session, job_id=job.id, max_attempts=2) is not None
+
+    with session_scope(sessions) as session:
+        assert jobs.begin_attempt(session=session, job_id=job.id, max_attempts=2) is None
+    abandoned = reload(sessions, job.id)
+    assert abandoned.status == "failed" and "2 times" in abandoned.error
+
+
+def test_progress_is_recorded_only_while_processing_and_clamped(sessions):
+    job = submit(sessions)
+    with session_scope(sessions) as session:
+        jobs.set_progress(session=session, job_id=job.id, progress=50)
+    assert reload(sessions, job.id).progress == 0  # still queued
+    with session_scope(sessions) as session:
+        jobs.begin_attempt(session=session, job_id=job.id, max_attempts=3)
+        jobs.set_progress(session=session, job_id=job.id, progress=140)
+    assert reload(sessions, job.id).progress == 100
+
+
+def age(sessions, job_id, seconds: int) -> None:
+    with session_scope(sessions) as session:
+        session.execute(update(jobs.Job).where(jobs.Job.id == job_id).values(updated_at=utcnow() - timedelta(seconds=seconds)))
+
+
+def reconcile(sessions, published, max_requeues=2):
+    with session_scope(sessions) as session:
+        return jobs.reconcile(
+            session=session, service="petshop", stale_queued=timedelta(seconds=60),
+            stale_processing=timedelta(seconds=600), max_requeues=max_requeues,
+            publish=lambda job: published.append(job.id),
+        )
+
+
+def test_the_reconciler_resends_stale_jobs_and_leaves_fresh_ones(sessions):
+    reconcile(sessions, [])  # start from a clean slate
+    fresh = submit(sessions)
+    lost = submit(sessions)
+    running = submit(sessions)
+    dead = submit(sessions)
+    for job in (running, dead):
+        with session_scope(sessions) as session:
+            jobs.begin_attempt(session=session, job_id=job.id, max_attempts=5)
+    age(sessions, lost.id, 120)
+    age(sessions, running.id, 120)  # quiet for 2 minutes: within the processing limit
+    age(sessions, dead.id, 1200)
+
+    published: list[str] = []
+    counts = reconcile(sessions, published)
+
+    assert sorted(published) == sorted([lost.id, dead.id])
+    assert counts == {"requeued": 2, "failed": 0}
+    assert reload(sessions, fresh.id).status == "queued" and reload(sessions, fresh.id).requeues == 0
+    assert reload(sessions, dead.id).status == "queued" and reload(sessions, dead.id).requeues == 1
+    assert reload(sessions, running.id).status == "processing"
+
+
+def test_the_reconciler_gives_up_after_the_requeue_cap(sessions):
+    reconcile(sessions, [])
+    job = submit(sessions)
+    published: list[str] = []
+    for _ in range(3):
+        age(sessions, job.id, 120)
+        reconcile(sessions, published, max_requeues=2)
+
+    final = reload(sessions, job.id)
+    assert published == [job.id, job.id]
+    assert final.status == "failed" and "submit it again" in final.error
