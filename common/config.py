@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SettingsT = TypeVar("SettingsT", bound="Settings")
@@ -23,7 +23,7 @@ class Settings(BaseSettings):
 
     # seed settings
     redis_url: str = "redis://127.0.0.1:6379/0"
-    database_url: str = "sqlite:///./var/timon.db"
+    database_url: str = ""  # default: SQLite at <var_dir>/timon.db
     celery_task_serializer: str = "json"
     celery_result_serializer: str = "json"
 
@@ -72,9 +72,15 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
-        if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
+        if value and not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
             raise ValueError("must start with sqlite:// or postgresql://")
         return value
+
+    @model_validator(mode="after")
+    def _embedded_database_under_var(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'timon.db'}"
+        return self
 
     @field_validator("redis_url")
     @classmethod

@@ -21,7 +21,8 @@ def test_defaults_are_the_embedded_ones(monkeypatch):
     for name in ("DATABASE_URL", "REDIS_URL", "VAR_DIR"):
         monkeypatch.delenv(name, raising=False)
     settings = Settings(_env_file=None)
-    assert settings.database_url == "sqlite:///./var/timon.db"
+    assert settings.database_url == "sqlite:///var/timon.db"
+    assert Settings(_env_file=None, var_dir="/srv/timon").database_url == "sqlite:////srv/timon/timon.db"
     assert settings.redis_url == "redis://127.0.0.1:6379/0"
     assert settings.celery_task_serializer == settings.celery_result_serializer == "json"
     assert settings.max_upload_bytes == 20 * 1024 * 1024
