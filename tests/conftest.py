@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,10 +25,14 @@ def work_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(work_dir) -> Iterator[PostgresServer]:
-    server = PostgresServer(work_dir / "pgdata").start()
+def postgres_server() -> Iterator[PostgresServer]:
+    # not under pytest's 0700 temp dir: as root the server runs as another system user
+    base = Path(tempfile.mkdtemp(prefix="timon-pg-"))
+    base.chmod(0o755)
+    server = PostgresServer(base / "data").start()
     yield server
     server.stop()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

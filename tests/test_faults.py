@@ -166,3 +166,21 @@ def test_a_job_lost_from_redis_is_found_by_the_reconciler_and_sent_again(admin, 
     assert job["status"] == "completed", job
     assert job["attempts"] == 1
     assert job["requeues"] == 1
+
+
+def test_with_the_database_down_requests_get_503_and_recover_by_themselves(admin, request, database_kind):
+    if database_kind != "postgresql":
+        pytest.skip("a database server to stop exists only on PostgreSQL; SQLite is a file")
+    postgres = request.getfixturevalue("postgres_server")
+    postgres.stop()
+    try:
+        response = admin.get("petshop", "/jobs/")
+        assert response.status_code == 503
+        assert "database is unavailable" in response.json()["detail"]
+        health = admin.get("veterinaria", "/health")
+        assert health.status_code == 503 and health.json()["components"]["database"] == "unavailable"
+    finally:
+        postgres.resume()
+
+    wait_until(lambda: admin.get("petshop", "/jobs/").status_code == 200, timeout=30, what="petshop back")
+    assert admin.get("auth", "/users/me").status_code == 200
