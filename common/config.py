@@ -43,7 +43,10 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None  # default: generated into <var_dir>/secrets/admin_password
     flower_user: str = "admin"
     flower_password: SecretStr | None = None  # default: generated into <var_dir>/secrets/flower_password
-    cors_origins: list[str] = []
+    # browser origins allowed to call the services (the other services' /docs pages log in at auth)
+    cors_origins: list[str] = [f"http://{host}:{port}" for host in ("127.0.0.1", "localhost") for port in (8001, 8002, 8004)]
+    # where browsers reach the auth service: the Authorize button in every service's /docs logs in there
+    auth_public_url: str = "http://127.0.0.1:8001"
 
     # uploads
     max_upload_mb: int = Field(default=20, ge=1)

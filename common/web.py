@@ -62,7 +62,23 @@ def create_service_app(
     app.include_router(health_router)
     for router in routers:
         app.include_router(router)
+    if name != "auth":
+        _point_authorize_at_auth(app, f"{settings.auth_public_url.rstrip('/')}/token")
     return app
+
+
+def _point_authorize_at_auth(app: FastAPI, token_url: str) -> None:
+    """Only auth serves /token: the other services' /docs must log in there."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            for scheme in generate().get("components", {}).get("securitySchemes", {}).values():
+                if "password" in scheme.get("flows", {}):
+                    scheme["flows"]["password"]["tokenUrl"] = token_url
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -18,7 +18,7 @@ import kombu.exceptions
 import redis.exceptions
 from billiard.exceptions import WorkerLostError
 from celery import Celery, Task, signals
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -88,7 +88,7 @@ class ProgressReporter:
 def _friendly(exc: BaseException) -> str:
     if isinstance(exc, BadInput):
         return exc.message
-    if isinstance(exc, SoftTimeLimitExceeded):
+    if isinstance(exc, SoftTimeLimitExceeded | TimeLimitExceeded):
         return "The job took longer than its time limit and was stopped. Try a smaller file, or ask the administrator to raise the limit."
     if isinstance(exc, TRANSIENT_ERRORS):
         return "A service the job depends on (database, queue or storage) stayed unavailable, so the job gave up. Please try again later."

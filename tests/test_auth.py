@@ -115,3 +115,12 @@ def test_the_password_flow_is_declared_for_the_docs_authorize_button(anonymous):
     spec = anonymous.get("auth", "/openapi.json").json()
     schemes = spec["components"]["securitySchemes"]
     assert any(s.get("flows", {}).get("password", {}).get("tokenUrl") == "/token" for s in schemes.values())
+
+
+def test_the_other_services_docs_pages_may_call_the_login_from_the_browser(stack):
+    response = httpx.options(
+        f"{stack.url('auth')}/token",
+        headers={"Origin": "http://127.0.0.1:8004", "Access-Control-Request-Method": "POST"},
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "http://127.0.0.1:8004"

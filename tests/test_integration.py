@@ -179,3 +179,10 @@ def test_a_malformed_request_names_the_field(admin):
 def test_malformed_json_is_422(admin):
     response = admin.post("petshop", "/jobs/diagnostic", content=b"{not json", headers={"content-type": "application/json"})
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("service", QUEUE_SERVICES)
+def test_the_docs_authorize_button_logs_in_at_the_auth_service(anonymous, service):
+    spec = anonymous.get(service, "/openapi.json").json()
+    flows = [s["flows"]["password"] for s in spec["components"]["securitySchemes"].values() if "flows" in s]
+    assert flows and all(flow["tokenUrl"].endswith(":8001/token") for flow in flows)

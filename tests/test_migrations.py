@@ -11,6 +11,7 @@ from sqlalchemy import inspect
 
 import auth.app.models  # noqa: F401  (registers its tables)
 import common.jobs  # noqa: F401
+import petshop.app.models  # noqa: F401
 from common.config import Settings
 from common.db import Base, make_engine
 from common.migrate import alembic_config, upgrade
@@ -28,7 +29,7 @@ def test_the_migrations_build_exactly_the_models_schema(new_database_url):
         engine.dispose()
 
     assert diff == []
-    assert {"jobs", "auth_users"} <= tables
+    assert {"jobs", "auth_users", "petshop_products", "petshop_stock", "petshop_sales"} <= tables
 
 
 def test_upgrading_twice_is_harmless_and_downgrade_removes_everything(new_database_url):
