@@ -49,7 +49,8 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 bench: install
-	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(PY) $$b; done || echo "no benchmarks yet"
+	$(PY) -m pip install --quiet -e ".[dev,bench]"
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache

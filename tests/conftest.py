@@ -75,7 +75,9 @@ def redis_url(request) -> str:
 @pytest.fixture(scope="session")
 def stack(work_dir, database_url, redis_url) -> Iterator[Stack]:
     """The three services and one worker, shared by the tests that do not break things."""
-    running = Stack(base_dir=work_dir / "stack", database_url=database_url, redis_url=redis_url)
+    running = Stack(
+        base_dir=work_dir / "stack", database_url=database_url, redis_url=redis_url, extra_env={"MAX_UPLOAD_MB": "2"}
+    )
     try:
         running.start()
         yield running

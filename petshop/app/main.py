@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from common.config import Settings, load_settings
 from common.web import create_service_app
+from petshop.app.routers import catalog, jobs
 
 DESCRIPTION = """
 The shop's back office: stores, products and stock. Heavy work (inventory file imports, bulk
@@ -25,6 +26,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Timón Pet Store — petshop",
         description=DESCRIPTION,
         settings=settings or load_settings(),
-        routers=[],
+        routers=[catalog.router, jobs.router],
         uses_queue=True,
     )

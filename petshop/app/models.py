@@ -75,7 +75,7 @@ class StockItem(Base):
     price: Mapped[Decimal] = mapped_column(Money)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    product: Mapped[Product] = relationship(lazy="joined")
+    product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
 
 
 class Sale(Base):

@@ -1,8 +1,50 @@
-"""Celery tasks of the petshop service (queue `petshop`)."""
+"""Celery tasks of the petshop service (queue `petshop`). Each takes a job id and calls one service."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
+from common import jobs
 from common.celery_app import app
-from common.worker import register_platform_tasks
+from common.worker import JobTask, ProgressReporter, load_job, register_platform_tasks, task_session, worker_storage
+from petshop.app import imports, prices, reports_jobs
 
 reconcile_jobs, run_diagnostic = register_platform_tasks(app, "petshop")
+
+
+@app.task(base=JobTask)
+def process_inventory_file(job_id: str) -> dict:
+    """Import a CSV/XLSX/ODS inventory file into a store (seed task)."""
+    job = load_job(job_id)
+    progress = ProgressReporter(job_id)
+    with tempfile.TemporaryDirectory(prefix="timon-import-") as workdir:
+        prepared = imports.prepare(
+            storage=worker_storage(), params=job.params, workdir=Path(workdir), report_progress=progress
+        )
+        progress(75)
+        with task_session() as session:
+            result = imports.apply(
+                session=session, storage=worker_storage(), job_id=job_id, params=job.params, prepared=prepared
+            )
+            # in the same transaction as the stock: a redelivered message finds the job finished
+            jobs.complete(session=session, job_id=job_id, result=result)
+    return result
+
+
+@app.task(base=JobTask)
+def update_product_prices(job_id: str) -> dict:
+    """Apply a bulk price change to one store (seed task)."""
+    job = load_job(job_id)
+    with task_session() as session:
+        result = prices.apply_price_update(session=session, job_id=job_id, params=job.params)
+        jobs.complete(session=session, job_id=job_id, result=result)
+    return result
+
+
+@app.task(base=JobTask)
+def generate_inventory_report(job_id: str) -> dict:
+    """Build an inventory report as JSON, CSV and XLSX (seed task)."""
+    job = load_job(job_id)
+    with task_session() as session:
+        return reports_jobs.generate(session=session, storage=worker_storage(), job_id=job_id, params=job.params)

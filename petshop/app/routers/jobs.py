@@ -1,0 +1,97 @@
+"""The seed's petshop job endpoints: inventory upload, bulk prices, reports, and their status."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi.responses import FileResponse
+
+from common.enqueue import EnqueuerDep
+from common.jobs import JobAccepted
+from common.web import SessionDep, SettingsDep, StorageDep
+from petshop.app import service, submissions
+from petshop.app.deps import ShopStaff
+from petshop.app.reports import ReportType
+from petshop.app.schemas import DownloadFormat, InventoryTaskRead, PriceUpdateIn
+
+router = APIRouter()
+
+ACCEPTED = {
+    413: {"description": "File over the size limit"},
+    422: {"description": "Not a CSV/XLSX/ODS file, or a malformed request"},
+    503: {"description": "The job queue is unreachable; nothing was queued"},
+}
+
+
+def _accepted(job_id: str) -> JobAccepted:
+    return JobAccepted(task_id=job_id, status_url=f"/inventario/task/{job_id}")
+
+
+@router.post("/upload-inventario/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ACCEPTED, tags=["inventory"])
+def upload_inventory(
+    file: Annotated[UploadFile, File(description="CSV (`,` `;` or tab), XLSX or ODS from a supplier")],
+    store_id: Annotated[int, Form(description="The store whose stock the file sets")],
+    user: ShopStaff, session: SessionDep, enqueuer: EnqueuerDep, storage: StorageDep, settings: SettingsDep,
+    dry_run: Annotated[bool, Form(description="Check and count only; write nothing")] = False,
+    sheet: Annotated[str | None, Form(description="Sheet to read (default: the first visible one)")] = None,
+):
+    """Queue an inventory file for import into one store; follow it at `GET /inventario/task/{task_id}`.
+
+    Rows are upserted by SKU: stock, price, minimum stock, name, category and supplier. Rows with
+    problems are reported (row number, SKU, column, reason) and can be downloaded as CSV; the
+    valid rows still go in.
+    """
+    store = service.get_store_or_404(session=session, store_id=store_id)
+    job = submissions.submit_import(
+        session=session, enqueuer=enqueuer, storage=storage, settings=settings, store=store, upload=file,
+        owner=user, dry_run=dry_run, sheet=sheet,
+    )
+    return _accepted(job.id)
+
+
+@router.get("/inventario/task/{task_id}", response_model=InventoryTaskRead, responses={404: {"description": "No such job, or not yours"}}, tags=["inventory"])
+def read_inventory_task(task_id: str, user: ShopStaff, session: SessionDep):
+    """Status, progress and result of a petshop job (import, price update or report)."""
+    return submissions.task_status(session=session, task_id=task_id, user=user)
+
+
+@router.get("/inventario/task/{task_id}/errores.csv", response_class=FileResponse, tags=["inventory"])
+def download_failed_rows(task_id: str, user: ShopStaff, session: SessionDep, storage: StorageDep):
+    """Every failed row of an import, with its row number and the reason, as CSV."""
+    key, _ = submissions.result_file(session=session, task_id=task_id, user=user, key_field="errors_csv_key")
+    return FileResponse(storage.local_path(key), media_type="text/csv", filename=f"errores-{task_id[:8]}.csv")
+
+
+@router.post("/productos/precios/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ACCEPTED, tags=["inventory"])
+def update_prices(price_in: PriceUpdateIn, user: ShopStaff, session: SessionDep, enqueuer: EnqueuerDep):
+    """Queue a bulk price change in one store: `items` [{sku, new_price}], or a `percentage` for a category or supplier.
+
+    Prices are rounded to cents (half up). The result lists old and new price per SKU; unknown SKUs are listed as failed.
+    """
+    job = submissions.submit_price_update(session=session, enqueuer=enqueuer, price_in=price_in, owner=user)
+    return _accepted(job.id)
+
+
+@router.post("/reportes/inventario/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ACCEPTED, tags=["reports"])
+def generate_inventory_report(
+    store_id: int, report_type: ReportType, user: ShopStaff, session: SessionDep, enqueuer: EnqueuerDep,
+    date_from: Annotated[date | None, Query(description="sales_summary: first day (default: 30 days ago)")] = None,
+    date_to: Annotated[date | None, Query(description="sales_summary: last day, inclusive (default: today)")] = None,
+):
+    """Queue a report: `stock_low`, `inventory_value` or `sales_summary`; JSON in the job, CSV and XLSX to download."""
+    store = service.get_store_or_404(session=session, store_id=store_id)
+    job = submissions.submit_report(
+        session=session, enqueuer=enqueuer, store=store, report_type=report_type, date_from=date_from,
+        date_to=date_to, owner=user,
+    )
+    return _accepted(job.id)
+
+
+@router.get("/reportes/inventario/{task_id}/archivo", response_class=FileResponse, tags=["reports"])
+def download_report(task_id: str, user: ShopStaff, session: SessionDep, storage: StorageDep, formato: DownloadFormat = "xlsx"):
+    """A finished report as `xlsx` (default) or `csv`."""
+    key, _ = submissions.result_file(session=session, task_id=task_id, user=user, key_field=f"{formato}_key")
+    media = "text/csv" if formato == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return FileResponse(storage.local_path(key), media_type=media, filename=f"informe-{task_id[:8]}.{formato}")

@@ -1,0 +1,241 @@
+"""Stores, categories, suppliers, products, stock and sales. Services flush; the caller commits."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from common.db import utcnow
+from common.errors import BadInput, Conflict, NotFound
+from petshop.app.models import Category, Product, Sale, StockItem, Store, Supplier
+from petshop.app.schemas import (
+    NamedCreate,
+    ProductCreate,
+    ProductUpdate,
+    SaleCreate,
+    StockSet,
+    StoreCreate,
+    StoreUpdate,
+)
+
+
+def name_key(name: str) -> str:
+    """How names compare: case, accents and repeated spaces do not matter ("Alimentación" = "alimentacion")."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+# --- stores ---------------------------------------------------------------------------------
+
+
+def get_store_or_404(*, session: Session, store_id: int) -> Store:
+    store = session.get(Store, store_id)
+    if store is None:
+        raise NotFound(f"No store with id {store_id}.")
+    return store
+
+
+def list_stores(*, session: Session) -> list[Store]:
+    return list(session.scalars(select(Store).order_by(Store.name)))
+
+
+def create_store(*, session: Session, store_in: StoreCreate) -> Store:
+    store = Store(name=store_in.name.strip(), address=store_in.address.strip())
+    session.add(store)
+    _flush_unique(session, f"A store named '{store.name}' already exists.")
+    return store
+
+
+def update_store(*, session: Session, store: Store, store_in: StoreUpdate) -> Store:
+    for field, value in store_in.model_dump(exclude_unset=True, exclude_none=True).items():
+        setattr(store, field, value.strip())
+    _flush_unique(session, f"A store named '{store.name}' already exists.")
+    return store
+
+
+def _flush_unique(session: Session, message: str) -> None:
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict(message) from None
+
+
+# --- categories and suppliers ----------------------------------------------------------------
+
+
+def list_named(*, session: Session, model: type[Category] | type[Supplier]) -> list:
+    return list(session.scalars(select(model).order_by(model.key)))
+
+
+def create_named(*, session: Session, model: type[Category] | type[Supplier], item_in: NamedCreate):
+    item = model(name=item_in.name.strip(), key=name_key(item_in.name))
+    session.add(item)
+    _flush_unique(session, f"'{item.name}' already exists.")
+    return item
+
+
+def _get_named(session: Session, model, item_id: int | None):
+    if item_id is None:
+        return None
+    item = session.get(model, item_id)
+    if item is None:
+        raise NotFound(f"No {model.__name__.lower()} with id {item_id}.")
+    return item
+
+
+# --- products -------------------------------------------------------------------------------
+
+
+def get_product_or_404(*, session: Session, product_id: int) -> Product:
+    product = session.get(Product, product_id)
+    if product is None:
+        raise NotFound(f"No product with id {product_id}.")
+    return product
+
+
+def get_product_by_sku(*, session: Session, sku: str) -> Product:
+    product = session.scalar(select(Product).where(Product.sku == sku))
+    if product is None:
+        raise NotFound(f"No product with SKU '{sku}'.")
+    return product
+
+
+def search_filter(query, q: str | None):
+    if q:
+        pattern = f"%{q.strip()}%"
+        query = query.where(or_(Product.name.ilike(pattern), Product.sku.ilike(pattern)))
+    return query
+
+
+def list_products(
+    *, session: Session, q: str | None = None, category_id: int | None = None, supplier_id: int | None = None,
+    limit: int = 50, offset: int = 0,
+) -> list[Product]:
+    """Products by name or SKU fragment, category and supplier, ordered by SKU."""
+    query = search_filter(select(Product), q).order_by(Product.sku).limit(limit).offset(offset)
+    if category_id is not None:
+        query = query.where(Product.category_id == category_id)
+    if supplier_id is not None:
+        query = query.where(Product.supplier_id == supplier_id)
+    return list(session.scalars(query))
+
+
+def create_product(*, session: Session, product_in: ProductCreate) -> Product:
+    _get_named(session, Category, product_in.category_id)
+    _get_named(session, Supplier, product_in.supplier_id)
+    product = Product(**product_in.model_dump())
+    session.add(product)
+    _flush_unique(session, f"A product with SKU '{product_in.sku}' already exists.")
+    return product
+
+
+def update_product(*, session: Session, product: Product, product_in: ProductUpdate) -> Product:
+    changes = product_in.model_dump(exclude_unset=True)
+    _get_named(session, Category, changes.get("category_id"))
+    _get_named(session, Supplier, changes.get("supplier_id"))
+    for field, value in changes.items():
+        if field == "name" and value is None:
+            continue
+        setattr(product, field, value)
+    product.updated_at = utcnow()
+    session.flush()
+    session.refresh(product)
+    return product
+
+
+# --- stock ----------------------------------------------------------------------------------
+
+
+def list_stock(
+    *, session: Session, store: Store, low: bool = False, q: str | None = None, category_id: int | None = None,
+    limit: int = 50, offset: int = 0,
+) -> list[StockItem]:
+    """A store's stock, optionally only what is at or below its minimum."""
+    query = (
+        search_filter(select(StockItem).join(StockItem.product), q)
+        .where(StockItem.store_id == store.id)
+        .order_by(Product.sku)
+        .limit(limit)
+        .offset(offset)
+    )
+    if low:
+        query = query.where(StockItem.quantity <= StockItem.min_stock)
+    if category_id is not None:
+        query = query.where(Product.category_id == category_id)
+    return list(session.scalars(query))
+
+
+def set_stock(*, session: Session, store: Store, product: Product, stock_in: StockSet) -> StockItem:
+    item = session.scalar(
+        select(StockItem).where(StockItem.store_id == store.id, StockItem.product_id == product.id).with_for_update(of=StockItem)
+    )
+    if item is None:
+        item = StockItem(store_id=store.id, product_id=product.id)
+        session.add(item)
+    item.quantity, item.min_stock, item.price = stock_in.quantity, stock_in.min_stock, stock_in.price
+    item.updated_at = utcnow()
+    session.flush()
+    session.refresh(item)
+    return item
+
+
+# --- sales ----------------------------------------------------------------------------------
+
+
+def record_sale(*, session: Session, store: Store, sale_in: SaleCreate) -> list[tuple[Sale, str]]:
+    """Record sales lines and take the units out of the store's stock; all lines or none."""
+    sold_at = sale_in.sold_at or utcnow()
+    skus = {line.sku for line in sale_in.lines}
+    stock = {
+        item.product.sku: item
+        for item in session.scalars(
+            select(StockItem)
+            .join(StockItem.product)
+            .where(StockItem.store_id == store.id, Product.sku.in_(skus))
+            .with_for_update(of=StockItem)
+        )
+    }
+    missing = sorted(skus - stock.keys())
+    if missing:
+        raise BadInput(f"Not stocked in this store: {', '.join(missing)}.")
+    sales: list[tuple[Sale, str]] = []
+    for line in sale_in.lines:
+        item = stock[line.sku]
+        if line.quantity > item.quantity:
+            raise Conflict(f"Only {item.quantity} units of {line.sku} in stock; the sale asks for {line.quantity}.")
+        item.quantity -= line.quantity
+        item.updated_at = utcnow()
+        sale = Sale(store_id=store.id, product_id=item.product_id, quantity=line.quantity,
+                    unit_price=line.unit_price or item.price, sold_at=sold_at)
+        sales.append((sale, line.sku))
+    session.add_all(sale for sale, _ in sales)
+    session.flush()
+    return sales
+
+
+def list_sales(
+    *, session: Session, store: Store, since: datetime | None, until: datetime | None, limit: int, offset: int
+) -> list[tuple[Sale, str]]:
+    query = (
+        select(Sale, Product.sku)
+        .join(Product, Product.id == Sale.product_id)
+        .where(Sale.store_id == store.id)
+        .order_by(Sale.sold_at.desc(), Sale.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if since is not None:
+        query = query.where(Sale.sold_at >= since)
+    if until is not None:
+        query = query.where(Sale.sold_at < until)
+    return list(session.execute(query).tuples())
+
+
+def money(value: Decimal | float | str) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))

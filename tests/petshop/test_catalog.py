@@ -1,0 +1,83 @@
+"""Stores, products, stock and sales through HTTP, as shop staff use them."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def clerk(make_user):
+    return make_user("empleado")
+
+
+@pytest.fixture
+def store(admin):
+    return admin.post("petshop", "/tiendas/", json={"name": f"Tienda {secrets.token_hex(3)}", "address": "Calle Mayor 1"}).json()
+
+
+def new_product(clerk, **fields) -> dict:
+    body = {"sku": f"00{secrets.token_hex(3)}", "name": "Pienso", **fields}
+    response = clerk.post("petshop", "/productos/", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_only_admins_open_stores_and_names_are_unique(admin, clerk, store):
+    assert clerk.post("petshop", "/tiendas/", json={"name": "Mía"}).status_code == 403
+    assert admin.post("petshop", "/tiendas/", json={"name": store["name"]}).status_code == 409
+    assert clerk.get("petshop", f"/tiendas/{store['id']}").json()["address"] == "Calle Mayor 1"
+    assert clerk.get("petshop", "/tiendas/999999").status_code == 404
+
+
+def test_a_sku_keeps_its_leading_zeros_and_is_unique(clerk):
+    product = new_product(clerk, sku="000123")
+
+    assert product["sku"] == "000123"
+    assert clerk.post("petshop", "/productos/", json={"sku": "000123", "name": "Otro"}).status_code == 409
+    assert clerk.get("petshop", "/productos/", params={"q": "000123"}).json()[0]["id"] == product["id"]
+
+
+def test_products_filter_by_category_and_search_by_name(clerk):
+    category = clerk.post("petshop", "/categorias/", json={"name": f"Juguetes {secrets.token_hex(2)}"}).json()
+    toy = new_product(clerk, name=f"Pelota {secrets.token_hex(2)}", category_id=category["id"])
+    new_product(clerk, name="Otro")
+
+    by_category = clerk.get("petshop", "/productos/", params={"category_id": category["id"]}).json()
+    by_name = clerk.get("petshop", "/productos/", params={"q": toy["name"][-4:].upper()}).json()
+
+    assert [p["id"] for p in by_category] == [toy["id"]]
+    assert toy["id"] in [p["id"] for p in by_name]
+    assert clerk.post("petshop", "/productos/", json={"sku": "x1", "name": "y", "category_id": 999999}).status_code == 404
+
+
+def test_stock_is_set_per_store_and_low_stock_is_flagged(clerk, store):
+    low = new_product(clerk)
+    plenty = new_product(clerk)
+    clerk.request("PUT", "petshop", f"/tiendas/{store['id']}/stock/{low['sku']}", json={"quantity": 2, "min_stock": 5, "price": "3.50"})
+    clerk.request("PUT", "petshop", f"/tiendas/{store['id']}/stock/{plenty['sku']}", json={"quantity": 50, "min_stock": 5, "price": "1.00"})
+
+    only_low = clerk.get("petshop", f"/tiendas/{store['id']}/stock/", params={"low": True}).json()
+
+    assert [item["product"]["sku"] for item in only_low] == [low["sku"]]
+    assert only_low[0]["low"] is True and Decimal(only_low[0]["price"]) == Decimal("3.50")
+    bad = clerk.request("PUT", "petshop", f"/tiendas/{store['id']}/stock/{low['sku']}", json={"quantity": -1, "price": "0"})
+    assert bad.status_code == 422
+
+
+def test_a_sale_takes_units_out_of_stock_all_lines_or_none(clerk, store):
+    product = new_product(clerk)
+    clerk.request("PUT", "petshop", f"/tiendas/{store['id']}/stock/{product['sku']}", json={"quantity": 5, "price": "2.00"})
+
+    sold = clerk.post("petshop", f"/tiendas/{store['id']}/ventas/", json={"lines": [{"sku": product["sku"], "quantity": 2}]})
+    too_many = clerk.post("petshop", f"/tiendas/{store['id']}/ventas/", json={"lines": [
+        {"sku": product["sku"], "quantity": 1}, {"sku": product["sku"], "quantity": 9}]})
+
+    assert sold.status_code == 201 and Decimal(sold.json()[0]["unit_price"]) == Decimal("2.00")
+    assert too_many.status_code == 409
+    stock = clerk.get("petshop", f"/tiendas/{store['id']}/stock/").json()
+    assert stock[0]["quantity"] == 3
+    sales = clerk.get("petshop", f"/tiendas/{store['id']}/ventas/").json()
+    assert [(s["sku"], s["quantity"]) for s in sales] == [(product["sku"], 2)]
