@@ -91,6 +91,7 @@ def ours(client: Client, store_id: int, path: Path, worker=None) -> tuple[float,
     with open(path, "rb") as handle:
         response = client.post("petshop", "/upload-inventario/", files={"file": (path.name, handle)}, data={"store_id": str(store_id)})
     assert response.status_code == 202, response.text
+    uploaded = time.perf_counter()
     task_id = response.json()["task_id"]
 
     def done():
@@ -99,10 +100,20 @@ def ours(client: Client, store_id: int, path: Path, worker=None) -> tuple[float,
 
     job = wait_until(done, timeout=900, interval=0.02, what="import")
     elapsed = time.perf_counter() - started
+    timeline = client.get("petshop", f"/jobs/{task_id}").json()
+    print(f"  upload answered in {uploaded - started:.2f}s; job queued→started "
+          f"{_seconds(timeline['created_at'], timeline['started_at']):.2f}s, started→finished "
+          f"{_seconds(timeline['started_at'], timeline['finished_at']):.2f}s", flush=True)
     stop.set()
     sampler.join()
     assert job["status"] == "completed", job
     return elapsed, job["result"], peak[0]
+
+
+def _seconds(start: str, end: str) -> float:
+    from datetime import datetime
+
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
 # --- the baseline -----------------------------------------------------------------------------
@@ -183,6 +194,7 @@ def main() -> None:
     try:
         for database in args.databases.split(","):
             if database == "postgresql":
+                (work / "pg").mkdir(exist_ok=True)
                 postgres = postgres or PostgresServer(work / "pg" / "data").start()
                 url = postgres.create_database("bench")
             else:
@@ -196,8 +208,10 @@ def main() -> None:
                     store = client.post("petshop", "/tiendas/", json={"name": f"ours {fmt}"}).json()["id"]
                     seconds, result, _ = ours(client, store, path)
                     assert result["created"] == args.rows, result
+                    first_timings = result["timings"]
                     again, result, _ = ours(client, store, path)  # the same file again: all unchanged
                     assert result["unchanged"] == args.rows, result
+                    print(f"  phases of the first import: {first_timings}", flush=True)
                     line = f"{database:<10} {fmt:<5} ours {seconds:6.2f}s ({args.rows / seconds:9,.0f} rows/s); re-import {again:5.2f}s"
                     if not args.no_baseline:
                         base_store = client.post("petshop", "/tiendas/", json={"name": f"baseline {fmt}"}).json()["id"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 from datetime import datetime
 from decimal import Decimal
 
@@ -24,6 +25,7 @@ from petshop.app.schemas import (
 )
 
 
+@lru_cache(maxsize=8192)  # imports call it per row, over a handful of category and supplier names
 def name_key(name: str) -> str:
     """How names compare: case, accents and repeated spaces do not matter ("Alimentación" = "alimentacion")."""
     decomposed = unicodedata.normalize("NFKD", name.casefold())
