@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from common.config import Settings
-from common.db import make_engine, make_session_factory
+from common.db import make_engine, make_session_factory, session_scope
 from common.enqueue import Enqueuer
 from common.errors import install_error_handlers
 from common.security import TokenCodec
@@ -85,15 +85,8 @@ def _point_authorize_at_auth(app: FastAPI, token_url: str) -> None:
 
 def get_session(request: Request) -> Iterator[Session]:
     """The request's one transaction: committed after the route returns, rolled back on error."""
-    session: Session = request.app.state.session_factory()
-    try:
+    with session_scope(request.app.state.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -19,7 +19,7 @@ import redis.exceptions
 from billiard.exceptions import WorkerLostError
 from celery import Celery, Task, signals
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from common import diagnostics, jobs

@@ -7,8 +7,8 @@ from logging.config import fileConfig
 from alembic import context
 
 import auth.app.models  # noqa: F401  (registers the auth tables)
-import petshop.app.models  # noqa: F401  (registers the petshop tables)
 import common.jobs  # noqa: F401  (registers the jobs table)
+import petshop.app.models  # noqa: F401  (registers the petshop tables)
 from common.config import get_settings
 from common.db import Base, make_engine
 

@@ -10,12 +10,16 @@ import os
 import secrets
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from common.config import Settings
+from common.db import make_engine, make_session_factory
+from common.migrate import upgrade
 from tests.servers import PostgresServer, RedisServer, Stack
 
 
@@ -58,6 +62,16 @@ def new_database_url(request, work_dir, database_kind):
 @pytest.fixture(scope="session")
 def database_url(new_database_url) -> str:
     return os.environ.get("DATABASE_URL") or new_database_url("timon_test")
+
+
+@pytest.fixture(scope="module")
+def sessions(new_database_url):
+    """A session factory on a fresh, migrated database of the kind under test (one per test module)."""
+    url = new_database_url(f"unit_{uuid.uuid4().hex[:8]}")
+    upgrade(url)
+    engine = make_engine(Settings(_env_file=None, database_url=url))
+    yield make_session_factory(engine)
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import psutil
 import pytest
 import redis

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
 
 from common import jobs
-from common.config import Settings
-from common.db import make_engine, make_session_factory, session_scope, utcnow
+from common.db import session_scope, utcnow
 from common.errors import NotFound, ServiceUnavailable
-from common.migrate import upgrade
 from common.security import Principal, Role
 
 ALICE = Principal(id=10, username="alice", role=Role.STAFF)
 BOB = Principal(id=11, username="bob", role=Role.STAFF)
 ROOT = Principal(id=1, username="admin", role=Role.ADMIN)
-
-
-@pytest.fixture(scope="module")
-def sessions(new_database_url):
-    url = new_database_url(f"jobs_{uuid.uuid4().hex[:8]}")
-    upgrade(url)
-    engine = make_engine(Settings(_env_file=None, database_url=url))
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 def submit(sessions, owner=ALICE, publish=lambda job_id: None, timeout=2.0) -> jobs.Job:

@@ -9,8 +9,8 @@ import pytest
 from pydantic import SecretStr
 
 from common.config import Settings
-from common.security import Principal, Role, TokenCodec
 from common.secrets import read_or_create
+from common.security import Principal, Role, TokenCodec
 
 
 def codec(tmp_path, secret="s" * 40, minutes=60) -> TokenCodec:

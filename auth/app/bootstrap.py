@@ -5,11 +5,10 @@ Its password is ADMIN_PASSWORD, or one generated once into var/secrets/admin_pas
 
 from __future__ import annotations
 
+from auth.app import service
 from common.config import Settings, load_settings
 from common.db import make_engine, make_session_factory, session_scope
 from common.secrets import read_or_create
-
-from auth.app import service
 
 
 def ensure_admin(settings: Settings) -> str:

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import csv
 import time
-from itertools import islice
-from pathlib import Path
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError

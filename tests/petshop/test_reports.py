@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import re
-import uuid
 import zipfile
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -15,10 +14,8 @@ import pytest
 from python_calamine import load_workbook
 from sqlalchemy import text
 
-from common.config import Settings
-from common.db import make_engine, make_session_factory, session_scope, utcnow
+from common.db import session_scope, utcnow
 from common.errors import BadInput, NotFound
-from common.migrate import upgrade
 from petshop.app.models import Category, Product, Sale, StockItem, Store, Supplier
 from petshop.app.reports import (
     MAX_PERIOD_DAYS,
@@ -76,15 +73,6 @@ def sale(session, store: Store, product: Product, quantity: int, unit_price: str
 
 
 # --- the shop under test ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def sessions(new_database_url):
-    url = new_database_url(f"reports_{uuid.uuid4().hex[:8]}")
-    upgrade(url)
-    engine = make_engine(Settings(_env_file=None, database_url=url))
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")
