@@ -285,3 +285,31 @@ def test_running_a_price_change_twice_is_the_same_as_once(clerk, store):
 ])
 def test_an_ambiguous_price_change_is_refused_at_submit_time(clerk, body):
     assert clerk.post("petshop", "/productos/precios/", json=body).status_code == 422
+
+
+def test_a_truncated_workbook_fails_the_job_with_a_message_and_writes_nothing(clerk, store):
+    whole = xlsx_bytes([["SKU", "Nombre", "Stock", "Precio"], ["T1", "x", 1, 1.0]])
+
+    job = upload(clerk, store["id"], "cortado.xlsx", whole[: len(whole) // 2])
+
+    assert job["status"] == "failed" and job["error"]
+    assert "Traceback" not in job["error"]
+    assert stock_of(clerk, store["id"]) == {}
+
+
+def test_a_sheet_with_a_stray_far_cell_fails_cleanly_and_the_worker_survives(clerk, store):
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = workbook.add_worksheet()
+    sheet.write_row(0, 0, ["SKU", "Nombre", "Stock", "Precio"])
+    sheet.write_row(1, 0, ["F1", "x", 1, 1.0])
+    sheet.write_string(1_048_575, 16_383, "x")  # XFD1048576
+    workbook.close()
+
+    job = upload(clerk, store["id"], "lejos.xlsx", buffer.getvalue())
+
+    assert job["status"] == "failed" and job["error"]
+    assert stock_of(clerk, store["id"]) == {}
+    # the same worker still takes the next file
+    ok = upload(clerk, store["id"], "ok.csv", b"SKU,Nombre,Stock,Precio\nF2,x,1,1\n")
+    assert ok["status"] == "completed"
