@@ -27,3 +27,8 @@ def upgrade(url: str | None = None) -> None:
 if __name__ == "__main__":
     upgrade()
     print("database schema is up to date")
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Autogenerate ignores full-text search objects (FTS5 tables, GIN indexes), which migrations write by hand."""
+    return "_fts" not in (name or "")

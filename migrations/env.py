@@ -9,8 +9,10 @@ from alembic import context
 import auth.app.models  # noqa: F401  (registers the auth tables)
 import common.jobs  # noqa: F401  (registers the jobs table)
 import petshop.app.models  # noqa: F401  (registers the petshop tables)
+import veterinaria.app.models  # noqa: F401  (registers the veterinaria tables)
 from common.config import get_settings
 from common.db import Base, make_engine
+from common.migrate import include_object
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("skip_logging"):
@@ -36,7 +38,9 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = make_engine(_settings())
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(
+            connection=connection, target_metadata=target_metadata, render_as_batch=True, include_object=include_object
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
