@@ -7,7 +7,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-APT_PACKAGES := docker-compose
+# tesseract-ocr-*: language data for the tesserocr wheel's engine; fonts-dejavu-core: the OCR tests render pages
+APT_PACKAGES := docker-compose tesseract-ocr-spa tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core
 PYTEST_ARGS ?=
 
 .PHONY: up test test-sqlite test-postgresql install system-deps bench clean

@@ -50,6 +50,7 @@ class Settings(BaseSettings):
 
     # uploads
     max_upload_mb: int = Field(default=20, ge=1)
+    max_document_pages: int = Field(default=200, ge=1)  # longer PDFs are refused with a message
 
     # jobs and Celery
     enqueue_timeout_seconds: float = Field(default=2.0, gt=0, le=10)

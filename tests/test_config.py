@@ -70,3 +70,12 @@ def test_modules_import_without_any_environment():
 def test_load_settings_reads_the_environment(monkeypatch):
     monkeypatch.setenv("MAX_UPLOAD_MB", "7")
     assert load_settings().max_upload_bytes == 7 * 1024 * 1024
+
+
+def test_env_example_documents_every_setting():
+    documented = set()
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        name = line.lstrip("# ").split("=", 1)[0]
+        if "=" in line and name.isupper():
+            documented.add(name)
+    assert {name.upper() for name in Settings.model_fields} <= documented

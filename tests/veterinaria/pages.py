@@ -96,12 +96,19 @@ def _add_image_page(pdf: FPDF, page: Image.Image) -> None:
     pdf.image(page, x=0, y=0, w=A4_MM[0], h=A4_MM[1])
 
 
-def write_pdf(path: Path, pages: Sequence[Sequence[str] | Image.Image], *, password: str | None = None) -> Path:
-    """A PDF whose pages are text (a list of lines: a real text layer) or images (a scan), in order."""
+def write_pdf(path: Path, pages: Sequence[Sequence[str] | Image.Image], *, password: str | None = None,
+              stamp: str | None = None) -> Path:
+    """A PDF whose pages are text (a list of lines: a real text layer) or images (a scan), in order.
+
+    `stamp` prints a line of real text on every scanned page, as phone scanner apps do.
+    """
     pdf = _pdf()
     for page in pages:
         if isinstance(page, Image.Image):
             _add_image_page(pdf, page)
+            if stamp:
+                pdf.set_font("DejaVu", size=7)
+                pdf.text(10, A4_MM[1] - 6, stamp)
         else:
             _add_text_page(pdf, page)
     if password:

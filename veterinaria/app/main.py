@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from common.config import Settings, load_settings
 from common.web import create_service_app
+from veterinaria.app.routers import clinic, documents
 
 DESCRIPTION = """
 The clinic's records: pets, their clinical histories and documents. Heavy work (OCR of scanned
@@ -25,6 +26,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Timón Pet Store — veterinaria",
         description=DESCRIPTION,
         settings=settings or load_settings(),
-        routers=[],
+        routers=[clinic.router, documents.router],
         uses_queue=True,
     )

@@ -1,8 +1,53 @@
-"""Celery tasks of the veterinaria service (queue `veterinaria`)."""
+"""Celery tasks of the veterinaria service (queue `veterinaria`). Each takes a job id and calls one service."""
 
 from __future__ import annotations
 
+import time
+
+from common import jobs
 from common.celery_app import app
-from common.worker import register_platform_tasks
+from common.config import get_settings
+from common.errors import BadInput
+from common.worker import JobTask, ProgressReporter, load_job, register_platform_tasks, task_session, worker_storage
+from veterinaria.app import documents, medical_report
+from veterinaria.app.models import Document
 
 reconcile_jobs, run_diagnostic = register_platform_tasks(app, "veterinaria")
+
+
+@app.task(base=JobTask)
+def process_medical_document(job_id: str) -> dict:
+    """Read a clinical document (text layer or OCR) and file it in the pet's history (seed task)."""
+    job = load_job(job_id)
+    document_id = job.params["document_id"]
+    with task_session() as session:
+        document = session.get(Document, document_id)
+    if document.status == "processed":  # the same file again: point to what we already read
+        return documents.result_of(document, job_id=job_id, duplicate=True)
+    progress = ProgressReporter(job_id)
+    started = time.perf_counter()
+    try:
+        text = documents.read_document(
+            storage=worker_storage(), document=document, settings_max_pages=get_settings().max_document_pages,
+            on_page=lambda done, total: progress(90 * done / max(total, 1)),
+        )
+    except BadInput:
+        with task_session() as session:
+            documents.mark_failed(session=session, document_id=document_id)
+        raise
+    with task_session() as session:
+        result = documents.file_results(
+            session=session, job_id=job_id, document_id=document_id, text=text,
+            document_type=job.params.get("document_type"), mascota_id=job.params.get("mascota_id"),
+            seconds=time.perf_counter() - started,
+        )
+        jobs.complete(session=session, job_id=job_id, result=result)
+    return result
+
+
+@app.task(base=JobTask)
+def generate_medical_report(job_id: str) -> dict:
+    """Build a pet's consolidated medical report as PDF (seed task)."""
+    job = load_job(job_id)
+    with task_session() as session:
+        return medical_report.generate(session=session, storage=worker_storage(), job_id=job_id, pet_id=job.params["pet_id"])

@@ -1,0 +1,137 @@
+"""The seed's veterinaria endpoints through HTTP with a real worker: documents (OCR) and medical reports."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from tests.servers import wait_until
+from tests.veterinaria.pages import render_page, write_image, write_pdf, write_truncated_pdf
+
+
+def wait_task(client, task_id: str, timeout: float = 120) -> dict:
+    def finished():
+        body = client.get("veterinaria", f"/historias-clinicas/task/{task_id}").json()
+        return body if body["status"] in ("completed", "failed") else None
+
+    return wait_until(finished, timeout=timeout, what=f"veterinaria task {task_id}")
+
+
+@pytest.fixture(scope="module")
+def vet(make_user):
+    return make_user("veterinario")
+
+
+@pytest.fixture
+def pet(vet):
+    suffix = "".join(secrets.choice("bcdfghjklmnprstvz") for _ in range(5))  # real names have no digits
+    owner = vet.post("veterinaria", "/propietarios/", json={"full_name": f"María García {suffix.title()}"}).json()
+    name = f"Kiwi{suffix}"
+    response = vet.post("veterinaria", "/mascotas/", json={"name": name, "species": "canino", "owner_id": owner["id"]})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def analysis_lines(pet_name: str, owner: str) -> list[str]:
+    return [
+        "CLÍNICA VETERINARIA TIMÓN",
+        "ANÁLISIS DE SANGRE - HEMOGRAMA",
+        f"Paciente: {pet_name}    Especie: Canino",
+        f"Propietario: {owner}",
+        "Fecha: 15/01/2024",
+        "Veterinario: Dra. Ana Martín",
+        "Hemoglobina 12.5 g/dL (12-18)",
+        "Hematocrito: 37,2 % (37-55)",
+        "Glucosa 95 mg/dL (70-110)",
+    ]
+
+
+def upload(client, path, **form) -> dict:
+    with open(path, "rb") as handle:
+        response = client.post("veterinaria", "/historias-clinicas/", files={"file": (path.name, handle)},
+                               data={k: str(v) for k, v in form.items()})
+    assert response.status_code == 202, response.text
+    return wait_task(client, response.json()["task_id"])
+
+
+def test_a_pdf_with_text_is_read_filed_in_the_pets_history_and_searchable(vet, pet, tmp_path):
+    path = write_pdf(tmp_path / "analitica.pdf", [analysis_lines(pet["name"], pet["owner"]["full_name"])])
+
+    job = upload(vet, path)
+
+    assert job["status"] == "completed", job
+    result = job["result"]
+    assert job["document_type"] == "analisis" and job["confidence"] == 1.0
+    assert pet["name"] in job["extracted_text"]
+    assert job["file_path"].startswith("documents/") and "/tmp" not in job["file_path"]
+    assert result["mascota_id"] == pet["id"]  # matched by patient name, species and owner
+    assert result["fields"]["date"] == "2024-01-15"
+    assert {"name": "Hemoglobina", "value": 12.5, "unit": "g/dL"}.items() <= result["fields"]["lab_values"][0].items()
+    listed = vet.get("veterinaria", f"/mascotas/{pet['id']}/documentos/").json()
+    assert [d["id"] for d in listed] == [result["document_id"]]
+    found = vet.get("veterinaria", "/historias-clinicas/buscar", params={"q": "hemoglobina " + pet["name"].lower()}).json()
+    assert result["document_id"] in [hit["ref_id"] for hit in found if hit["kind"] == "document"]
+
+
+def test_the_same_file_twice_points_to_the_same_document(vet, pet, tmp_path):
+    path = write_pdf(tmp_path / "dup.pdf", [analysis_lines(pet["name"], "Otro " + secrets.token_hex(2))])
+
+    first = upload(vet, path, mascota_id=pet["id"])
+    second = upload(vet, path, mascota_id=pet["id"])
+
+    assert first["result"]["document_id"] == second["result"]["document_id"]
+    assert second["result"]["duplicate"] is True
+    assert len(vet.get("veterinaria", f"/mascotas/{pet['id']}/documentos/").json()) == 1
+
+
+def test_a_photographed_page_is_read_by_ocr(vet, pet, tmp_path):
+    page = render_page(analysis_lines(pet["name"], pet["owner"]["full_name"]), dpi=200)
+    path = write_image(tmp_path / "foto.png", page, dpi=200)
+
+    job = upload(vet, path, mascota_id=pet["id"])
+
+    assert job["status"] == "completed", job
+    assert pet["name"] in job["extracted_text"]
+    assert 0.5 < job["confidence"] <= 1.0
+    assert job["result"]["pages"][0]["number"] == 1
+
+
+@pytest.mark.parametrize(("name", "content"), [("vacio.pdf", b""), ("notas.pdf", b"Esto es un texto, no un PDF.\n" * 20)])
+def test_files_that_are_not_documents_are_refused_at_upload(vet, name, content):
+    response = vet.post("veterinaria", "/historias-clinicas/", files={"file": (name, content)})
+    assert response.status_code == 422, response.text
+
+
+def test_a_truncated_pdf_fails_the_job_with_a_message(vet, pet, tmp_path):
+    whole = write_pdf(tmp_path / "entero.pdf", [analysis_lines(pet["name"], "x")])
+    path = write_truncated_pdf(tmp_path / "cortado.pdf", whole)
+
+    job = upload(vet, path, mascota_id=pet["id"])
+
+    assert job["status"] == "failed" and job["error"]
+    assert vet.get("veterinaria", f"/mascotas/{pet['id']}/documentos/").json()[0]["status"] in ("failed", "processed")
+
+
+def test_a_medical_report_is_a_pdf_and_an_empty_history_still_gets_one(vet, pet, tmp_path):
+    vet.post("veterinaria", f"/mascotas/{pet['id']}/consultas/", json={"date": "2024-01-10T10:00:00Z", "reason": "Vacunación", "weight_kg": 20.5})
+    vet.post("veterinaria", f"/mascotas/{pet['id']}/consultas/", json={"date": "2024-03-10T10:00:00Z", "reason": "Revisión", "weight_kg": 21.2})
+
+    response = vet.post("veterinaria", f"/mascotas/{pet['id']}/reportes/")
+    assert response.status_code == 202
+    job = wait_task(vet, response.json()["task_id"])
+
+    assert job["status"] == "completed", job
+    assert job["result"]["consultations"] == 2 and len(job["result"]["weights"]) == 2
+    pdf = vet.get("veterinaria", job["result"]["pdf_url"])
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+    owner = vet.post("veterinaria", "/propietarios/", json={"full_name": "Sin Historia"}).json()
+    empty = vet.post("veterinaria", "/mascotas/", json={"name": "Nuevo", "species": "felino", "owner_id": owner["id"]}).json()
+    job = wait_task(vet, vet.post("veterinaria", f"/mascotas/{empty['id']}/reportes/").json()["task_id"])
+    assert job["status"] == "completed" and job["result"]["consultations"] == 0
+    assert vet.get("veterinaria", job["result"]["pdf_url"]).content.startswith(b"%PDF")
+
+
+def test_a_report_for_an_unknown_pet_is_404_at_submit_time(vet):
+    assert vet.post("veterinaria", "/mascotas/999999/reportes/").status_code == 404

@@ -1,0 +1,313 @@
+"""The document pipeline, one step at a time: sniffing, PDF text layers, rendering, OCR with
+orientation and skew correction, multi-page images, helper processes, and every bad input."""
+
+from __future__ import annotations
+
+import resource
+import time
+
+import pytest
+from PIL import Image
+from tesserocr import PyTessBaseAPI
+
+from tests.veterinaria.pages import rotate, skew, write_bomb_png
+from veterinaria.app.ocr import (
+    DocumentError,
+    OcrEngine,
+    close_pool,
+    extract_document,
+    extract_fields,
+    get_engine,
+    sniff_document,
+)
+from veterinaria.app.ocr.engine import ensure_osd_mode, find_tessdata
+from veterinaria.app.ocr.images import MAX_IMAGE_PIXELS
+
+
+@pytest.fixture(scope="module")
+def engine() -> OcrEngine:
+    return get_engine()
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+class NoOcr:
+    """An engine that fails the test if a page is sent to OCR."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"OCR was used ({name}) for a page that has a text layer")
+
+
+# --- sniffing -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("head", "kind"),
+    [
+        (b"%PDF-1.7\n%\xe2\xe3", "pdf"),
+        (b"\r\n%PDF-1.4 after some junk", "pdf"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "jpeg"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "png"),
+        (b"II*\x00\x08\x00\x00\x00", "tiff"),
+        (b"MM\x00*\x00\x00\x00\x08", "tiff"),
+    ],
+)
+def test_sniff_knows_documents_by_their_first_bytes(head, kind):
+    assert sniff_document(head) == kind
+
+
+@pytest.mark.parametrize(
+    ("head", "says"),
+    [
+        (b"", "vacío (0 bytes)"),
+        (b"Paciente: Luna\nEspecie: canino\n", "archivo de texto"),
+        (b"<!DOCTYPE html><html><body>informe</body></html>", "página web"),
+        (b"PK\x03\x04\x14\x00\x06\x00word/document.xml", "ZIP o un documento de Office"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", "HEIC"),
+        (b"GIF89a\x01\x00", "imagen GIF"),
+        (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "WebP"),
+        (b"\x00\x01\x02\x03\x04\x05binary", "No reconozco"),
+    ],
+)
+def test_sniff_refuses_other_files_saying_what_they_are(head, says):
+    with pytest.raises(DocumentError) as error:
+        sniff_document(head)
+    assert says in error.value.message
+
+
+# --- PDFs -----------------------------------------------------------------------------------------
+
+def test_text_layer_pdf_is_read_without_ocr(document, pdf_file):
+    first, second = document(0, "analisis"), document(1, "receta")
+    path = pdf_file([first.lines, second.lines])
+
+    result = extract_document(path, engine=NoOcr())
+
+    assert result.kind == "pdf"
+    assert [page.source for page in result.pages] == ["text-layer", "text-layer"]
+    assert result.confidence == 1.0
+    assert squash(result.pages[0].text) == squash(first.text)  # PDFs keep no runs of spaces
+    assert second.patient in result.pages[1].text
+    assert result.text == f"{result.pages[0].text}\n\n{result.pages[1].text}"
+
+
+def test_scanned_pdf_is_rendered_and_read(document, page_image, pdf_file, engine):
+    sample = document(0, "analisis")
+    path = pdf_file([page_image(sample.lines)])
+
+    result = extract_document(path, dpi=200, engine=engine)
+
+    page = result.pages[0]
+    assert (page.source, page.rotated) == ("ocr", 0)
+    assert page.confidence > 0.85
+    fields = extract_fields(result.text)
+    assert fields.patient_name == sample.patient
+    assert fields.date == sample.date
+    assert [(v.name, v.value, v.unit) for v in fields.lab_values] == [
+        (v.name, v.value, v.unit) for v in sample.lab_values
+    ]
+
+
+def test_mixed_pdf_is_read_page_by_page_with_progress(document, page_image, pdf_file, engine):
+    text_page, scanned, last = document(0), document(1, "historial"), document(2)
+    path = pdf_file([text_page.lines, page_image(scanned.lines), last.lines])
+    progress = []
+
+    result = extract_document(path, dpi=200, engine=engine, on_page=lambda done, total: progress.append((done, total)))
+
+    assert [page.source for page in result.pages] == ["text-layer", "ocr", "text-layer"]
+    assert [page.number for page in result.pages] == [1, 2, 3]
+    assert progress == [(1, 3), (2, 3), (3, 3)]
+    assert scanned.owner in result.pages[1].text
+    assert 0.85 < result.confidence < 1.0
+
+
+def test_scan_with_a_scanner_app_watermark_is_still_ocred(document, page_image, pdf_file, engine):
+    sample = document(3)
+    path = pdf_file([page_image(sample.lines)], stamp="Escaneado con CamScanner - www.camscanner.com")
+
+    result = extract_document(path, dpi=200, engine=engine)
+
+    assert result.pages[0].source == "ocr"
+    assert sample.patient in result.text
+
+
+# --- images ---------------------------------------------------------------------------------------
+
+def test_clean_png_reads_with_high_confidence(document, page_image, image_file, engine):
+    sample = document(4, "historial")
+
+    result = extract_document(image_file(page_image(sample.lines)), engine=engine)
+
+    page = result.pages[0]
+    assert result.kind == "image"
+    assert (page.number, page.source, page.rotated, page.deskew) == (1, "ocr", 0, 0.0)
+    assert page.confidence > 0.9
+    assert sample.owner in page.text
+    assert "Diagnóstico: gastroenteritis aguda." in page.text
+
+
+@pytest.mark.parametrize("turned", [180, 90, 270])
+def test_pages_upside_down_or_sideways_are_turned_right(turned, document, page_image, image_file, engine):
+    sample = document(5, "radiografia")
+    upside = rotate(page_image(sample.lines), turned)
+
+    page = extract_document(image_file(upside, "turned.png"), engine=engine).pages[0]
+
+    assert (page.rotated + turned) % 360 == 0
+    assert page.confidence > 0.85
+    assert sample.patient in page.text and "radiografía" in page.text
+
+
+def test_slightly_skewed_scan_is_levelled(document, page_image, image_file, engine):
+    sample = document(0, "analisis")
+
+    result = extract_document(image_file(skew(page_image(sample.lines), 2.0)), engine=engine)
+
+    assert result.pages[0].deskew == pytest.approx(-2.0, abs=0.4)
+    fields = extract_fields(result.text)
+    assert [(v.name, v.value) for v in fields.lab_values] == [(v.name, v.value) for v in sample.lab_values]
+
+
+def test_jpeg_compressed_photo_reads(document, page_image, image_file, engine):
+    sample = document(6)
+
+    result = extract_document(image_file(page_image(sample.lines), "photo.jpg", quality=30), engine=engine)
+
+    assert sample.patient in result.text and sample.owner in result.text
+
+
+def test_phone_photo_exif_orientation_is_honoured_before_ocr(document, page_image, image_file, engine):
+    sample = document(7)
+    # the camera stored the pixels sideways and tagged them "rotate 90° clockwise to view" (6)
+    stored = page_image(sample.lines).transpose(Image.Transpose.ROTATE_90)
+
+    page = extract_document(image_file(stored, "phone.jpg", exif_orientation=6), engine=engine).pages[0]
+
+    assert page.rotated == 0  # upright straight from EXIF: no orientation detection needed
+    assert sample.patient in page.text
+
+
+def test_multi_page_tiff_gives_one_page_each_and_blank_pages_are_fine(document, page_image, tiff_file, engine):
+    first, second = document(1), document(2)
+    blank = Image.new("L", page_image(first.lines).size, 255)
+    progress = []
+
+    result = extract_document(
+        tiff_file([page_image(first.lines), blank, page_image(second.lines)]), engine=engine,
+        on_page=lambda done, total: progress.append((done, total)),
+    )
+
+    assert [page.number for page in result.pages] == [1, 2, 3]
+    assert first.patient in result.pages[0].text and second.owner in result.pages[2].text
+    assert result.pages[1].text == "" and result.pages[1].confidence == 0.0
+    assert progress == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_image_without_text_is_refused(image_file, engine):
+    blank = Image.new("L", (1200, 1600), 255)
+
+    with pytest.raises(DocumentError) as error:
+        extract_document(image_file(blank, "blank.png"), engine=engine)
+
+    assert error.value.message.startswith("No se encontró texto")
+
+
+def test_transparent_png_is_read_on_white_paper(document, page_image, image_file, engine):
+    sample = document(8)
+    ink = page_image(sample.lines).point(lambda v: 255 - v)  # text where the page was dark
+    transparent = Image.merge("RGBA", [Image.new("L", ink.size, 0)] * 3 + [ink])  # black ink, clear paper
+
+    result = extract_document(image_file(transparent, "clear.png"), engine=engine)
+
+    assert sample.patient in result.text
+
+
+# --- helper processes -----------------------------------------------------------------------------
+
+def test_helper_processes_read_pages_like_this_process(document, page_image, pdf_file, engine):
+    samples = [document(0), document(1), document(2)]
+    path = pdf_file([page_image(sample.lines) for sample in samples])
+    try:
+        pooled = extract_document(path, dpi=200, workers=2)
+    finally:
+        close_pool()
+
+    serial = extract_document(path, dpi=200, engine=engine)
+    assert [page.number for page in pooled.pages] == [1, 2, 3]
+    assert pooled.text == serial.text
+
+
+# --- orientation detection guard --------------------------------------------------------------------
+
+def test_orientation_detection_refuses_a_recognition_api():
+    # DetectOrientationScript() on this API would abort the process; the guard raises first
+    api = PyTessBaseAPI(path=str(find_tessdata()), lang="eng")
+    try:
+        with pytest.raises(RuntimeError, match="lang='osd'"):
+            ensure_osd_mode(api)
+    finally:
+        api.End()
+
+
+def test_orientation_of_a_blank_page_is_left_alone(engine):
+    assert engine.orientation(Image.new("L", (800, 1000), 255)) == 0
+
+
+# --- bad inputs -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("kind", "says"),
+    [
+        ("encrypted", "protegido con contraseña"),
+        ("truncated", "dañado o incompleto"),
+        ("empty", "vacío (0 bytes)"),
+        ("text_as_pdf", "es un archivo de texto"),
+    ],
+)
+def test_bad_files_get_a_clear_message(kind, says, bad_file):
+    with pytest.raises(DocumentError) as error:
+        extract_document(bad_file(kind), engine=NoOcr())
+
+    assert says in error.value.message
+
+
+def test_page_cap_names_the_limit(bad_file):
+    with pytest.raises(DocumentError) as error:
+        extract_document(bad_file("many_pages"), max_pages=3, engine=NoOcr())
+
+    assert "tiene 5 páginas y el máximo es 3" in error.value.message
+
+
+def test_decompression_bomb_fails_fast_with_little_memory(bad_file):
+    path = bad_file("bomb")
+    assert path.stat().st_size < 2_000_000
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
+    started = time.monotonic()
+
+    with pytest.raises(DocumentError) as error:
+        extract_document(path, engine=NoOcr())
+
+    assert time.monotonic() - started < 1.0
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 100_000
+    assert "demasiado grande" in error.value.message
+
+
+def test_image_just_over_our_cap_is_refused_by_size(tmp_path):
+    path = write_bomb_png(tmp_path / "huge.png", 12_000, MAX_IMAGE_PIXELS // 12_000 + 1)
+
+    with pytest.raises(DocumentError) as error:
+        extract_document(path, engine=NoOcr())
+
+    assert "12.000 ×" in error.value.message and "100 megapíxeles" in error.value.message
+
+
+def test_truncated_image_is_refused(document, page_image, image_file, engine):
+    path = image_file(page_image(document(0).lines), "cut.png")
+    path.write_bytes(path.read_bytes()[:5000])
+
+    with pytest.raises(DocumentError) as error:
+        extract_document(path, engine=engine)
+
+    assert "dañada o incompleta" in error.value.message

@@ -1,0 +1,176 @@
+"""Clinical documents: accept an upload, read it on a worker (text layer or OCR), file what it says.
+
+The API stores the file, refuses what is plainly not a document, and records a Document row
+keyed by the file's SHA-256 — the same file uploaded twice points to the same document. The
+worker extracts the text outside any transaction (OCR takes seconds), then writes the document's
+text, fields, lab values, search entry and the job's completion in one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import UploadFile
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from common import jobs
+from common.config import Settings
+from common.enqueue import Enqueuer
+from common.errors import BadInput, ServiceUnavailable
+from common.security import Principal
+from common.storage import LocalStorage
+from common.uploads import store_upload
+from veterinaria.app.models import Document, LabValue, Pet
+from veterinaria.app.ocr import DocumentError, DocumentText, extract_fields, sniff_document
+from veterinaria.app.search import index_entry, search_text
+
+DOCUMENT_TYPES = ("radiografia", "analisis", "historial", "receta", "vacunacion", "otro")
+EXCERPT_PAGES = 50
+
+
+def submit_document(
+    *, session: Session, enqueuer: Enqueuer, storage: LocalStorage, settings: Settings, upload: UploadFile,
+    owner: Principal, pet: Pet | None, document_type: str | None,
+) -> jobs.Job:
+    """Store the upload, record (or find) its Document, and queue it for reading."""
+    stored = store_upload(storage=storage, upload=upload, prefix="documents", max_bytes=settings.max_upload_bytes)
+    try:
+        kind = sniff_document(stored.head)
+    except DocumentError as exc:
+        storage.delete(stored.key)
+        raise BadInput(exc.message) from None
+    document, duplicate = _find_or_create(session, stored, kind, upload.filename or "", owner, pet, document_type)
+    if duplicate:
+        storage.delete(stored.key)  # keep one copy
+    params = {"document_id": document.id, "duplicate": duplicate, "document_type": document_type,
+              "mascota_id": pet.id if pet else None}
+    try:
+        return enqueuer.submit(session=session, kind="medical_document", task="process_medical_document",
+                               owner=owner, params=params)
+    except ServiceUnavailable:
+        if not duplicate and document.status == "pending":
+            document.status = "failed"
+            session.commit()
+        raise
+
+
+def _find_or_create(session, stored, kind, file_name, owner, pet, document_type) -> tuple[Document, bool]:
+    existing = session.scalar(select(Document).where(Document.sha256 == stored.sha256))
+    if existing is not None:
+        return existing, True
+    document = Document(
+        pet_id=pet.id if pet else None, file_key=stored.key, file_name=file_name[:300], file_kind=kind,
+        size=stored.size, sha256=stored.sha256, document_type=document_type or "otro", uploaded_by=owner.id,
+    )
+    session.add(document)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # the same file, uploaded at the same moment by someone else
+        return session.scalar(select(Document).where(Document.sha256 == stored.sha256)), True
+    return document, False
+
+
+# --- the worker side ----------------------------------------------------------------------------
+
+
+def read_document(*, storage: LocalStorage, document: Document, settings_max_pages: int, on_page) -> DocumentText:
+    """Extract the text (no transaction held); DocumentError becomes BadInput for the job."""
+    from veterinaria.app.ocr import extract_document
+
+    try:
+        return extract_document(storage.local_path(document.file_key), max_pages=settings_max_pages, on_page=on_page)
+    except DocumentError as exc:
+        raise BadInput(exc.message) from None
+
+
+def file_results(
+    *, session: Session, job_id: str, document_id: int, text: DocumentText, document_type: str | None,
+    mascota_id: int | None, seconds: float,
+) -> dict[str, Any]:
+    """Write what was read: text, fields, lab values, the pet it belongs to, the search entry."""
+    document = session.get(Document, document_id, with_for_update=True)
+    fields = extract_fields(text.text)
+    candidates: list[dict[str, Any]] = []
+    pet_id = mascota_id or document.pet_id
+    if pet_id is None:
+        candidates = match_pets(session=session, patient=fields.patient_name, species=fields.species, owner=fields.owner_name)
+        if len(candidates) == 1:
+            pet_id = candidates[0]["id"]
+    document.pet_id = pet_id
+    document.document_type = document_type or fields.document_type
+    document.document_date = fields.date
+    document.pages = len(text.pages)
+    document.page_texts = [{"number": p.number, "text": p.text, "confidence": round(p.confidence, 4), "source": p.source,
+                            "rotated": p.rotated} for p in text.pages]
+    document.extracted_text = text.text
+    document.fields = _fields_json(fields)
+    document.confidence = round(text.confidence, 4)
+    document.processing_time = round(seconds, 3)
+    document.status = "processed"
+    session.query(LabValue).filter(LabValue.document_id == document.id).delete()
+    session.add_all(
+        LabValue(document_id=document.id, pet_id=pet_id, name=v.name[:100], value=v.value, unit=(v.unit or "")[:30],
+                 reference=(v.reference or "")[:60], measured_on=fields.date)
+        for v in fields.lab_values
+    )
+    index_entry(session=session, kind="document", ref_id=document.id, pet_id=pet_id,
+                body=search_text(f"{document.file_name}\n{document.document_type}\n{text.text}"))
+    session.flush()
+    return result_of(document, job_id=job_id, candidates=candidates)
+
+
+def result_of(document: Document, *, job_id: str, candidates: list[dict[str, Any]] | None = None, duplicate: bool = False) -> dict[str, Any]:
+    """The job result: the seed's fields, then ours."""
+    return {
+        "task_id": job_id,
+        "file_path": document.file_key,
+        "document_type": document.document_type,
+        "extracted_text": document.extracted_text,
+        "status": "completed",
+        "confidence": document.confidence,
+        "document_id": document.id,
+        "mascota_id": document.pet_id,
+        "pages": [{k: p[k] for k in ("number", "text", "confidence")} for p in document.page_texts[:EXCERPT_PAGES]],
+        "fields": document.fields,
+        "processing_time": document.processing_time,
+        "duplicate": duplicate,
+        "pet_candidates": candidates or [],
+    }
+
+
+def mark_failed(*, session: Session, document_id: int) -> None:
+    document = session.get(Document, document_id)
+    if document is not None and document.status != "processed":
+        document.status = "failed"
+
+
+def match_pets(*, session: Session, patient: str | None, species: str | None, owner: str | None) -> list[dict[str, Any]]:
+    """Pets whose name (and species and owner, when the document names them) match; best first."""
+    if not patient:
+        return []
+    pets = list(session.scalars(select(Pet).where(Pet.name_key == search_text(patient)).limit(20)))
+    if species:
+        pets = [pet for pet in pets if pet.species == species] or pets
+    if owner:
+        owner_key = search_text(owner)
+        same_owner = [pet for pet in pets if owner_key in pet.owner.name_key or pet.owner.name_key in owner_key]
+        pets = same_owner or pets
+    return [{"id": pet.id, "name": pet.name, "species": pet.species, "owner": pet.owner.full_name} for pet in pets]
+
+
+def _fields_json(fields) -> dict[str, Any]:
+    return {
+        "document_type": fields.document_type,
+        "patient_name": fields.patient_name,
+        "species": fields.species,
+        "breed": fields.breed,
+        "owner_name": fields.owner_name,
+        "date": fields.date.isoformat() if isinstance(fields.date, date) else None,
+        "vet_name": fields.vet_name,
+        "lab_values": [{"name": v.name, "value": v.value, "unit": v.unit, "reference": v.reference} for v in fields.lab_values],
+    }
+

@@ -1,0 +1,31 @@
+"""The document pipeline of veterinaria: an uploaded file in, pages of text and clinical fields out.
+
+Pure functions, no database: `extract_document` (sniff → PDF text layer or render → OCR with
+orientation and skew correction) and `extract_fields` (document type, patient, owner, date, vet,
+lab values from Spanish text). Errors meant for the vet are `DocumentError`s.
+"""
+
+from veterinaria.app.ocr.dates import parse_date
+from veterinaria.app.ocr.document import extract_document
+from veterinaria.app.ocr.engine import OcrEngine, get_engine
+from veterinaria.app.ocr.errors import DocumentError
+from veterinaria.app.ocr.fields import DocumentFields, LabValue, extract_fields
+from veterinaria.app.ocr.pool import close_pool
+from veterinaria.app.ocr.results import DocumentText, PageText
+from veterinaria.app.ocr.sniff import HEAD_SIZE, sniff_document
+
+__all__ = [
+    "HEAD_SIZE",
+    "DocumentError",
+    "DocumentFields",
+    "DocumentText",
+    "LabValue",
+    "OcrEngine",
+    "PageText",
+    "close_pool",
+    "extract_document",
+    "extract_fields",
+    "get_engine",
+    "parse_date",
+    "sniff_document",
+]

@@ -1,0 +1,11 @@
+"""The one exception of the document pipeline: a problem with the uploaded file as a whole."""
+
+from __future__ import annotations
+
+
+class DocumentError(Exception):
+    """The document cannot be read; `message` says why and what to do, in Spanish, for the vet."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

@@ -1,0 +1,127 @@
+"""Photos and scans (JPEG, PNG, TIFF with any number of pages) as upright greyscale page images.
+
+Pillow reads only the header on `open`, so sizes are checked before any pixel is decoded: a
+decompression bomb (a tiny file that decodes to gigabytes) is refused at once, with little memory.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from veterinaria.app.ocr.errors import DocumentError
+
+#: Largest page we decode (a 108-megapixel phone photo would need to be scaled down first).
+MAX_IMAGE_PIXELS = 100_000_000
+#: Longer sides are reduced before OCR: past this the text is huge and OCR only gets slower.
+MAX_OCR_SIDE = 5000
+_DAMAGED = (
+    "La imagen está dañada o incompleta (quizá la subida se cortó) y no se puede abrir. "
+    "Vuelve a hacer la foto o el escaneo y súbela de nuevo."
+)
+
+
+def _too_large(width: int, height: int) -> DocumentError:
+    return DocumentError(
+        f"La imagen es demasiado grande ({width:,} × {height:,} píxeles; el máximo es "
+        f"{MAX_IMAGE_PIXELS // 1_000_000} megapíxeles). Escanéala a 300 ppp o reduce su tamaño y vuelve a subirla."
+        .replace(",", ".")
+    )
+
+
+def check_size(image: Image.Image) -> None:
+    width, height = image.size
+    if width * height > MAX_IMAGE_PIXELS:
+        raise _too_large(width, height)
+    if width < 8 or height < 8:
+        raise DocumentError("La imagen es demasiado pequeña para contener texto legible. Súbela a mayor resolución.")
+
+
+@contextmanager
+def open_image(path: Path, *, max_pages: int):
+    """The image file, opened lazily, with its first frame's size and the page count checked."""
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between its own limit and twice it; `check_size` applies ours
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
+    except Image.DecompressionBombError as error:
+        numbers = [int(n) for n in re.findall(r"\d+", str(error))]
+        megapixels = numbers[0] // 1_000_000 if numbers else 0
+        raise DocumentError(
+            f"La imagen es demasiado grande ({megapixels:,} megapíxeles; el máximo es "
+            f"{MAX_IMAGE_PIXELS // 1_000_000}). Escanéala a 300 ppp o reduce su tamaño y vuelve a subirla."
+            .replace(",", ".")
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise DocumentError(_DAMAGED) from None
+    with image:
+        check_size(image)
+        pages = getattr(image, "n_frames", 1)
+        if pages > max_pages:
+            raise DocumentError(
+                f"El archivo tiene {pages} páginas y el máximo es {max_pages}. Divídelo y súbelo por partes."
+            )
+        yield image
+
+
+def page_count(image: Image.Image) -> int:
+    return getattr(image, "n_frames", 1)
+
+
+def _dpi(image: Image.Image) -> int | None:
+    dpi = image.info.get("dpi")
+    try:
+        value = round(float(dpi[0])) if dpi else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    return value if value and 70 <= value <= 1200 else None
+
+
+def to_grey(image: Image.Image) -> Image.Image:
+    """8-bit greyscale on white: transparency becomes paper, 16-bit scans are scaled down."""
+    if image.mode == "L":
+        return image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        return image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        return Image.alpha_composite(paper, image.convert("RGBA")).convert("L")
+    return image.convert("L")
+
+
+def limit_side(image: Image.Image, dpi: int | None) -> tuple[Image.Image, int | None]:
+    """The image reduced by a whole factor when its longer side exceeds MAX_OCR_SIDE, and its dpi."""
+    factor = -(-max(image.size) // MAX_OCR_SIDE)
+    if factor <= 1:
+        return image, dpi
+    return image.reduce(factor), (dpi // factor if dpi else None)
+
+
+def read_frame(image: Image.Image, index: int) -> tuple[Image.Image, int | None]:
+    """Page `index` decoded, turned as its EXIF says, in greyscale, with its dpi if known."""
+    try:
+        image.seek(index)
+        check_size(image)
+        dpi, full_width = _dpi(image), image.width
+        if image.format == "JPEG" and image.mode in ("RGB", "YCbCr", "L"):
+            scale = max(1, -(-max(image.size) // MAX_OCR_SIDE))
+            image.draft("L", (image.width // scale, image.height // scale))  # decode smaller and greyscale
+        image.load()
+        if dpi and image.width != full_width:
+            dpi = round(dpi * image.width / full_width)
+        return limit_side(to_grey(ImageOps.exif_transpose(image)), dpi)
+    except DocumentError:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+        raise DocumentError(_DAMAGED) from None
+
+
+def iter_frames(image: Image.Image) -> Iterator[tuple[Image.Image, int | None]]:
+    for index in range(page_count(image)):
+        yield read_frame(image, index)

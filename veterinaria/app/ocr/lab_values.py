@@ -1,0 +1,158 @@
+"""Lab values from the lines of an analysis sheet: `Hemoglobina 12.5 g/dL (12-18)`, `Glucosa ..... 95 mg/dL`.
+
+A line is a lab value when its name is a known analyte, or when a lab unit follows the number
+(so "Amoxicilina 250 mg" in a prescription is not one). Works on OCR output: accents may be
+lost, `dL` may read `dl` or `dI`, `µL` may read `uL`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import get_close_matches
+
+from veterinaria.app.ocr.text import fold
+
+
+@dataclass
+class LabValue:
+    name: str
+    value: float
+    unit: str | None = None
+    reference: str | None = None  # the printed reference range, e.g. "12-18"
+
+
+#: canonical spelling -> other spellings (folded)
+_ANALYTES: dict[str, tuple[str, ...]] = {
+    "Hemoglobina": ("hgb", "hb"), "Hematocrito": ("hto", "hct"),
+    "Eritrocitos": ("hematies", "globulos rojos", "rbc"), "Leucocitos": ("globulos blancos", "wbc"),
+    "Plaquetas": ("plt",), "VCM": ("mcv",), "HCM": ("mch",), "CHCM": ("mchc",),
+    "Neutrófilos": (), "Linfocitos": (), "Monocitos": (), "Eosinófilos": (), "Basófilos": (),
+    "Reticulocitos": (), "Glucosa": ("glu",), "Urea": (), "BUN": (), "Creatinina": ("crea",),
+    "ALT": ("alt (gpt)", "gpt", "alt/gpt"), "AST": ("ast (got)", "got", "ast/got"),
+    "Fosfatasa alcalina": ("fa", "fal", "alp"), "GGT": (), "Bilirrubina total": ("bilirrubina",),
+    "Proteínas totales": ("proteinas", "pt"), "Albúmina": ("alb",), "Globulinas": ("glob",),
+    "Colesterol": ("col",), "Triglicéridos": ("tg",), "Sodio": ("na",), "Potasio": ("k",),
+    "Cloro": ("cloruro", "cl"), "Calcio": ("ca",), "Fósforo": ("p",), "Magnesio": (),
+    "Amilasa": (), "Lipasa": (), "SDMA": (), "T4 total": ("t4",), "Fructosamina": (), "CK": ("cpk",),
+    "Ácidos biliares": (), "Hierro": (), "Lactato": (), "Densidad urinaria": ("densidad",), "pH": (),
+}
+_CANONICAL = {fold(name): name for name in _ANALYTES} | {
+    alias: name for name, aliases in _ANALYTES.items() for alias in aliases
+}
+_NOT_ANALYTES = ("fecha", "edad", "peso", "tel", "lote", "chip", "paciente", "especie", "raza", "propiet",
+                 "historia", "colegiad", "temperatura", "cp", "dni", "n ", "no ", "mayor", "calle")
+
+#: canonical unit -> pattern on folded text (OCR reads l as I or 1, µ as u or p)
+_POWER = r"x?\s*10\s*(?:[\^*”“\"'’7]\s*)?"  # OCR reads the caret of 10^3 as *, ” or 7
+_UNITS: tuple[tuple[str, str], ...] = (
+    ("x10^3/µL", _POWER + r"[3³]\s*/\s*[µμup]?\s*[li1]"),
+    ("x10^6/µL", _POWER + r"[6⁶]\s*/\s*[µμup]?\s*[li1]"),
+    ("x10^9/L", _POWER + r"9\s*/\s*[li1]"),
+    ("x10^12/L", _POWER + r"12\s*/\s*[li1]"),
+    ("µmol/L", r"[µμu]mol\s*/\s*[li1]"),
+    ("mmol/L", r"mmol\s*/\s*[li1]"),
+    ("mEq/L", r"meq\s*/\s*[li1]"),
+    ("µg/dL", r"[µμu]g\s*/\s*d[li1]"),
+    ("mg/dL", r"mg\s*/\s*d[li1]"),
+    ("g/dL", r"g\s*/\s*d[li1]"),
+    ("ng/mL", r"ng\s*/\s*m[li1]"),
+    ("mg/L", r"mg\s*/\s*[li1]"),
+    ("g/L", r"g\s*/\s*[li1]"),
+    ("UI/L", r"u[i1l]\s*/\s*[li1]"),
+    ("U/L", r"u\s*/\s*[li1]"),
+    ("/µL", r"/\s*[µμu]\s*[li1]"),
+    ("/mm³", r"/\s*mm\s*[3³]"),
+    ("mOsm/kg", r"mosm\s*/\s*kg"),
+    ("mm/h", r"mm\s*/\s*h"),
+    ("fL", r"f[li1]"),
+    ("pg", r"pg"),
+    ("%", r"%"),
+)
+_UNIT_RES = [(unit, re.compile(pattern + r"(?![a-z])")) for unit, pattern in _UNITS]
+_NUMBER = r"\d+(?:[.,]\d+)*"
+_VALUE = re.compile(rf"(?<![\w,])(?<!\d[.,])([<>≤≥]?)\s*({_NUMBER})(?![\w])")
+_REFERENCE = re.compile(rf"[(\[]?\s*({_NUMBER})\s*[-–—]\s*({_NUMBER})\s*[)\]]?|([<>≤≥])\s*({_NUMBER})")
+_LEADERS = re.compile(r"[\s:;=._…·|¿?,'-]+$")
+
+
+def parse_number(text: str) -> float | None:
+    """12.5, 12,5, 1.250,5 and 250.000 (Spanish thousands) as floats."""
+    if "," in text and "." in text:
+        text = text.replace(".", "").replace(",", ".")
+    elif "," in text:
+        if text.count(",") > 1:
+            return None
+        text = text.replace(",", ".")
+    elif text.count(".") > 1 or re.fullmatch(r"[1-9]\d{0,2}\.\d{3}", text) and len(text) > 5:
+        text = text.replace(".", "")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _unit_at(rest: str) -> tuple[str | None, int]:
+    for unit, pattern in _UNIT_RES:
+        match = pattern.match(rest)
+        if match:
+            return unit, match.end()
+    return None, 0
+
+
+def _analyte(name: str) -> str | None:
+    key = re.sub(r"\s+", " ", name).strip(" .:-")
+    if key in _CANONICAL:
+        return _CANONICAL[key]
+    close = get_close_matches(key, [k for k in _CANONICAL if len(k) > 3], n=1, cutoff=0.84)
+    return _CANONICAL[close[0]] if close else None
+
+
+def _value_match(folded: str) -> tuple[re.Match[str], str | None, int] | None:
+    """The line's value: the first number followed by a lab unit, else the first number.
+
+    (OCR turns leader dots into digits: in "Potasio ....00655 6.0 mmol/L" the value is 6.0.)
+    """
+    first = None
+    for match in _VALUE.finditer(folded):
+        if match.start() == 0:
+            continue
+        rest = folded[match.end():].lstrip(" *hl↑↓")
+        unit, used = _unit_at(rest)
+        if unit:
+            return match, unit, len(folded) - len(rest) + used
+        first = first or (match, None, match.end())
+    return first
+
+
+def parse_lab_line(line: str) -> LabValue | None:
+    """One line as a lab value, or None when it is not one."""
+    folded = fold(line)
+    found = _value_match(folded)
+    if found is None:
+        return None
+    match, unit, unit_end = found
+    raw_name = _LEADERS.sub("", line[: match.start()]).strip()
+    name_key = _LEADERS.sub("", folded[: match.start()]).strip()
+    if not raw_name or len(raw_name) > 40 or len(raw_name.split()) > 5 or not re.match(r"[a-z]", name_key):
+        return None
+    if name_key.startswith(_NOT_ANALYTES) or re.search(r"\d", name_key.replace("t4", "")):
+        return None
+    value = parse_number(match.group(2))
+    analyte = _analyte(name_key)
+    if value is None or (analyte is None and unit is None):
+        return None
+    reference = None
+    ref = _REFERENCE.search(folded[unit_end:])
+    if ref:
+        reference = f"{ref.group(1)}-{ref.group(2)}" if ref.group(1) else f"{ref.group(3)}{ref.group(4)}"
+    return LabValue(name=analyte or raw_name, value=value, unit=unit, reference=reference)
+
+
+def extract_lab_values(text: str) -> list[LabValue]:
+    values = []
+    for line in text.splitlines():
+        found = parse_lab_line(line)
+        if found is not None:
+            values.append(found)
+    return values

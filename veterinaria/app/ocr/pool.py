@@ -1,0 +1,139 @@
+"""A few kept-alive OCR helper processes, so one multi-page scan can keep several cores busy.
+
+Why subprocesses and not `multiprocessing`: Celery's prefork children are daemonic, and a daemonic
+process may not start `multiprocessing` children ("daemonic processes are not allowed to have
+children"). A plain subprocess has no such rule. Each helper (`python -m veterinaria.app.ocr.helper`)
+opens its own engine once and then reads page images from a pipe and answers PageTexts, until the
+pipe closes: a helper never outlives the process that started it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+
+from PIL import Image
+
+from veterinaria.app.ocr.results import PageText
+
+_PROJECT_ROOT = Path(__file__).resolve().parents[3]
+
+
+@dataclass
+class PageScan:
+    """A page that needs OCR: its image and the resolution it was rendered or scanned at."""
+
+    number: int
+    image: Image.Image
+    dpi: int | None
+
+
+class HelperDied(RuntimeError):
+    pass
+
+
+class _Helper:
+    def __init__(self) -> None:
+        to_child_read, to_child_write = os.pipe()
+        from_child_read, from_child_write = os.pipe()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PROJECT_ROOT), env.get("PYTHONPATH")]))
+        env.setdefault("OMP_THREAD_LIMIT", "1")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "veterinaria.app.ocr.helper", str(to_child_read), str(from_child_write)],
+            pass_fds=(to_child_read, from_child_write), stdin=subprocess.DEVNULL, env=env,
+        )
+        os.close(to_child_read)
+        os.close(from_child_write)
+        self.outbox = Connection(to_child_write, readable=False)
+        self.inbox = Connection(from_child_read, writable=False)
+
+    def submit(self, scan: PageScan) -> None:
+        image = scan.image if scan.image.mode == "L" else scan.image.convert("L")
+        self.outbox.send((scan.number, image.size, image.tobytes(), scan.dpi))
+
+    def result(self) -> PageText:
+        try:
+            status, payload = self.inbox.recv()
+        except (EOFError, OSError):
+            raise HelperDied(f"OCR helper {self.process.pid} died (exit code {self.process.poll()})") from None
+        if status != "ok":
+            raise RuntimeError(f"OCR helper failed: {payload}")
+        return PageText(**payload)
+
+    def close(self) -> None:
+        for connection in (self.outbox, self.inbox):
+            connection.close()  # the helper reads EOF and exits
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class OcrPool:
+    """`size` helper processes; `run` OCRs pages on whichever helper is free."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._helpers = [_Helper() for _ in range(size)]
+
+    def run(self, items: Iterable[PageText | PageScan], on_result: Callable[[PageText], None]) -> None:
+        """Send every PageScan to a free helper (ready PageTexts pass straight through) until all are read."""
+        idle = list(self._helpers)
+        busy: dict[Connection, _Helper] = {}
+
+        def collect() -> None:
+            for inbox in wait(list(busy)):
+                helper = busy.pop(inbox)
+                on_result(helper.result())
+                idle.append(helper)
+
+        for item in items:  # the next page renders while the helpers read the previous ones
+            if isinstance(item, PageText):
+                on_result(item)
+                continue
+            while not idle:
+                collect()
+            helper = idle.pop()
+            helper.submit(item)
+            busy[helper.inbox] = helper
+        while busy:
+            collect()
+
+    def alive(self) -> bool:
+        return all(helper.process.poll() is None for helper in self._helpers)
+
+    def close(self) -> None:
+        for helper in self._helpers:
+            helper.close()
+
+
+_pool: OcrPool | None = None
+
+
+def get_pool(size: int) -> OcrPool:
+    """This process's helper pool of `size` processes, started on first use and kept alive."""
+    global _pool
+    if _pool is not None and (_pool.size != size or not _pool.alive()):
+        close_pool()
+    if _pool is None:
+        _pool = OcrPool(size)
+    return _pool
+
+
+def close_pool() -> None:
+    """Stop the helpers (they also stop by themselves when this process exits)."""
+    global _pool
+    if _pool is not None:
+        pool, _pool = _pool, None
+        pool.close()
+
+
+atexit.register(close_pool)

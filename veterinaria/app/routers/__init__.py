@@ -1,0 +1,1 @@
+"""HTTP routes of the veterinaria service, one module per area."""

@@ -1,0 +1,96 @@
+"""The seed's veterinaria job endpoints: clinical documents (OCR) and medical reports, with their status."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, UploadFile, status
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+
+from common import jobs
+from common.enqueue import EnqueuerDep
+from common.errors import NotFound
+from common.jobs import JobAccepted, JobStatus
+from common.security import CurrentUser
+from common.web import SessionDep, SettingsDep, StorageDep
+from veterinaria.app import documents
+from veterinaria.app.deps import ClinicStaff, VisiblePet, get_visible_pet
+from veterinaria.app.documents import DOCUMENT_TYPES
+
+router = APIRouter()
+
+ACCEPTED = {
+    413: {"description": "File over the size limit"},
+    422: {"description": "Not a PDF/JPEG/PNG/TIFF, or a malformed request"},
+    503: {"description": "The job queue is unreachable; nothing was queued"},
+}
+
+
+class DocumentTaskRead(BaseModel):
+    """A document job in the seed's shape (its result's seed fields at top level once completed)."""
+
+    task_id: str
+    status: JobStatus
+    progress: int
+    kind: str
+    error: str | None = None
+    file_path: str | None = None
+    document_type: str | None = None
+    extracted_text: str | None = None
+    confidence: float | None = None
+    result: dict[str, Any] | None = None
+
+
+@router.post("/historias-clinicas/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ACCEPTED, tags=["documents"])
+def upload_document(
+    file: Annotated[UploadFile, File(description="PDF (text or scanned), JPEG, PNG or TIFF: a scan or a phone photo")],
+    user: ClinicStaff, session: SessionDep, enqueuer: EnqueuerDep, storage: StorageDep, settings: SettingsDep,
+    mascota_id: Annotated[int | None, Form(description="The pet it belongs to; without it, the pet is matched from the text")] = None,
+    document_type: Annotated[str | None, Form(description=f"One of {', '.join(DOCUMENT_TYPES)}; detected when absent")] = None,
+):
+    """Queue a clinical document for reading (text layer or OCR); follow it at `GET /historias-clinicas/task/{task_id}`.
+
+    The text, date, type, patient, vet and lab values are filed in the pet's history and become searchable.
+    The same file uploaded twice points to the document already filed.
+    """
+    if document_type is not None and document_type not in DOCUMENT_TYPES:
+        from common.errors import BadInput
+
+        raise BadInput(f"document_type must be one of: {', '.join(DOCUMENT_TYPES)}.")
+    pet = get_visible_pet(session=session, pet_id=mascota_id, user=user) if mascota_id is not None else None
+    job = documents.submit_document(
+        session=session, enqueuer=enqueuer, storage=storage, settings=settings, upload=file, owner=user, pet=pet,
+        document_type=document_type,
+    )
+    return JobAccepted(task_id=job.id, status_url=f"/historias-clinicas/task/{job.id}")
+
+
+@router.get("/historias-clinicas/task/{task_id}", response_model=DocumentTaskRead, responses={404: {"description": "No such job, or not yours"}}, tags=["documents"])
+def read_document_task(task_id: str, user: CurrentUser, session: SessionDep):
+    """Status, progress and result of a veterinaria job (document reading or medical report)."""
+    job = jobs.get_visible(session=session, job_id=task_id, user=user, service="veterinaria")
+    result = job.result or {}
+    return DocumentTaskRead(
+        task_id=job.id, status=job.status, progress=job.progress, kind=job.kind, error=job.error, result=job.result,
+        file_path=result.get("file_path"), document_type=result.get("document_type"),
+        extracted_text=result.get("extracted_text"), confidence=result.get("confidence"),
+    )
+
+
+@router.post("/mascotas/{mascota_id}/reportes/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses={404: {"description": "No such pet"}, 503: ACCEPTED[503]}, tags=["reports"])
+def request_medical_report(pet: VisiblePet, user: CurrentUser, session: SessionDep, enqueuer: EnqueuerDep):
+    """Queue a consolidated medical report (PDF): consultations, documents, lab values over time, weight chart."""
+    job = enqueuer.submit(session=session, kind="medical_report", task="generate_medical_report", owner=user,
+                          params={"pet_id": pet.id})
+    return JobAccepted(task_id=job.id, status_url=f"/historias-clinicas/task/{job.id}")
+
+
+@router.get("/mascotas/{mascota_id}/reportes/{task_id}/pdf", response_class=FileResponse, tags=["reports"])
+def download_medical_report(task_id: str, pet: VisiblePet, user: CurrentUser, session: SessionDep, storage: StorageDep):
+    """The finished report as PDF."""
+    job = jobs.get_visible(session=session, job_id=task_id, user=user, service="veterinaria")
+    key = (job.result or {}).get("pdf_key")
+    if job.kind != "medical_report" or (job.result or {}).get("mascota_id") != pet.id or not key:
+        raise NotFound("This report is not ready (or does not exist).")
+    return FileResponse(storage.local_path(key), media_type="application/pdf", filename=f"informe-{pet.name}.pdf")

@@ -1,0 +1,246 @@
+"""Request and response bodies of the clinic: owners, pets, histories, consultations, documents, search."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+)
+
+from veterinaria.app.search import SearchKind, search_text
+
+#: spellings of the same species, folded with search_text(), to the one word we store
+SPECIES_SYNONYMS = {
+    **dict.fromkeys(("perro", "perra", "can", "canino", "canina", "dog"), "canino"),
+    **dict.fromkeys(("gato", "gata", "felino", "felina", "cat"), "felino"),
+    **dict.fromkeys(("conejo", "coneja", "rabbit"), "conejo"),
+    **dict.fromkeys(("huron", "hurona", "ferret"), "huron"),
+    **dict.fromkeys(("ave", "pajaro", "bird"), "ave"),
+}
+_SEX_SYNONYMS = {
+    **dict.fromkeys(("macho", "m", "male"), "macho"),
+    **dict.fromkeys(("hembra", "h", "f", "female"), "hembra"),
+}
+#: a date "today" in the clinic may already be tomorrow on a UTC server, and the other way round
+_CLOCK_SLACK = dt.timedelta(days=1)
+
+
+def normalise_species(value: str) -> str:
+    """Free text, folded; common spellings become one word: "Perro" → "canino", "gata" → "felino"."""
+    key = search_text(value)
+    species = SPECIES_SYNONYMS.get(key, key)
+    if not species or len(species) > 40:
+        raise ValueError("species must be 1 to 40 characters, e.g. 'canino', 'felino', 'conejo'")
+    return species
+
+
+def _normalise_sex(value: Any) -> Any:
+    return _SEX_SYNONYMS.get(search_text(value), search_text(value)) if isinstance(value, str) else value
+
+
+def _not_future_date(value: dt.date | None) -> dt.date | None:
+    if value is not None and value > dt.date.today() + _CLOCK_SLACK:
+        raise ValueError("cannot be in the future")
+    return value
+
+
+def _aware_not_future(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    if aware > dt.datetime.now(dt.UTC) + _CLOCK_SLACK:
+        raise ValueError("cannot be in the future")
+    return aware.astimezone(dt.UTC)
+
+
+PetName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Species = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), AfterValidator(normalise_species)
+]
+Sex = Annotated[Literal["macho", "hembra", ""], BeforeValidator(_normalise_sex)]
+Breed = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^[0-9+()./ -]*$")]
+BirthDate = Annotated[dt.date | None, AfterValidator(_not_future_date)]
+ConsultationDate = Annotated[dt.datetime | None, AfterValidator(_aware_not_future)]
+ClinicalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
+Weight = Annotated[Decimal, Field(gt=0, lt=1000, max_digits=6, decimal_places=2, examples=["12.40"])]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- owners ---------------------------------------------------------------------------------
+
+
+class OwnerCreate(Strict):
+    full_name: PersonName = Field(examples=["María García López"])
+    phone: Phone = Field(default="", examples=["+34 600 123 456"])
+    email: EmailStr | None = Field(default=None, examples=["maria.garcia@example.com"])
+    user_id: int | None = Field(
+        default=None, gt=0, examples=[42], description="The owner's auth account (role `cliente`): they then see their pets"
+    )
+
+
+class OwnerUpdate(Strict):
+    full_name: PersonName | None = Field(default=None, examples=["María García López"])
+    phone: Phone | None = Field(default=None, examples=["+34 600 123 456"])
+    email: EmailStr | None = None
+    user_id: int | None = Field(default=None, gt=0, description="Link (or, with null, unlink) an auth account")
+
+
+class OwnerRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    full_name: str
+    phone: str
+    email: str | None
+    user_id: int | None
+    created_at: dt.datetime
+
+
+class OwnerBrief(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    full_name: str
+
+
+# --- pets -----------------------------------------------------------------------------------
+
+
+class PetCreate(Strict):
+    name: PetName = Field(examples=["Luna"])
+    species: Species = Field(examples=["canino"], description="Free text; 'perro' is stored as 'canino', 'gato' as 'felino'")
+    breed: Breed = Field(default="", examples=["Labrador"])
+    sex: Sex = Field(default="", examples=["hembra"], description="'macho', 'hembra' or empty")
+    birth_date: BirthDate = Field(default=None, examples=["2020-03-15"])
+    owner_id: int = Field(gt=0, examples=[1])
+
+
+class PetUpdate(Strict):
+    name: PetName | None = Field(default=None, examples=["Luna"])
+    species: Species | None = Field(default=None, examples=["felino"])
+    breed: Breed | None = None
+    sex: Sex | None = None
+    birth_date: BirthDate = Field(default=None, description="null clears it")
+    owner_id: int | None = Field(default=None, gt=0, description="Move the pet to another owner")
+
+
+class PetRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    species: str
+    breed: str
+    sex: str
+    birth_date: dt.date | None
+    owner_id: int
+    owner: OwnerBrief
+    created_at: dt.datetime
+
+
+# --- consultations --------------------------------------------------------------------------
+
+
+class ConsultationCreate(Strict):
+    date: ConsultationDate = Field(
+        default=None, examples=["2024-01-15T10:30:00+01:00"], description="Defaults to now; without an offset it is UTC"
+    )
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)] = Field(
+        examples=["Cojera en la pata trasera izquierda"]
+    )
+    diagnosis: ClinicalText = Field(default="", examples=["Esguince leve"])
+    treatment: ClinicalText = Field(default="", examples=["Meloxicam 0,1 mg/kg durante 5 días y reposo"])
+    weight_kg: Weight | None = None
+
+
+class ConsultationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    pet_id: int
+    date: dt.datetime
+    reason: str
+    diagnosis: str
+    treatment: str
+    weight_kg: Decimal | None
+    vet_id: int
+    vet_name: str
+    created_at: dt.datetime
+
+
+# --- documents ------------------------------------------------------------------------------
+
+
+class DocumentSummary(BaseModel):
+    """A document as lists show it: what it is, not what it says."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    pet_id: int | None
+    document_type: str = Field(examples=["analisis"])
+    document_date: dt.date | None
+    pages: int
+    confidence: float = Field(description="OCR confidence 0–1 (1 for a text layer)")
+    status: str = Field(examples=["processed"], description="pending, processed or failed")
+    file_name: str
+    created_at: dt.datetime
+
+
+class DocumentRead(DocumentSummary):
+    """A document with everything read from it."""
+
+    file_kind: str = Field(examples=["pdf"])
+    size: int = Field(description="Bytes")
+    extracted_text: str
+    fields: dict[str, Any] = Field(description="Patient, owner, date, vet, lab values… as read from the text")
+    page_texts: list[dict[str, Any]] = Field(description="Per page: number, text, confidence")
+    processing_time: float = Field(description="Seconds the reading took")
+
+
+# --- histories ------------------------------------------------------------------------------
+
+
+class HistoryUpdate(Strict):
+    notes: ClinicalText = Field(examples=["Alérgica a la amoxicilina. Displasia de cadera."])
+
+
+class HistoryRead(BaseModel):
+    """A pet's clinical history: the pet, standing notes, consultations and documents in date order."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    pet: PetRead
+    notes: str = Field(description="Allergies, chronic conditions")
+    created_at: dt.datetime
+    consultations: list[ConsultationRead]
+    documents: list[DocumentSummary]
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+class SearchHit(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: SearchKind = Field(examples=["document"])
+    ref_id: int = Field(description="The document's or consultation's id", examples=[17])
+    pet_id: int | None
+    pet_name: str | None = Field(examples=["Luna"])
+    date: dt.date | None = Field(description="The consultation's or document's date")
+    snippet: str = Field(examples=["…RADIOGRAFÍA DE TÓRAX: silueta cardiaca dentro de la normalidad…"])
