@@ -5,7 +5,7 @@ FROM python:3.11-slim-bookworm
 # Tesseract language data only: the tesserocr wheel bundles the engine. --no-install-recommends
 # keeps Debian's tesseract-ocr binary (and its X/Leptonica tail) out of the image.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tesseract-ocr-spa tesseract-ocr-eng \
+ && apt-get install -y --no-install-recommends tesseract-ocr-spa tesseract-ocr-eng tesseract-ocr-osd \
  && rm -rf /var/lib/apt/lists/*
 
 ENV PYTHONUNBUFFERED=1 \

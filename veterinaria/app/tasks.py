@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from celery.exceptions import SoftTimeLimitExceeded
+
 from common import jobs
 from common.celery_app import app
 from common.config import get_settings
@@ -31,7 +33,7 @@ def process_medical_document(job_id: str) -> dict:
             storage=worker_storage(), document=document, settings_max_pages=get_settings().max_document_pages,
             on_page=lambda done, total: progress(90 * done / max(total, 1)),
         )
-    except BadInput:
+    except (BadInput, SoftTimeLimitExceeded):  # the file, not the system: a retry would fail the same way
         with task_session() as session:
             documents.mark_failed(session=session, document_id=document_id)
         raise
