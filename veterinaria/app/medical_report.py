@@ -198,7 +198,7 @@ def _weight_section(pdf: ReportPdf, weights: list[tuple[date, float]]) -> None:
     points = [point(day, kg) for day, kg in weights]
     for start, end in zip(points, points[1:]):
         pdf.line(*start, *end)
-    for (x, y), (day, _) in zip(points, weights):
+    for x, y in points:
         pdf.circle(x, y, 1.2, style="F")
     pdf.text(left, top + height + 4, safe(_day(weights[0][0])))
     pdf.text(left + width - 14, top + height + 4, safe(_day(weights[-1][0])))
