@@ -133,7 +133,8 @@ def main() -> None:
                     print(f"  {category} #{index}: wrong {wrong}\n{text}\n")
 
     names = list(field_checks(sample_document(0), sample_document(0).text))
-    header = f"{'category':<20} {'CER':>7} {'s/page':>7}  " + " ".join(f"{n:>10}" for n in names) + f" {'all fields':>11}"
+    header = f"{'category':<20} {'CER':>7} {'s/page':>7}  " + " ".join(f"{n:>10}" for n in names)
+    header += f" {'all fields':>11}"
     print(f"OCR accuracy on {args.docs} generated documents per category (seed {args.seed})\n")
     print(header)
     print("-" * len(header))

@@ -113,7 +113,8 @@ def _lab_line(name: str, value: float, unit: str, low: float, high: float, decim
 
 def _header(doc_title: str, clinic: str, rng: random.Random) -> list[str]:
     kind = rng.choice(["CLÍNICA VETERINARIA", "HOSPITAL VETERINARIO", "CENTRO VETERINARIO"])
-    return [f"{kind} {clinic.upper()}", f"C/ Mayor {rng.randint(1, 99)}, Madrid - Tel. 91 {rng.randint(100, 999)} {rng.randint(10, 99)} {rng.randint(10, 99)}", "", doc_title]
+    phone = f"91 {rng.randint(100, 999)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
+    return [f"{kind} {clinic.upper()}", f"C/ Mayor {rng.randint(1, 99)}, Madrid - Tel. {phone}", "", doc_title]
 
 
 def _identity(doc: dict, rng: random.Random, printed_species: str) -> list[str]:

@@ -110,7 +110,9 @@ def test_label_spellings_for_patient_owner_and_vet():
         "Médico veterinario: Dra. Ana Martín Vidal  Nº colegiado 2441"
     )
     fields = extract_fields(text)
-    assert (fields.patient_name, fields.owner_name, fields.vet_name) == ("Rocky", "José Martínez Ruiz", "Ana Martín Vidal")
+    assert fields.patient_name == "Rocky"
+    assert fields.owner_name == "José Martínez Ruiz"
+    assert fields.vet_name == "Ana Martín Vidal"
 
 
 @pytest.mark.parametrize("label", ["Propietario", "Propietaria", "Dueño", "Dueña", "Tutor", "Tutora", "DUENO"])
@@ -176,8 +178,10 @@ def test_lines_that_are_not_lab_values(line):
     assert parse_lab_line(line) is None
 
 
-@pytest.mark.parametrize(("text", "number"), [("12.5", 12.5), ("12,5", 12.5), ("1.250,5", 1250.5), ("250.000", 250000.0),
-                                              ("0.125", 0.125), ("95", 95.0)])
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("12.5", 12.5), ("12,5", 12.5), ("1.250,5", 1250.5), ("250.000", 250000.0), ("0.125", 0.125), ("95", 95.0)],
+)
 def test_numbers_in_both_conventions(text, number):
     assert parse_number(text) == number
 

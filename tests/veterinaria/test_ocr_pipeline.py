@@ -6,11 +6,12 @@ from __future__ import annotations
 import resource
 import time
 
+import billiard
 import pytest
 from PIL import Image
 from tesserocr import PyTessBaseAPI
 
-from tests.veterinaria.pages import rotate, skew, write_bomb_png
+from tests.veterinaria.pages import add_noise, blur, render_page, rotate, skew, write_bomb_png
 from veterinaria.app.ocr import (
     DocumentError,
     OcrEngine,
@@ -18,10 +19,12 @@ from veterinaria.app.ocr import (
     extract_document,
     extract_fields,
     get_engine,
+    pool,
     sniff_document,
 )
-from veterinaria.app.ocr.engine import ensure_osd_mode, find_tessdata
+from veterinaria.app.ocr.engine import PageLayout, ensure_osd_mode, find_tessdata
 from veterinaria.app.ocr.images import MAX_IMAGE_PIXELS
+from veterinaria.app.ocr.page_ocr import read_page
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +51,7 @@ class NoOcr:
         (b"%PDF-1.7\n%\xe2\xe3", "pdf"),
         (b"\r\n%PDF-1.4 after some junk", "pdf"),
         (b"\xff\xd8\xff\xe0\x00\x10JFIF", "jpeg"),
+        (b"\xff\xd8\xff\xe1\x00\x40Exif comment: %PDF-1.4", "jpeg"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "png"),
         (b"II*\x00\x08\x00\x00\x00", "tiff"),
         (b"MM\x00*\x00\x00\x00\x08", "tiff"),
@@ -189,6 +193,17 @@ def test_phone_photo_exif_orientation_is_honoured_before_ocr(document, page_imag
     assert sample.patient in page.text
 
 
+def test_phone_jpeg_with_a_preview_frame_is_one_page(document, page_image, tmp_path, engine):
+    sample = document(9)
+    page = page_image(sample.lines).convert("RGB")
+    path = tmp_path / "phone.jpg"
+    page.save(path, "MPO", save_all=True, append_images=[page.reduce(4)])  # as some phones store photos
+
+    result = extract_document(path, engine=engine)
+
+    assert len(result.pages) == 1 and sample.patient in result.text
+
+
 def test_multi_page_tiff_gives_one_page_each_and_blank_pages_are_fine(document, page_image, tiff_file, engine):
     first, second = document(1), document(2)
     blank = Image.new("L", page_image(first.lines).size, 255)
@@ -224,6 +239,76 @@ def test_transparent_png_is_read_on_white_paper(document, page_image, image_file
     assert sample.patient in result.text
 
 
+def test_speckled_full_page_scan_is_read_with_a_local_threshold(document, image_file, engine):
+    # at A4 300 dpi this speckle makes Tesseract's page-wide Otsu threshold lose every line
+    sample = document(1)
+    speckled = add_noise(blur(render_page(sample.lines, dpi=300), 1.2), sigma=50, opacity=0.3)
+
+    page = extract_document(image_file(speckled, "speckled.png"), engine=engine).pages[0]
+
+    assert page.confidence > 0.85
+    assert sample.patient in page.text and sample.owner in page.text
+
+
+class ScriptedEngine:
+    """Confidence by (turned degrees, thresholding), to check which readings read_page tries."""
+
+    def __init__(self, confidences: dict[tuple[int, str], float], osd: int = 0):
+        self.confidences, self.osd, self.calls = confidences, osd, []
+
+    def analyse(self, image, dpi=None, *, thresholding="otsu"):
+        return PageLayout(skew=0.0, vertical=False)
+
+    def recognize(self, image, dpi=None, *, thresholding="otsu"):
+        turned = image.info.get("turned", 0)
+        self.calls.append((turned, thresholding))
+        return f"{turned} {thresholding}", self.confidences.get((turned, thresholding), 0.1)
+
+    def orientation(self, image):
+        return self.osd
+
+
+@pytest.fixture
+def marked_page(monkeypatch):
+    """A page whose rotations remember the angle (PIL drops `info` on rotate), for ScriptedEngine."""
+    original = Image.Image.rotate
+
+    def rotate_marking(self, angle, *args, **kwargs):
+        turned = original(self, angle, *args, **kwargs)
+        turned.info["turned"] = (self.info.get("turned", 0) + int(angle)) % 360
+        return turned
+
+    monkeypatch.setattr(Image.Image, "rotate", rotate_marking)
+    return Image.new("L", (300, 400), 255)
+
+
+def test_confident_upright_page_is_read_once(marked_page):
+    engine = ScriptedEngine({(0, "otsu"): 0.95})
+
+    page = read_page(marked_page, number=3, engine=engine)
+
+    assert engine.calls == [(0, "otsu")]
+    assert (page.number, page.text, page.rotated) == (3, "0 otsu", 0)
+
+
+def test_low_confidence_asks_osd_then_tries_a_local_threshold(marked_page):
+    engine = ScriptedEngine({(180, "otsu"): 0.5, (180, "sauvola"): 0.9}, osd=180)
+
+    page = read_page(marked_page, number=1, engine=engine)
+
+    assert engine.calls == [(0, "otsu"), (180, "otsu"), (180, "sauvola")]
+    assert (page.text, page.rotated, page.confidence) == ("180 sauvola", 180, 0.9)
+
+
+def test_an_unsure_osd_keeps_the_page_as_it_is(marked_page):
+    engine = ScriptedEngine({(0, "otsu"): 0.6}, osd=0)
+
+    page = read_page(marked_page, number=1, engine=engine)
+
+    assert engine.calls == [(0, "otsu"), (0, "sauvola")]
+    assert (page.text, page.rotated) == ("0 otsu", 0)
+
+
 # --- helper processes -----------------------------------------------------------------------------
 
 def test_helper_processes_read_pages_like_this_process(document, page_image, pdf_file, engine):
@@ -231,12 +316,40 @@ def test_helper_processes_read_pages_like_this_process(document, page_image, pdf
     path = pdf_file([page_image(sample.lines) for sample in samples])
     try:
         pooled = extract_document(path, dpi=200, workers=2)
+        pool.get_pool(2)._helpers[0].process.kill()  # a helper dies between documents (OOM killer, say)
+        again = extract_document(path, dpi=200, workers=2)
     finally:
         close_pool()
 
     serial = extract_document(path, dpi=200, engine=engine)
     assert [page.number for page in pooled.pages] == [1, 2, 3]
-    assert pooled.text == serial.text
+    assert pooled.text == serial.text == again.text
+
+
+def test_text_layer_pdf_starts_no_helpers(document, pdf_file):
+    extract_document(pdf_file([document(0).lines, document(1).lines]), workers=2)
+
+    assert pool._pool is None
+
+
+def _read_in_a_daemon(path: str) -> str:
+    try:
+        return extract_document(path, dpi=200, workers=2).text
+    finally:
+        close_pool()
+
+
+def test_helpers_start_inside_a_celery_prefork_child(document, page_image, pdf_file):
+    # Celery's children are daemonic: multiprocessing refuses to start processes there, subprocess does not
+    sample = document(2)
+    path = pdf_file([page_image(sample.lines), page_image(document(3).lines)])
+    workers = billiard.Pool(1)
+    try:
+        text = workers.apply(_read_in_a_daemon, (str(path),))
+    finally:
+        workers.terminate()
+
+    assert sample.owner in text
 
 
 # --- orientation detection guard --------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from itertools import chain
 from pathlib import Path
 
 from veterinaria.app.ocr import images, pdf
@@ -68,11 +69,16 @@ def _read_serially(items: PageItems, engine: OcrEngine | None, on_result: Callab
 
 
 def _read_in_pool(items: PageItems, workers: int, on_result: Callable[[PageText], None]) -> None:
-    try:
-        get_pool(workers).run(items, on_result)
-    except BaseException:
-        close_pool()  # helpers may still be busy with this document's pages: start afresh next time
-        raise
+    for item in items:
+        if isinstance(item, PageText):
+            on_result(item)  # a text-layer page: no helper needed (yet)
+            continue
+        try:
+            get_pool(workers).run(chain([item], items), on_result)
+        except BaseException:
+            close_pool(kill=True)  # helpers may still be busy with this document: start afresh next time
+            raise
+        return
 
 
 def extract_document(
@@ -93,7 +99,10 @@ def extract_document(
     path = Path(path)
     with open(path, "rb") as handle:
         kind = sniff_document(handle.read(HEAD_SIZE))
-    opened = _pdf_pages(path, max_pages=max_pages, dpi=dpi) if kind == "pdf" else _image_pages(path, max_pages=max_pages)
+    if kind == "pdf":
+        opened = _pdf_pages(path, max_pages=max_pages, dpi=dpi)
+    else:
+        opened = _image_pages(path, max_pages=max_pages)
     pages: list[PageText] = []
     with opened as (total, items):
 

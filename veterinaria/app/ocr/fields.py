@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from difflib import get_close_matches
 
 from veterinaria.app.ocr.dates import find_dates
 from veterinaria.app.ocr.lab_values import LabValue, extract_lab_values
@@ -42,6 +43,7 @@ _SPECIES: dict[str, tuple[str, ...]] = {
     "equino": ("equino", "caballo", "yegua", "potro", "poni"),
 }
 _SPECIES_WORD = {word: species for species, words in _SPECIES.items() for word in words}
+_SPECIES_FUZZY = [word for word in _SPECIES_WORD if len(word) > 3]
 
 #: a label and the field it fills, tried in order on the folded label text
 _LABELS: tuple[tuple[str, str], ...] = (
@@ -63,8 +65,12 @@ _LABEL_WORDS = frozenset(
 )
 _COLON = re.compile(r"([a-zº/.]*[a-z])\s?[:;]")
 _TITLE = re.compile(r"^(?:dra?|dr/a|doctora?)\s*\.?\s+", re.IGNORECASE)
-_NAME_END = re.compile(r"\s+(?:n\s?[º°o2]\s|col\.|colegiad|dni|tel|tlf|m[oó]vil|,|\(|\d)|,|;|\s{3,}", re.IGNORECASE)
-_VET_SIGNATURE = re.compile(r"\b(?i:dra?|doctora?)\s*\.?\s+([A-ZÁÉÍÓÚÑ][^\W\d_]+(?:\s+(?:de\s+|del\s+)?[A-ZÁÉÍÓÚÑ][^\W\d_]+){0,3})")
+#: where a person's name ends: "Nº colegiado" (OCR: "N2", "N*"), "DNI", a phone, a comma, a digit
+_NAME_END = re.compile(
+    r"\s+(?:n\s?[º°o2*]\s|n\S{0,2}\s+col|col\.|colegiad|dni|tel|tlf|m[oó]vil|,|\(|\d)|,|;|\s{3,}", re.IGNORECASE
+)
+_CAPITALISED = r"[A-ZÁÉÍÓÚÑ][^\W\d_]+"
+_VET_SIGNATURE = re.compile(rf"\b(?i:dra?|doctora?)\s*\.?\s+({_CAPITALISED}(?:\s+(?:del?\s+)?{_CAPITALISED}){{0,3}})")
 
 
 @dataclass
@@ -137,10 +143,15 @@ def _pet_name(value: str) -> str | None:
 
 
 def normalise_species(value: str) -> str | None:
-    """"Perro", "canina", "CANINO" → "canino"; "gato" → "felino"; None when not a species we know."""
-    for word in re.findall(r"[a-z]+", fold(value)):
+    """"Perro", "canina", "CANINO" → "canino"; "gato" → "felino"; "Hurén" (OCR) → "huron"; None when unknown."""
+    words = re.findall(r"[a-z]+", fold(value))
+    for word in words:
         if word in _SPECIES_WORD:
             return _SPECIES_WORD[word]
+    for word in words:
+        close = get_close_matches(word, _SPECIES_FUZZY, n=1, cutoff=0.8) if len(word) > 3 else []
+        if close:
+            return _SPECIES_WORD[close[0]]
     return None
 
 

@@ -62,7 +62,7 @@ def open_image(path: Path, *, max_pages: int):
         raise DocumentError(_DAMAGED) from None
     with image:
         check_size(image)
-        pages = getattr(image, "n_frames", 1)
+        pages = page_count(image)
         if pages > max_pages:
             raise DocumentError(
                 f"El archivo tiene {pages} páginas y el máximo es {max_pages}. Divídelo y súbelo por partes."
@@ -71,7 +71,8 @@ def open_image(path: Path, *, max_pages: int):
 
 
 def page_count(image: Image.Image) -> int:
-    return getattr(image, "n_frames", 1)
+    """Pages of a TIFF; other formats are one page (a phone's MPO JPEG carries a preview as frame 2)."""
+    return getattr(image, "n_frames", 1) if image.format == "TIFF" else 1
 
 
 def _dpi(image: Image.Image) -> int | None:

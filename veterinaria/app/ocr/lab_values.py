@@ -40,14 +40,15 @@ _ANALYTES: dict[str, tuple[str, ...]] = {
 _CANONICAL = {fold(name): name for name in _ANALYTES} | {
     alias: name for name, aliases in _ANALYTES.items() for alias in aliases
 }
+_FUZZY_KEYS = [key for key in _CANONICAL if len(key) > 3]
 _NOT_ANALYTES = ("fecha", "edad", "peso", "tel", "lote", "chip", "paciente", "especie", "raza", "propiet",
                  "historia", "colegiad", "temperatura", "cp", "dni", "n ", "no ", "mayor", "calle")
 
 #: canonical unit -> pattern on folded text (OCR reads l as I or 1, µ as u or p)
 _POWER = r"x?\s*10\s*(?:[\^*”“\"'’7]\s*)?"  # OCR reads the caret of 10^3 as *, ” or 7
 _UNITS: tuple[tuple[str, str], ...] = (
-    ("x10^3/µL", _POWER + r"[3³]\s*/\s*[µμup]?\s*[li1]"),
-    ("x10^6/µL", _POWER + r"[6⁶]\s*/\s*[µμup]?\s*[li1]"),
+    ("x10^3/µL", _POWER + r"[3³]\s*/\s*[µμup]{0,2}\s*[li1]"),
+    ("x10^6/µL", _POWER + r"[6⁶]\s*/\s*[µμup]{0,2}\s*[li1]"),
     ("x10^9/L", _POWER + r"9\s*/\s*[li1]"),
     ("x10^12/L", _POWER + r"12\s*/\s*[li1]"),
     ("µmol/L", r"[µμu]mol\s*/\s*[li1]"),
@@ -71,7 +72,7 @@ _UNITS: tuple[tuple[str, str], ...] = (
 )
 _UNIT_RES = [(unit, re.compile(pattern + r"(?![a-z])")) for unit, pattern in _UNITS]
 _NUMBER = r"\d+(?:[.,]\d+)*"
-_VALUE = re.compile(rf"(?<![\w,])(?<!\d[.,])([<>≤≥]?)\s*({_NUMBER})(?![\w])")
+_VALUE = re.compile(rf"(?<![\w,])(?<!\d[.,])([<>≤≥]?)\s*({_NUMBER})(?=x\s*10|[^\w]|$)")
 _REFERENCE = re.compile(rf"[(\[]?\s*({_NUMBER})\s*[-–—]\s*({_NUMBER})\s*[)\]]?|([<>≤≥])\s*({_NUMBER})")
 _LEADERS = re.compile(r"[\s:;=._…·|¿?,'-]+$")
 
@@ -101,11 +102,18 @@ def _unit_at(rest: str) -> tuple[str | None, int]:
 
 
 def _analyte(name: str) -> str | None:
-    key = re.sub(r"\s+", " ", name).strip(" .:-")
-    if key in _CANONICAL:
-        return _CANONICAL[key]
-    close = get_close_matches(key, [k for k in _CANONICAL if len(k) > 3], n=1, cutoff=0.84)
-    return _CANONICAL[close[0]] if close else None
+    """The canonical analyte for a (folded) name, forgiving OCR typos and leader dots read as letters."""
+    words = name.split()
+    for drop in range(0, min(3, len(words))):  # "hemoglobina . wee": the dots came out as "wee"
+        if drop and len(words[-drop]) > 3:
+            break
+        key = _LEADERS.sub("", " ".join(words[: len(words) - drop])).strip(" .:-")
+        if key in _CANONICAL:
+            return _CANONICAL[key]
+        close = get_close_matches(key, _FUZZY_KEYS, n=1, cutoff=0.84)
+        if close:
+            return _CANONICAL[close[0]]
+    return None
 
 
 def _value_match(folded: str) -> tuple[re.Match[str], str | None, int] | None:

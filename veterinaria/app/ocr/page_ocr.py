@@ -17,7 +17,7 @@ from veterinaria.app.ocr.images import limit_side, to_grey
 from veterinaria.app.ocr.results import PageText
 
 #: Below this the text is straight enough; above MAX_DESKEW it is not a scan's skew but a layout.
-MIN_DESKEW = 0.3
+MIN_DESKEW = 0.5
 MAX_DESKEW = 10.0
 #: Pages read with less confidence than this get an orientation check, then a second reading with
 #: a local threshold (clean upright pages read 0.9+, and pay for neither).

@@ -67,9 +67,11 @@ class _Helper:
             raise RuntimeError(f"OCR helper failed: {payload}")
         return PageText(**payload)
 
-    def close(self) -> None:
+    def close(self, kill: bool = False) -> None:
         for connection in (self.outbox, self.inbox):
             connection.close()  # the helper reads EOF and exits
+        if kill:
+            self.process.kill()  # mid-page after an error or a time limit: do not wait for it
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -110,9 +112,9 @@ class OcrPool:
     def alive(self) -> bool:
         return all(helper.process.poll() is None for helper in self._helpers)
 
-    def close(self) -> None:
+    def close(self, kill: bool = False) -> None:
         for helper in self._helpers:
-            helper.close()
+            helper.close(kill)
 
 
 _pool: OcrPool | None = None
@@ -128,12 +130,12 @@ def get_pool(size: int) -> OcrPool:
     return _pool
 
 
-def close_pool() -> None:
-    """Stop the helpers (they also stop by themselves when this process exits)."""
+def close_pool(kill: bool = False) -> None:
+    """Stop the helpers (they also stop by themselves when this process exits); `kill` does not wait."""
     global _pool
     if _pool is not None:
         pool, _pool = _pool, None
-        pool.close()
+        pool.close(kill)
 
 
 atexit.register(close_pool)

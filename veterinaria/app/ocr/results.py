@@ -27,5 +27,5 @@ class DocumentText:
         text = "\n\n".join(page.text.strip("\n") for page in pages)
         weights = [len(page.text.strip()) for page in pages]
         total = sum(weights)
-        confidence = sum(p.confidence * w for p, w in zip(pages, weights)) / total if total else 0.0
+        confidence = sum(p.confidence * w for p, w in zip(pages, weights, strict=True)) / total if total else 0.0
         return cls(kind=kind, pages=pages, text=text, confidence=round(confidence, 4))

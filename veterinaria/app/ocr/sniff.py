@@ -61,12 +61,14 @@ def _looks_like_text(head: bytes) -> bool:
 def sniff_document(head: bytes) -> str:
     """"pdf", "jpeg", "png" or "tiff" from the file's first bytes; DocumentError for anything else."""
     if not head:
-        raise DocumentError("El archivo está vacío (0 bytes). Vuelve a escanear o exportar el documento y súbelo de nuevo.")
-    if b"%PDF-" in head[:HEAD_SIZE]:
-        return "pdf"
+        raise DocumentError(
+            "El archivo está vacío (0 bytes). Vuelve a escanear o exportar el documento y súbelo de nuevo."
+        )
     for magic, kind in _SUPPORTED:
         if head.startswith(magic):
             return kind
+    if b"%PDF-" in head[:HEAD_SIZE]:
+        return "pdf"
     if _is_heic(head):
         raise DocumentError(
             "Es una foto HEIC (formato de iPhone), que no podemos leer. Envíala como JPEG: en el iPhone, "
