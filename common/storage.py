@@ -76,6 +76,11 @@ class LocalStorage:
             tmp.unlink(missing_ok=True)
         return StoredFile(key=key, size=size, sha256=digest.hexdigest(), head=head)
 
+    def save_file(self, path: Path, *, key: str) -> StoredFile:
+        """Store a file the process made (a report, an error list); no size cap applies."""
+        with open(path, "rb") as handle:
+            return self.save_stream(handle, key=key, max_bytes=max(path.stat().st_size, 1))
+
     def save_bytes(self, data: bytes, *, key: str) -> StoredFile:
         return self.save_stream(io.BytesIO(data), key=key, max_bytes=max(len(data), 1))
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import PurePath
 
 from fastapi import HTTPException, UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from common.errors import BadInput
 from common.storage import LocalStorage, StoredFile
 
 MULTIPART_OVERHEAD = 64 * 1024
@@ -78,10 +80,20 @@ async def _reject(send: Send, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def store_upload(*, storage: LocalStorage, upload: UploadFile, prefix: str, max_bytes: int) -> StoredFile:
-    """Copy an upload into storage under a random key (keeping only its extension), hashing it on the way."""
+def store_upload(
+    *, storage: LocalStorage, upload: UploadFile, prefix: str, max_bytes: int,
+    sniff: Callable[[bytes], str], refusals: tuple[type[Exception], ...],
+) -> tuple[StoredFile, str]:
+    """Copy an upload into storage under a random key (keeping only its extension), hashing it on the way,
+    and tell its kind from its first bytes. A file `sniff` refuses (raising one of `refusals`, whose
+    `.message` is for the user) is deleted again and answered with 422."""
     suffix = PurePath(upload.filename or "").suffix.lower()[:10]
     if not suffix.replace(".", "").isalnum():
         suffix = ""
     upload.file.seek(0, os.SEEK_SET)
-    return storage.save_stream(upload.file, key=storage.new_key(prefix, suffix), max_bytes=max_bytes)
+    stored = storage.save_stream(upload.file, key=storage.new_key(prefix, suffix), max_bytes=max_bytes)
+    try:
+        return stored, sniff(stored.head)
+    except refusals as exc:
+        storage.delete(stored.key)
+        raise BadInput(getattr(exc, "message", str(exc))) from None

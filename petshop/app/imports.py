@@ -201,8 +201,7 @@ def apply(*, session: Session, storage: LocalStorage, job_id: str, params: dict[
     }
     if errors.count:
         key = f"imports/{job_id}/errores.csv"
-        with open(errors.path, "rb") as handle:
-            storage.save_stream(handle, key=key, max_bytes=1 << 40)
+        storage.save_file(errors.path, key=key)
         result["errors_csv_key"] = key
         result["errors_csv_url"] = f"/inventario/task/{job_id}/errores.csv"
     return result

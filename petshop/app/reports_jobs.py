@@ -27,13 +27,11 @@ def generate(*, session: Session, storage: LocalStorage, job_id: str, params: di
     )
     csv_buffer = io.BytesIO()
     write_csv(report, csv_buffer)
-    csv_buffer.seek(0)
-    csv_file = storage.save_stream(csv_buffer, key=f"reports/{job_id}/informe.csv", max_bytes=len(csv_buffer.getvalue()))
+    csv_file = storage.save_bytes(csv_buffer.getvalue(), key=f"reports/{job_id}/informe.csv")
     with tempfile.TemporaryDirectory(prefix="timon-report-") as workdir:
         path = Path(workdir) / "informe.xlsx"
         write_xlsx(report, path)
-        with open(path, "rb") as handle:
-            xlsx_file = storage.save_stream(handle, key=f"reports/{job_id}/informe.xlsx", max_bytes=path.stat().st_size)
+        xlsx_file = storage.save_file(path, key=f"reports/{job_id}/informe.xlsx")
     return {
         "task_id": job_id,
         **report.summary,

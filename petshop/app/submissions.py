@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from common import jobs
 from common.config import Settings
 from common.enqueue import Enqueuer
-from common.errors import BadInput, NotFound, ServiceUnavailable
+from common.errors import NotFound, ServiceUnavailable
 from common.security import Principal
 from common.storage import LocalStorage
 from common.uploads import store_upload
@@ -28,12 +28,10 @@ def submit_import(
     upload: UploadFile, owner: Principal, dry_run: bool, sheet: str | None,
 ) -> jobs.Job:
     """Store the upload, refuse what is plainly not a spreadsheet, and queue its import."""
-    stored = store_upload(storage=storage, upload=upload, prefix="imports", max_bytes=settings.max_upload_bytes)
-    try:
-        file_format = sniff_format(stored.head)
-    except InventoryFileError as exc:
-        storage.delete(stored.key)
-        raise BadInput(exc.message) from None
+    stored, file_format = store_upload(
+        storage=storage, upload=upload, prefix="imports", max_bytes=settings.max_upload_bytes,
+        sniff=sniff_format, refusals=(InventoryFileError,),
+    )
     params = {
         "store_id": store.id, "file_key": stored.key, "file_name": upload.filename, "size": stored.size,
         "sha256": stored.sha256, "format": file_format, "dry_run": dry_run, "sheet": sheet,

@@ -11,15 +11,11 @@ from decimal import Decimal
 import pytest
 import xlsxwriter
 
-from tests.servers import wait_until
+from tests.jobs_helpers import wait_for_status
 
 
 def wait_task(client, task_id: str, timeout: float = 60) -> dict:
-    def finished():
-        body = client.get("petshop", f"/inventario/task/{task_id}").json()
-        return body if body["status"] in ("completed", "failed") else None
-
-    return wait_until(finished, timeout=timeout, what=f"petshop task {task_id}")
+    return wait_for_status(client, "petshop", f"/inventario/task/{task_id}", timeout=timeout)
 
 
 @pytest.fixture(scope="module")

@@ -6,16 +6,12 @@ import secrets
 
 import pytest
 
-from tests.servers import wait_until
+from tests.jobs_helpers import wait_for_status
 from tests.veterinaria.pages import render_page, write_image, write_pdf, write_truncated_pdf
 
 
 def wait_task(client, task_id: str, timeout: float = 120) -> dict:
-    def finished():
-        body = client.get("veterinaria", f"/historias-clinicas/task/{task_id}").json()
-        return body if body["status"] in ("completed", "failed") else None
-
-    return wait_until(finished, timeout=timeout, what=f"veterinaria task {task_id}")
+    return wait_for_status(client, "veterinaria", f"/historias-clinicas/task/{task_id}", timeout=timeout)
 
 
 @pytest.fixture(scope="module")

@@ -36,12 +36,10 @@ def submit_document(
     owner: Principal, pet: Pet | None, document_type: str | None,
 ) -> jobs.Job:
     """Store the upload, record (or find) its Document, and queue it for reading."""
-    stored = store_upload(storage=storage, upload=upload, prefix="documents", max_bytes=settings.max_upload_bytes)
-    try:
-        kind = sniff_document(stored.head)
-    except DocumentError as exc:
-        storage.delete(stored.key)
-        raise BadInput(exc.message) from None
+    stored, kind = store_upload(
+        storage=storage, upload=upload, prefix="documents", max_bytes=settings.max_upload_bytes,
+        sniff=sniff_document, refusals=(DocumentError,),
+    )
     document, duplicate = _find_or_create(session, stored, kind, upload.filename or "", owner, pet, document_type)
     if duplicate:
         storage.delete(stored.key)  # keep one copy

@@ -48,8 +48,7 @@ def generate(*, session: Session, storage: LocalStorage, job_id: str, pet_id: in
     with tempfile.TemporaryDirectory(prefix="timon-report-") as workdir:
         path = Path(workdir) / "informe.pdf"
         pdf.output(str(path))
-        with open(path, "rb") as handle:
-            stored = storage.save_stream(handle, key=f"reports/{job_id}/informe.pdf", max_bytes=path.stat().st_size)
+        stored = storage.save_file(path, key=f"reports/{job_id}/informe.pdf")
     return {
         "task_id": job_id,
         "mascota_id": pet.id,
