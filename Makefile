@@ -50,6 +50,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 bench: install
+	@dpkg -s tesseract-ocr >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends tesseract-ocr  # the CLI baseline
 	$(PY) -m pip install --quiet -e ".[dev,bench]"
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # uploads
     max_upload_mb: int = Field(default=20, ge=1)
     max_document_pages: int = Field(default=200, ge=1)  # longer PDFs are refused with a message
+    # OCR helper processes per worker process for multi-page scans (1: OCR in the worker process itself)
+    ocr_page_workers: int = Field(default=2, ge=1, le=16)
 
     # jobs and Celery
     enqueue_timeout_seconds: float = Field(default=2.0, gt=0, le=10)

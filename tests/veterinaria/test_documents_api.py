@@ -131,3 +131,16 @@ def test_a_medical_report_is_a_pdf_and_an_empty_history_still_gets_one(vet, pet,
 
 def test_a_report_for_an_unknown_pet_is_404_at_submit_time(vet):
     assert vet.post("veterinaria", "/mascotas/999999/reportes/").status_code == 404
+
+
+def test_a_multi_page_scan_is_read_page_by_page_by_the_ocr_helpers(vet, pet, tmp_path):
+    lines = analysis_lines(pet["name"], pet["owner"]["full_name"])
+    scans = [render_page([f"Página {n}", *lines], dpi=150) for n in (1, 2, 3)]
+    path = write_pdf(tmp_path / "escaneado.pdf", scans)
+
+    job = upload(vet, path, mascota_id=pet["id"])
+
+    assert job["status"] == "completed", job
+    pages = job["result"]["pages"]
+    assert [p["number"] for p in pages] == [1, 2, 3]
+    assert all(pet["name"] in p["text"] for p in pages)

@@ -163,6 +163,15 @@ def test_species_without_a_label_comes_from_the_text():
         ("T4 total 2,4 µg/dL (1,0-4,0)", LabValue("T4 total", 2.4, "µg/dL", "1,0-4,0")),
         ("Lactato deshidrogenasa 210 U/L", LabValue("Lactato deshidrogenasa", 210.0, "U/L", None)),
         ("Potasio 4,1 mmol/L 3,5-5,8", LabValue("Potasio", 4.1, "mmol/L", "3,5-5,8")),
+        # OCR noise: leader dots read as digits or letters, µ as p or up, the caret as 7 or ”
+        ("Potasio ..........00655 6.0 mmol/L", LabValue("Potasio", 6.0, "mmol/L", None)),
+        ("Hemoglobina . wee 17.2 g/dL", LabValue("Hemoglobina", 17.2, "g/dL", None)),
+        ("Leucocitos ............ 9.7 x1073/upL", LabValue("Leucocitos", 9.7, "x10^3/µL", None)),
+        ("Plaquetas ............. 371x107 3/uL", LabValue("Plaquetas", 371.0, "x10^3/µL", None)),
+        ("EFITOCITOS |... 5.89 x10” 6/uL", LabValue("Eritrocitos", 5.89, "x10^6/µL", None)),
+        ("Urea coocccccnnnnnnnnns 39 mg/dL", LabValue("Urea", 39.0, "mg/dL", None)),
+        ("Leucocitos 13,6 x10%3/uL 6,0-17,0", LabValue("Leucocitos", 13.6, "x10^3/µL", "6,0-17,0")),
+        ("Bilirrubina directa 0,1 mg/dL", LabValue("Bilirrubina directa", 0.1, "mg/dL", None)),
     ],
 )
 def test_lab_value_spellings(line, expected):

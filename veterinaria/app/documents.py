@@ -24,7 +24,7 @@ from common.security import Principal
 from common.storage import LocalStorage
 from common.uploads import store_upload
 from veterinaria.app.models import Document, LabValue, Pet
-from veterinaria.app.ocr import DocumentError, DocumentText, extract_fields, sniff_document
+from veterinaria.app.ocr import DocumentError, DocumentText, extract_document, extract_fields, sniff_document
 from veterinaria.app.search import index_entry, search_text
 
 DOCUMENT_TYPES = ("radiografia", "analisis", "historial", "receta", "vacunacion", "otro")
@@ -75,12 +75,13 @@ def _find_or_create(session, stored, kind, file_name, owner, pet, document_type)
 # --- the worker side ----------------------------------------------------------------------------
 
 
-def read_document(*, storage: LocalStorage, document: Document, settings_max_pages: int, on_page) -> DocumentText:
+def read_document(*, storage: LocalStorage, document: Document, settings: Settings, on_page) -> DocumentText:
     """Extract the text (no transaction held); DocumentError becomes BadInput for the job."""
-    from veterinaria.app.ocr import extract_document
-
     try:
-        return extract_document(storage.local_path(document.file_key), max_pages=settings_max_pages, on_page=on_page)
+        return extract_document(
+            storage.local_path(document.file_key), max_pages=settings.max_document_pages, on_page=on_page,
+            workers=settings.ocr_page_workers,
+        )
     except DocumentError as exc:
         raise BadInput(exc.message) from None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from celery import signals
 from celery.exceptions import SoftTimeLimitExceeded
 
 from common import jobs
@@ -13,8 +14,14 @@ from common.errors import BadInput
 from common.worker import JobTask, ProgressReporter, load_job, register_platform_tasks, task_session, worker_storage
 from veterinaria.app import documents, medical_report
 from veterinaria.app.models import Document
+from veterinaria.app.ocr import close_pool
 
 reconcile_jobs, run_diagnostic = register_platform_tasks(app, "veterinaria")
+
+
+@signals.worker_process_shutdown.connect
+def _stop_ocr_helpers(**_kwargs) -> None:
+    close_pool()
 
 
 @app.task(base=JobTask)
@@ -30,7 +37,7 @@ def process_medical_document(job_id: str) -> dict:
     started = time.perf_counter()
     try:
         text = documents.read_document(
-            storage=worker_storage(), document=document, settings_max_pages=get_settings().max_document_pages,
+            storage=worker_storage(), document=document, settings=get_settings(),
             on_page=lambda done, total: progress(90 * done / max(total, 1)),
         )
     except (BadInput, SoftTimeLimitExceeded):  # the file, not the system: a retry would fail the same way

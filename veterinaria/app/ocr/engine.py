@@ -96,7 +96,8 @@ def ensure_osd_mode(api) -> None:
 class OcrEngine:
     """Text recognition for Spanish and English pages, plus orientation and skew estimates."""
 
-    #: OSD answers below this margin are noise (Tesseract's own CLI hint is about 2).
+    #: OSD margins below this are guesses. A wrong turn above it costs time, not text: read_page
+    #: keeps the turned reading only if it is more confident than the upright one.
     min_orientation_confidence = 2.0
 
     def __init__(self, *, tessdata: str | os.PathLike | None = None, languages: str = LANGUAGES) -> None:

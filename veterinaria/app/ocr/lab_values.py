@@ -40,12 +40,14 @@ _ANALYTES: dict[str, tuple[str, ...]] = {
 _CANONICAL = {fold(name): name for name in _ANALYTES} | {
     alias: name for name, aliases in _ANALYTES.items() for alias in aliases
 }
+#: what a run of leader dots turns into when OCR reads it as letters
+_DOTS_AS_LETTERS = frozenset("cenosuwmrvt.,·:;'`-_")
 _FUZZY_KEYS = [key for key in _CANONICAL if len(key) > 3]
 _NOT_ANALYTES = ("fecha", "edad", "peso", "tel", "lote", "chip", "paciente", "especie", "raza", "propiet",
                  "historia", "colegiad", "temperatura", "cp", "dni", "n ", "no ", "mayor", "calle")
 
 #: canonical unit -> pattern on folded text (OCR reads l as I or 1, µ as u or p)
-_POWER = r"x?\s*10\s*(?:[\^*”“\"'’7]\s*)?"  # OCR reads the caret of 10^3 as *, ” or 7
+_POWER = r"x?\s*10\s*(?:[\^*”“\"'’7%]\s*)?"  # OCR reads the caret of 10^3 as *, ”, % or 7
 _UNITS: tuple[tuple[str, str], ...] = (
     ("x10^3/µL", _POWER + r"[3³]\s*/\s*[µμup]{0,2}\s*[li1]"),
     ("x10^6/µL", _POWER + r"[6⁶]\s*/\s*[µμup]{0,2}\s*[li1]"),
@@ -74,6 +76,8 @@ _UNIT_RES = [(unit, re.compile(pattern + r"(?![a-z])")) for unit, pattern in _UN
 _NUMBER = r"\d+(?:[.,]\d+)*"
 _VALUE = re.compile(rf"(?<![\w,])(?<!\d[.,])([<>≤≥]?)\s*({_NUMBER})(?=x\s*10|[^\w]|$)")
 _REFERENCE = re.compile(rf"[(\[]?\s*({_NUMBER})\s*[-–—]\s*({_NUMBER})\s*[)\]]?|([<>≤≥])\s*({_NUMBER})")
+#: the name ends at leader dots or a colon, even when OCR turned some dots into digits ("..00655")
+_NAME_STOP = re.compile(r"\s*(?:[.…·_]{2,}|[:=|¿])")
 _LEADERS = re.compile(r"[\s:;=._…·|¿?,'-]+$")
 
 
@@ -104,16 +108,13 @@ def _unit_at(rest: str) -> tuple[str | None, int]:
 def _analyte(name: str) -> str | None:
     """The canonical analyte for a (folded) name, forgiving OCR typos and leader dots read as letters."""
     words = name.split()
-    for drop in range(0, min(3, len(words))):  # "hemoglobina . wee": the dots came out as "wee"
-        if drop and len(words[-drop]) > 3:
-            break
-        key = _LEADERS.sub("", " ".join(words[: len(words) - drop])).strip(" .:-")
-        if key in _CANONICAL:
-            return _CANONICAL[key]
-        close = get_close_matches(key, _FUZZY_KEYS, n=1, cutoff=0.84)
-        if close:
-            return _CANONICAL[close[0]]
-    return None
+    while len(words) > 1 and set(words[-1]) <= _DOTS_AS_LETTERS:  # "urea cooccccnnnns", "hemoglobina . wee"
+        words.pop()
+    key = _LEADERS.sub("", " ".join(words)).strip(" .:-")
+    if key in _CANONICAL:
+        return _CANONICAL[key]
+    close = get_close_matches(key, _FUZZY_KEYS, n=1, cutoff=0.84)
+    return _CANONICAL[close[0]] if close else None
 
 
 def _value_match(folded: str) -> tuple[re.Match[str], str | None, int] | None:
@@ -140,8 +141,10 @@ def parse_lab_line(line: str) -> LabValue | None:
     if found is None:
         return None
     match, unit, unit_end = found
-    raw_name = _LEADERS.sub("", line[: match.start()]).strip()
-    name_key = _LEADERS.sub("", folded[: match.start()]).strip()
+    stop = _NAME_STOP.search(folded, 1, match.start())
+    name_end = stop.start() if stop else match.start()
+    raw_name = _LEADERS.sub("", line[:name_end]).strip()
+    name_key = _LEADERS.sub("", folded[:name_end]).strip()
     if not raw_name or len(raw_name) > 40 or len(raw_name.split()) > 5 or not re.match(r"[a-z]", name_key):
         return None
     if name_key.startswith(_NOT_ANALYTES) or re.search(r"\d", name_key.replace("t4", "")):
