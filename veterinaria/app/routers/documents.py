@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from common import jobs
 from common.enqueue import EnqueuerDep
-from common.errors import NotFound
+from common.errors import BadInput, NotFound
 from common.jobs import JobAccepted, JobStatus
 from common.security import CurrentUser
 from common.web import SessionDep, SettingsDep, StorageDep
@@ -55,8 +55,6 @@ def upload_document(
     The same file uploaded twice points to the document already filed.
     """
     if document_type is not None and document_type not in DOCUMENT_TYPES:
-        from common.errors import BadInput
-
         raise BadInput(f"document_type must be one of: {', '.join(DOCUMENT_TYPES)}.")
     pet = get_visible_pet(session=session, pet_id=mascota_id, user=user) if mascota_id is not None else None
     job = documents.submit_document(
