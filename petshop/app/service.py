@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,17 @@ def name_key(name: str) -> str:
     """How names compare: case, accents and repeated spaces do not matter ("Alimentación" = "alimentacion")."""
     decomposed = unicodedata.normalize("NFKD", name.casefold())
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+# every writer that may insert product or stock rows takes this lock (PostgreSQL), so imports can
+# insert with plain INSERTs, and two imports touching the same SKUs apply one after the other with
+# true created/updated/unchanged counts. SQLite: BEGIN IMMEDIATE already admits one writer at a time.
+CATALOG_LOCK_KEY = 0x7E7A_0001
+
+
+def lock_catalog_writes(session: Session) -> None:
+    if session.bind.dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CATALOG_LOCK_KEY})
 
 
 # --- stores ---------------------------------------------------------------------------------
@@ -129,6 +140,7 @@ def list_products(
 
 
 def create_product(*, session: Session, product_in: ProductCreate) -> Product:
+    lock_catalog_writes(session)
     _get_named(session, Category, product_in.category_id)
     _get_named(session, Supplier, product_in.supplier_id)
     product = Product(**product_in.model_dump())
@@ -174,6 +186,7 @@ def list_stock(
 
 
 def set_stock(*, session: Session, store: Store, product: Product, stock_in: StockSet) -> StockItem:
+    lock_catalog_writes(session)
     item = session.scalar(
         select(StockItem).where(StockItem.store_id == store.id, StockItem.product_id == product.id).with_for_update(of=StockItem)
     )
