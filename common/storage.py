@@ -100,18 +100,7 @@ class LocalStorage:
             raise NotFound("The file is no longer available.")
         return path
 
-    def exists(self, key: str) -> bool:
-        return self._path(key).exists()
-
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
-    def check_writable(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        probe = self.root / f".probe-{secrets.token_hex(4)}"
-        probe.write_bytes(b"ok")
-        probe.unlink()
-
-
-Storage = LocalStorage
 

@@ -47,6 +47,7 @@ from common.errors import BadInput
 from common.storage import LocalStorage
 from petshop.app.inventory import InventoryFileError, InventoryRow, RowError, open_inventory
 from petshop.app.models import Category, Product, StockItem, Supplier
+from petshop.app.reports import neutralise
 from petshop.app.service import lock_catalog_writes, name_key
 
 SAMPLE_SIZE = 20
@@ -91,17 +92,12 @@ class ErrorSink:
             self.kept.append({"row": error.line, "sku": error.sku, "column": error.column, "message": error.message})
         raw = error.raw or {}
         self.writer.writerow(
-            [error.line, _neutralise(error.sku or ""), error.column or "", error.message,
-             *(_neutralise(str(raw.get(name, ""))) for name in self.header_names)]
+            [error.line, neutralise(error.sku or ""), error.column or "", error.message,
+             *(neutralise(str(raw.get(name, ""))) for name in self.header_names)]
         )
 
     def close(self) -> None:
         self.handle.close()
-
-
-def _neutralise(value: str) -> str:
-    """A cell that a spreadsheet would run as a formula is written as text."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @dataclass
@@ -109,7 +105,6 @@ class PreparedImport:
     """A parsed file: valid rows in a local CSV, failed rows in the error sink, and what was learnt."""
 
     rows_path: Path
-    valid_rows: int
     total_rows: int
     sample: list[dict[str, Any]]
     errors: ErrorSink
@@ -140,14 +135,12 @@ def prepare(
         errors = ErrorSink(workdir / "errors.csv", list(parsed.header_names))
         rows_path = workdir / "rows.csv"
         sample: list[dict[str, Any]] = []
-        valid = 0
         with open(rows_path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             for rows, row_errors in parsed.chunks(CHUNK_ROWS):
                 for error in row_errors:
                     errors.add(error)
                 writer.writerows(map(_staging_tuple, rows))
-                valid += len(rows)
                 if len(sample) < SAMPLE_SIZE:
                     sample += [_sample(row) for row in rows[: SAMPLE_SIZE - len(sample)]]
                 report_progress(70 * parsed.fraction_read())
@@ -158,7 +151,7 @@ def prepare(
         "header_row": parsed.header_line, "columns": parsed.columns, "unknown_columns": parsed.unknown_columns,
     }
     clock.lap("parse")
-    return PreparedImport(rows_path, valid, parsed.total_rows, sample, errors, meta, clock.laps)
+    return PreparedImport(rows_path, parsed.total_rows, sample, errors, meta, clock.laps)
 
 
 def apply(*, session: Session, storage: LocalStorage, job_id: str, params: dict[str, Any], prepared: PreparedImport) -> dict[str, Any]:

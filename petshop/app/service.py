@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from common.db import utcnow
 from common.errors import BadInput, Conflict, NotFound
+from common.text import fold
 from petshop.app.models import Category, Product, Sale, StockItem, Store, Supplier
 from petshop.app.schemas import (
     NamedCreate,
@@ -28,8 +28,7 @@ from petshop.app.schemas import (
 @lru_cache(maxsize=8192)  # imports call it per row, over a handful of category and supplier names
 def name_key(name: str) -> str:
     """How names compare: case, accents and repeated spaces do not matter ("Alimentación" = "alimentacion")."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+    return fold(name)
 
 
 # every writer that may insert product or stock rows takes this lock (PostgreSQL), so imports can

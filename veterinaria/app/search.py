@@ -19,6 +19,7 @@ from sqlalchemy import column, func, literal_column, select, table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from common.text import fold
 from veterinaria.app.models import Consultation, Document, Owner, Pet, SearchEntry
 
 MAX_TERMS = 12
@@ -41,8 +42,7 @@ def search_text(value: str) -> str:
 
     "Radiografía  TÓRAX" → "radiografia torax". Idempotent, so normalising twice is harmless.
     """
-    folded = unicodedata.normalize("NFKD", value.casefold())
-    return " ".join("".join(c for c in folded if not unicodedata.combining(c)).split())
+    return fold(value)
 
 
 def index_entry(*, session: Session, kind: SearchKind | str, ref_id: int, pet_id: int | None, body: str) -> None:
