@@ -17,18 +17,13 @@ reconcile_jobs, run_diagnostic = register_platform_tasks(app, "petshop")
 def process_inventory_file(job_id: str) -> dict:
     """Import a CSV/XLSX/ODS inventory file into a store (seed task)."""
     job = load_job(job_id)
-    progress = ProgressReporter(job_id)
-    with tempfile.TemporaryDirectory(prefix="timon-import-") as workdir:
-        prepared = imports.prepare(
-            storage=worker_storage(), params=job.params, workdir=Path(workdir), report_progress=progress
+    with tempfile.TemporaryDirectory(prefix="timon-import-") as workdir, task_session() as session:
+        result = imports.import_inventory(
+            session=session, storage=worker_storage(), job_id=job_id, params=job.params, workdir=Path(workdir),
+            report_progress=ProgressReporter(job_id),
         )
-        progress(75)
-        with task_session() as session:
-            result = imports.apply(
-                session=session, storage=worker_storage(), job_id=job_id, params=job.params, prepared=prepared
-            )
-            # in the same transaction as the stock: a redelivered message finds the job finished
-            jobs.complete(session=session, job_id=job_id, result=result)
+        # in the same transaction as the stock: a redelivered message finds the job finished
+        jobs.complete(session=session, job_id=job_id, result=result)
     return result
 
 

@@ -11,6 +11,7 @@ do not count: calamine skips them too.
 
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
 from collections.abc import Iterator
@@ -125,11 +126,69 @@ def _columns_outside(low: int, high: int) -> re.Pattern[bytes]:
     return re.compile(b'<c r="(' + "|".join(ranges).encode() + b")[0-9]")
 
 
-def _xlsx_box_upper(archive: zipfile.ZipFile, member: str) -> Box | None:
-    """A cheap upper bound: the box of *every* cell, valued or not; None if some cell is unusual.
+@functools.lru_cache(maxsize=64)
+def _unlike(low: int, high: int, digits: int) -> re.Pattern[bytes]:
+    """Matches any cell *not* of the form `<c r="B12"` with its column in low..high (single letters)
+    and a row number of at most `digits` digits, including cells without `r` and prefixed ones."""
+    columns = f"[{chr(65 + low)}-{chr(65 + high)}]".encode() if low >= 0 else b"(?!)"
+    return re.compile(
+        rb'<(?:c(?! r="' + columns + rb"[0-9]{1,%d}" % max(digits, 1) + rb'")[\s>/]|[A-Za-z_][\w.-]*:c[\s>/])'
+    )
 
-    Per cell only the row number goes through Python; columns are found by searching for a cell
-    outside the columns seen so far, which in a normal sheet finds nothing.
+
+_PLAIN_CELL = re.compile(rb'<c r="([A-Z])([0-9]{1,7})"')
+
+
+def _xlsx_box_digits(archive: zipfile.ZipFile, member: str) -> Box | None:
+    """The cheapest bound: rows up to the largest number with as many digits as any cell's row.
+
+    A 100,000-row sheet is bounded by 999,999 rows, well within the limit for a few columns. One
+    regular-expression search per piece of XML, at C speed, looks for a cell that widens the bound;
+    in a normal sheet only the first few cells do. None for anything unusual (a cell without `r`,
+    a column past Z, a row number of eight digits), which the slower bounds handle.
+    """
+    low = high = -1
+    digits = 0
+    for piece, _ in _pieces(archive, member):
+        position = 0
+        while found := _unlike(low, high, digits).search(piece, position):
+            cell = _PLAIN_CELL.match(piece, found.start())
+            if cell is None or piece[cell.end() : cell.end() + 1] not in (b" ", b">", b"/"):
+                return None
+            column = cell.group(1)[0] - 65
+            low, high = (column, column) if low < 0 else (min(low, column), max(high, column))
+            digits = max(digits, len(cell.group(2)))
+            position = found.start()
+    box = Box()
+    if digits:
+        box.add(0, low, 10**digits - 1, high)
+    return box
+
+
+def _columns_seen(piece: bytes, low: int, high: int) -> tuple[int, int]:
+    """The columns of the cells so far, widened by those of `piece`.
+
+    Searches for a cell outside the columns seen so far, which in a normal sheet finds nothing;
+    only the first piece, or a sheet with columns past Z, has every column read.
+    """
+    if 0 <= high < 26:
+        position = 0
+        while high < 26 and (found := _columns_outside(low, high).search(piece, position)):
+            column = _column_number(found.group(1))
+            low, high = min(low, column), max(high, column)
+            position = found.start() + 1
+    if not 0 <= high < 26:
+        columns = [_column_number(c) for c in set(_XLSX_CELL_COLUMN.findall(piece))]
+        if columns:
+            low = min(columns) if low < 0 else min(low, *columns)
+            high = max(high, *columns)
+    return low, high
+
+
+def _xlsx_box_upper(archive: zipfile.ZipFile, member: str) -> Box | None:
+    """A tighter bound: the box of *every* cell, valued or not; None if some cell is unusual.
+
+    Per cell only the row number goes through Python.
     """
     box = Box()
     low = high = -1
@@ -140,16 +199,7 @@ def _xlsx_box_upper(archive: zipfile.ZipFile, member: str) -> Box | None:
         if not rows:
             continue
         numbers = [int(r) for r in set(rows)]
-        if 0 <= high < 26:
-            position = 0
-            while high < 26 and (found := _columns_outside(low, high).search(piece, position)):
-                column = _column_number(found.group(1))
-                low, high = min(low, column), max(high, column)
-                position = found.start() + 1
-        if not 0 <= high < 26:  # the first piece, or columns past Z: every column of the piece
-            columns = [_column_number(c) for c in set(_XLSX_CELL_COLUMN.findall(piece))]
-            low = min(columns) if low < 0 else min(low, *columns)
-            high = max(high, *columns)
+        low, high = _columns_seen(piece, low, high)
         box.add(min(numbers) - 1, low, max(numbers) - 1, high)
     return box
 
@@ -204,9 +254,10 @@ def xlsx_sheet_box(archive: zipfile.ZipFile, member: str, *, limit: int | None =
     returned instead whenever it is within the limit.
     """
     if limit is not None:
-        upper = _xlsx_box_upper(archive, member)
-        if upper is not None and upper.cells <= limit:
-            return upper
+        for bound in (_xlsx_box_digits, _xlsx_box_upper):
+            upper = bound(archive, member)
+            if upper is not None and upper.cells <= limit:
+                return upper
     box = _xlsx_box_valued(archive, member)
     return box if box is not None else _xlsx_box_general(archive, member)
 

@@ -1,0 +1,135 @@
+"""Inventory imports: parse a supplier's file and apply it to a store's stock in one transaction.
+
+    result = import_inventory(session=..., storage=..., job_id=..., params=..., workdir=..., report_progress=...)
+
+The parsing pipeline (petshop/app/inventory/) yields batches of valid rows and row errors; a
+writer (`writers`) takes the valid rows to the database through a staging table (`staging`);
+failed rows go to an error sink that keeps the first few for the result and streams all of them
+to a CSV for download. The caller completes the job in the same transaction, so a redelivered
+message finds the job finished and does not apply the file twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from common.errors import BadInput
+from common.storage import LocalStorage
+from petshop.app.imports.writers import writer_for
+from petshop.app.inventory import InventoryFileError, InventoryRow, RowError, open_inventory
+from petshop.app.reports import neutralise
+
+SAMPLE_SIZE = 20
+ERRORS_IN_RESULT = 100
+
+__all__ = ["import_inventory"]
+
+
+class ErrorSink:
+    """Failed rows: the first few kept for the result, all of them streamed to a CSV for download."""
+
+    def __init__(self, path: Path, header_names: list[str]):
+        self.path = path
+        self.header_names = header_names
+        self.handle = open(path, "w", newline="", encoding="utf-8-sig")
+        self.writer = csv.writer(self.handle)
+        self.writer.writerow(["fila", "sku", "columna", "motivo", *header_names])
+        self.kept: list[dict[str, Any]] = []
+        self.count = 0
+
+    def add(self, error: RowError) -> None:
+        self.count += 1
+        if len(self.kept) < ERRORS_IN_RESULT:
+            self.kept.append({"row": error.line, "sku": error.sku, "column": error.column, "message": error.message})
+        raw = error.raw or {}
+        self.writer.writerow(
+            [error.line, neutralise(error.sku or ""), error.column or "", error.message,
+             *(neutralise(str(raw.get(name, ""))) for name in self.header_names)]
+        )
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def import_inventory(
+    *,
+    session: Session,
+    storage: LocalStorage,
+    job_id: str,
+    params: dict[str, Any],
+    workdir: Path,
+    report_progress: Callable[[float], None],
+) -> dict[str, Any]:
+    """Import the job's uploaded file into its store (a dry run only counts); returns the job result.
+
+    Raises BadInput for a file that cannot be read at all, before or after some rows were parsed;
+    the caller's transaction then rolls back whatever was written.
+    """
+    store_id = params["store_id"]
+    started = time.perf_counter()
+    try:
+        parsed = open_inventory(storage.local_path(params["file_key"]), sheet=params.get("sheet"))
+    except InventoryFileError as exc:
+        raise BadInput(exc.message) from None
+    opened = time.perf_counter()
+    errors = ErrorSink(workdir / "errors.csv", list(parsed.header_names))
+    sample: list[dict[str, Any]] = []
+    writer_class = writer_for(session)
+    with writer_class(session=session, store_id=store_id, dry_run=bool(params.get("dry_run")), workdir=workdir) as writer:
+        try:
+            for rows, row_errors in parsed.chunks(writer_class.batch_rows):
+                for error in row_errors:
+                    errors.add(error)
+                writer.add(rows)
+                if len(sample) < SAMPLE_SIZE:
+                    sample += [_sample(row) for row in rows[: SAMPLE_SIZE - len(sample)]]
+                report_progress(95 * parsed.fraction_read())
+        except InventoryFileError as exc:  # raised mid-file, e.g. by a quote that is never closed
+            raise BadInput(exc.message) from None
+        parsed_at = time.perf_counter()
+        applied = writer.finish()
+    for error in applied.failed:
+        errors.add(error)
+    errors.close()
+    successful = applied.created + applied.updated + applied.unchanged
+    result = {
+        "task_id": job_id,
+        "store_id": store_id,
+        "dry_run": bool(params.get("dry_run")),
+        "file_name": params.get("file_name"),
+        "format": parsed.format, "sheet": parsed.sheet, "encoding": parsed.encoding, "delimiter": parsed.delimiter,
+        "header_row": parsed.header_line, "columns": parsed.columns, "unknown_columns": parsed.unknown_columns,
+        "processed_products": sample,
+        "total_processed": parsed.total_rows,
+        "successful_updates": successful,
+        "failed_updates": errors.count,
+        "created": applied.created,
+        "updated": applied.updated,
+        "unchanged": applied.unchanged,
+        "errors": errors.kept,
+        "errors_total": errors.count,
+        "errors_csv_url": None,
+        "foreign_key_checks": applied.foreign_key_checks,
+        "timings": {
+            "open": round(opened - started, 3),
+            "parse": round(parsed_at - opened, 3),
+            **applied.timings,
+            "total": round(time.perf_counter() - started, 3),
+        },
+    }
+    if errors.count:
+        key = f"imports/{job_id}/errores.csv"
+        storage.save_file(errors.path, key=key)
+        result["errors_csv_key"] = key
+        result["errors_csv_url"] = f"/inventario/task/{job_id}/errores.csv"
+    return result
+
+
+def _sample(row: InventoryRow) -> dict[str, Any]:
+    return {"sku": row.sku, "name": row.name, "stock": row.stock, "price": float(row.price) if row.price is not None else None}
