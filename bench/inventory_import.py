@@ -1,13 +1,16 @@
 """Inventory import: our whole path against the naive baseline, side by side in one run.
 
-Ours: HTTP upload -> Redis -> Celery worker (parse with python-calamine / csv, COPY or executemany
-into a staging table, one set-based upsert) -> rows committed, timed from the upload to the job's
-`completed`, on PostgreSQL and on SQLite.
+Ours: HTTP upload -> Redis -> Celery worker (parse with python-calamine / csv; PostgreSQL: batches
+COPYed and applied while the rest of the file is parsed; SQLite: one set-based upsert at the end)
+-> rows committed, timed from the upload request to the job's `finished_at` (set in the transaction
+that commits the rows), on PostgreSQL and on SQLite. Three cases, each run --repeat times with a
+file of SKUs of its own, median reported: new products into a new store; the same products into
+another store; the same file again (nothing changes).
 Baseline: what many projects ship: pandas.read_excel (openpyxl) or read_csv, then an ORM
 select-then-insert/update per row, on the same database.
 
     .venv/bin/python bench/inventory_import.py                # 100k rows, both databases, both formats
-    .venv/bin/python bench/inventory_import.py --rows 20000 --databases sqlite
+    .venv/bin/python bench/inventory_import.py --rows 20000 --databases sqlite --repeat 1
     .venv/bin/python bench/inventory_import.py --memory-rows 1000000   # + worker peak memory on a 1M-row CSV
 
 Machines here are shared and noisy: read the ratios, not the absolute seconds.
@@ -19,6 +22,7 @@ import argparse
 import csv
 import random
 import shutil
+import statistics
 import sys
 import tempfile
 import threading
@@ -41,29 +45,30 @@ CATEGORIES = ["Alimentación", "Higiene", "Accesorios", "Juguetes", "Farmacia", 
 SUPPLIERS = ["Mascotas SL", "PetFood SA", "Distribuciones Can", "Gatos y Cía"]
 
 
-def inventory_rows(n: int, seed: int = 7):
+def inventory_rows(n: int, prefix: int = 0, seed: int = 7):
+    """n rows; `prefix` makes a set of SKUs of its own (with leading zeros: "00000042")."""
     rng = random.Random(seed)
     for i in range(n):
         yield [
-            f"{i:07d}", f"Producto {i} {rng.choice(['perro', 'gato', 'pez', 'ave'])}", rng.randint(0, 500),
+            f"{prefix}{i:07d}", f"Producto {i} {rng.choice(['perro', 'gato', 'pez', 'ave'])}", rng.randint(0, 500),
             Decimal(rng.randint(50, 20000)) / 100, rng.randint(0, 20), rng.choice(CATEGORIES), rng.choice(SUPPLIERS),
         ]
 
 
-def write_csv(path: Path, n: int) -> Path:
+def write_csv(path: Path, n: int, prefix: int = 0) -> Path:
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, delimiter=";")
         writer.writerow(HEADER)
-        for row in inventory_rows(n):
+        for row in inventory_rows(n, prefix):
             writer.writerow([*row[:3], str(row[3]).replace(".", ","), *row[4:]])
     return path
 
 
-def write_xlsx(path: Path, n: int) -> Path:
+def write_xlsx(path: Path, n: int, prefix: int = 0) -> Path:
     workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     sheet = workbook.add_worksheet("Inventario")
     sheet.write_row(0, 0, HEADER)
-    for index, row in enumerate(inventory_rows(n), start=1):
+    for index, row in enumerate(inventory_rows(n, prefix), start=1):
         sheet.write_string(index, 0, row[0])
         sheet.write_row(index, 1, [row[1], row[2], float(row[3]), *row[4:]])
     workbook.close()
@@ -178,17 +183,21 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--databases", default="postgresql,sqlite")
     parser.add_argument("--formats", default="xlsx,csv")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of our path per case; the median is reported")
     parser.add_argument("--memory-rows", type=int, default=0, help="also import a CSV of this many rows and report the worker's peak memory")
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="timon-bench-"))
     work.chmod(0o755)
-    files = {}
+    files: dict[str, list[Path]] = {}
     for fmt in args.formats.split(","):
         started = time.perf_counter()
-        files[fmt] = (write_xlsx if fmt == "xlsx" else write_csv)(work / f"inventory.{fmt}", args.rows)
-        print(f"generated {args.rows:,} rows as {fmt} ({files[fmt].stat().st_size / 2**20:.1f} MiB) in {time.perf_counter() - started:.1f}s")
+        write = write_xlsx if fmt == "xlsx" else write_csv
+        # one file of new SKUs per run of ours, and one for the baseline
+        files[fmt] = [write(work / f"inventory{prefix}.{fmt}", args.rows, prefix) for prefix in range(args.repeat + 1)]
+        print(f"generated {len(files[fmt])} files of {args.rows:,} rows as {fmt} "
+              f"({files[fmt][0].stat().st_size / 2**20:.1f} MiB each) in {time.perf_counter() - started:.1f}s")
 
     redis = RedisServer(work / "redis", work / "logs").start()
     postgres = None
@@ -206,24 +215,11 @@ def main() -> None:
             stack.start()
             try:
                 client = Client(stack, login(stack, "admin", stack.admin_password))
-                for fmt, path in files.items():
-                    store = client.post("petshop", "/tiendas/", json={"name": f"ours {fmt}"}).json()["id"]
-                    seconds, result, _ = ours(client, store, path)
-                    assert result["created"] == args.rows, result
-                    first_timings = result["timings"]
-                    again, result, _ = ours(client, store, path)  # the same file again: all unchanged
-                    assert result["unchanged"] == args.rows, result
-                    print(f"  phases of the first import: {first_timings}", flush=True)
-                    line = f"{database:<10} {fmt:<5} ours {seconds:6.2f}s ({args.rows / seconds:9,.0f} rows/s); re-import {again:5.2f}s"
-                    if not args.no_baseline:
-                        base_store = client.post("petshop", "/tiendas/", json={"name": f"baseline {fmt}"}).json()["id"]
-                        base = baseline(url, base_store, path)
-                        line += f" | baseline {base:6.1f}s ({args.rows / base:7,.0f} rows/s) | ours is {base / seconds:5.1f}x faster"
-                    print(line, flush=True)
-                    lines.append(line)
+                for fmt, paths in files.items():
+                    lines += run_format(client, database, fmt, paths, args, url)
                 if args.memory_rows:
-                    big = write_csv(work / "big.csv", args.memory_rows)
-                    store = client.post("petshop", "/tiendas/", json={"name": "memory"}).json()["id"]
+                    big = write_csv(work / "big.csv", args.memory_rows, prefix=9)
+                    store = new_store(client, "memory")
                     seconds, result, peak = ours(client, store, big, worker=stack.workers[0])
                     line = (f"{database:<10} csv   {args.memory_rows:,} rows in {seconds:.1f}s "
                             f"({args.memory_rows / seconds:,.0f} rows/s); largest worker process peak RSS {peak:.0f} MiB (sampled every 20 ms)")
@@ -237,6 +233,39 @@ def main() -> None:
             postgres.stop()
         shutil.rmtree(work, ignore_errors=True)
     print("\n" + "\n".join(lines))
+
+
+def new_store(client: Client, name: str) -> int:
+    response = client.post("petshop", "/tiendas/", json={"name": f"{name} {time.time_ns()}"})
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def run_format(client: Client, database: str, fmt: str, paths: list[Path], args, url: str) -> list[str]:
+    """Per run: a file of new SKUs into a new store; the same file into a second new store (the
+    products are known by then); the same file again into the first store (nothing changes)."""
+    runs: dict[str, list[float]] = {"new products": [], "known products, new store": [], "re-import, unchanged": []}
+    for path in paths[: args.repeat]:
+        store, second = new_store(client, "ours"), new_store(client, "ours, second")
+        for case, into, expected in (
+            ("new products", store, "created"), ("known products, new store", second, "created"),
+            ("re-import, unchanged", store, "unchanged"),
+        ):
+            seconds, result, _ = ours(client, into, path)
+            assert result[expected] == args.rows, result
+            runs[case].append(seconds)
+            print(f"  {database} {fmt} {case}: {seconds:.2f}s; phases {result['timings']}", flush=True)
+    lines = []
+    for case, seconds in runs.items():
+        middle = statistics.median(seconds)
+        line = (f"{database:<10} {fmt:<5} {case:<26} ours {middle:6.2f}s median of {len(seconds)} "
+                f"({min(seconds):.2f}–{max(seconds):.2f}) = {args.rows / middle:9,.0f} rows/s")
+        if case == "new products" and not args.no_baseline:
+            base = baseline(url, new_store(client, "baseline"), paths[-1])
+            line += f" | baseline {base:6.1f}s ({args.rows / base:7,.0f} rows/s) | ours is {base / middle:5.1f}x faster"
+        print(line, flush=True)
+        lines.append(line)
+    return lines
 
 
 if __name__ == "__main__":

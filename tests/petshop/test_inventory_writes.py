@@ -26,8 +26,9 @@ _names = itertools.count()
 
 @pytest.fixture(autouse=True)
 def tiny_batches(monkeypatch):
-    monkeypatch.setattr(writers.StreamingWriter, "batch_rows", 2)
-    monkeypatch.setattr(writers.SpooledWriter, "batch_rows", 2)
+    for writer in (writers.StreamingWriter, writers.SpooledWriter):
+        monkeypatch.setattr(writer, "batch_rows", 2)
+        monkeypatch.setattr(writer, "first_batch_rows", 1)
 
 
 @pytest.fixture

@@ -83,7 +83,7 @@ def import_inventory(
     writer_class = writer_for(session)
     with writer_class(session=session, store_id=store_id, dry_run=bool(params.get("dry_run")), workdir=workdir) as writer:
         try:
-            for rows, row_errors in parsed.chunks(writer_class.batch_rows):
+            for rows, row_errors in parsed.chunks(writer_class.batch_rows, first=writer_class.first_batch_rows):
                 for error in row_errors:
                     errors.add(error)
                 writer.add(rows)

@@ -22,13 +22,16 @@ new or changed row points at), one statement per parent table.
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime
 
 import psycopg
 from psycopg import Connection
 
-from petshop.app.imports.staging import STAGING_COLUMNS, BatchResult, copy_payload, staging
+from petshop.app.imports.staging import BatchResult, staging
 from petshop.app.inventory import InventoryRow, RowError
+from petshop.app.service import name_key
 
 ROWS = staging.name
 BATCH = "petshop_import_batch"
@@ -40,34 +43,34 @@ _NOT_CREATED = {
 _CREATE = f"""
 CREATE TEMPORARY TABLE {ROWS} (
     line integer, sku varchar(64), name varchar(300), stock integer, price numeric(12, 2), min_stock integer,
-    category varchar(200), category_key varchar(200), supplier varchar(200), supplier_key varchar(200)
+    category varchar(200), category_key varchar(200), supplier varchar(200), supplier_key varchar(200),
+    category_id integer, supplier_id integer
 ) ON COMMIT DROP;
 CREATE TEMPORARY TABLE {BATCH} (
     LIKE {ROWS},
     product_id integer, cur_name varchar(300), cur_category_id integer, cur_supplier_id integer,
-    stock_id integer, cur_quantity integer, cur_min_stock integer, cur_price numeric(12, 2),
-    category_id integer, supplier_id integer
+    stock_id integer, cur_quantity integer, cur_min_stock integer, cur_price numeric(12, 2)
 ) ON COMMIT DROP;
 """
 # Only index lookups driven by the batch's rows: the planner's statistics lag far behind a table
 # that grows by 100,000 rows inside this transaction (or a store that had no stock before), and
 # with them it picks plans that rescan the store's whole stock for every row of the batch.
 _PLANNER = ("enable_hashjoin", "enable_mergejoin", "enable_material", "enable_seqscan", "enable_bitmapscan")
-_COPY = f"COPY {ROWS} ({', '.join(STAGING_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
+_COPY = f"COPY {ROWS} FROM STDIN WITH (FORMAT csv)"
 
 # A new product's id is drawn here (when writing), so later steps need no second lookup by SKU.
+# Category and supplier ids mostly come with the rows (`KnownNames`); the others are looked up.
 _PROBE = f"""
 INSERT INTO {BATCH}
-SELECT r.*,
+SELECT r.line, r.sku, r.name, r.stock, r.price, r.min_stock, r.category, r.category_key, r.supplier, r.supplier_key,
+       COALESCE(r.category_id, (SELECT id FROM petshop_categories WHERE key = r.category_key)),
+       COALESCE(r.supplier_id, (SELECT id FROM petshop_suppliers WHERE key = r.supplier_key)),
        COALESCE(p.id, CASE WHEN %(write)s THEN nextval('petshop_products_id_seq') END),
        p.name, p.category_id, p.supplier_id,
-       k.id, k.quantity, k.min_stock, k.price,
-       c.id, u.id
+       k.id, k.quantity, k.min_stock, k.price
 FROM {ROWS} r
 LEFT JOIN petshop_products p ON p.sku = r.sku
 LEFT JOIN petshop_stock k ON k.store_id = %(store)s AND k.product_id = p.id
-LEFT JOIN petshop_categories c ON c.key = r.category_key
-LEFT JOIN petshop_suppliers u ON u.key = r.supplier_key
 """
 
 # Blank name, price or stock leave a known value as it is, but cannot create one.
@@ -151,7 +154,42 @@ _WRITE_STOCK = [
         FROM {BATCH} WHERE stock_id IS NULL""",
 ]
 
+_LEARN = f"""
+SELECT 'category', category_key, category_id FROM {BATCH} WHERE category_id IS NOT NULL GROUP BY 2, 3
+UNION ALL
+SELECT 'supplier', supplier_key, supplier_id FROM {BATCH} WHERE supplier_id IS NOT NULL GROUP BY 2, 3
+"""
+
 _CLEAR = f"TRUNCATE {ROWS}, {BATCH}"
+
+
+class KnownNames:
+    """Category and supplier ids by key, learnt from each batch and sent along with the next ones.
+
+    Each row then needs no index lookup of its category and supplier, which was half the cost of
+    the probe. Read by the parsing thread, written by the writer thread: plain dict operations.
+    """
+
+    def __init__(self) -> None:
+        self.ids: dict[str, dict[str, int]] = {"category": {}, "supplier": {}}
+
+    def learn(self, rows: list[tuple[str, str, int]]) -> None:
+        for kind, key, id_ in rows:
+            self.ids[kind][key] = id_
+
+    def payload(self, rows: list[InventoryRow]) -> bytes:
+        """A batch as the CSV that COPY loads into the rows table."""
+        categories, suppliers = self.ids["category"], self.ids["supplier"]
+        buffer = io.StringIO()
+        out = csv.writer(buffer)
+        for row in rows:
+            category = name_key(row.category) if row.category else None
+            supplier = name_key(row.supplier) if row.supplier else None
+            out.writerow((
+                row.line, row.sku, row.name, row.stock, row.price, row.min_stock, row.category, category,
+                row.supplier, supplier, categories.get(category), suppliers.get(supplier),
+            ))
+        return buffer.getvalue().encode()
 
 
 def create_tables(connection: Connection) -> None:
@@ -186,11 +224,10 @@ def restore_settings(connection: Connection, *, row_triggers_were_off: bool) -> 
 
 
 def apply(
-    connection: Connection, rows: list[InventoryRow] | bytes, *, store_id: int, dry_run: bool, now: datetime,
-    lock_parents: bool,
+    connection: Connection, payload: bytes, *, store_id: int, dry_run: bool, now: datetime, lock_parents: bool,
+    known: KnownNames,
 ) -> BatchResult:
-    """Load, check, count and (unless a dry run) write one batch; `rows` may come as `copy_payload` bytes."""
-    payload = rows if isinstance(rows, bytes) else copy_payload(rows)
+    """Load, check, count and (unless a dry run) write one batch (`KnownNames.payload`)."""
     params = {"store": store_id, "now": now, "write": not dry_run}
     with connection.cursor() as cursor:
         with cursor.copy(_COPY) as copy:
@@ -199,16 +236,17 @@ def apply(
     if not dry_run:
         statements += [*_NAMED, *(_LOCK_NAMED if lock_parents else []), *_WRITE_PRODUCTS]
         statements += [*([_LOCK_PRODUCTS] if lock_parents else []), *_WRITE_STOCK]
-    statements.append(_CLEAR)
+    statements += [_LEARN, _CLEAR]
     cursors = [connection.cursor() for _ in statements]
     try:
         with connection.pipeline():  # one round trip: results are read after the sync
             for cursor, statement in zip(cursors, statements):
                 cursor.execute(statement, params if "%(" in statement else None, prepare=False)
-        failed, counts = cursors[1].fetchall(), cursors[2].fetchone()
+        failed, counts, learnt = cursors[1].fetchall(), cursors[2].fetchone(), cursors[-2].fetchall()
     finally:
         for cursor in cursors:
             cursor.close()
+    known.learn(learnt)
     not_created = sorted(failed_rows(failed), key=lambda error: error.line)
     created, updated, unchanged = counts
     return BatchResult(created, updated, unchanged, not_created)

@@ -15,7 +15,6 @@ PostgreSQL applies the same rows batch by batch instead (`batches.py`), loaded w
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -62,7 +61,6 @@ staging = Table(
     prefixes=["TEMPORARY"],
 )
 STAGING_COLUMNS = [c.name for c in staging.columns]
-_COPY = f"COPY {staging.name} ({', '.join(STAGING_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
 
 
 @dataclass
@@ -93,13 +91,6 @@ def staging_tuple(row: InventoryRow) -> tuple:
         row.category, name_key(row.category) if row.category else None,
         row.supplier, name_key(row.supplier) if row.supplier else None,
     )
-
-
-def copy_payload(rows: list[InventoryRow]) -> bytes:
-    """A batch as the CSV that `load_copy` sends to PostgreSQL."""
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(map(staging_tuple, rows))
-    return buffer.getvalue().encode()
 
 
 def load_csv_file(session: Session, rows_path: Path) -> None:

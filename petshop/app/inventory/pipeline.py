@@ -64,8 +64,10 @@ class ParsedInventory:
             return 0.0 if self._line == 0 else 1.0
         return min(1.0, self._source.fraction_read(self._line))
 
-    def chunks(self, size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[InventoryRow], list[RowError]]]:
-        """(valid rows, failed rows) for every `size` data rows, in file order.
+    def chunks(
+        self, size: int = DEFAULT_CHUNK_SIZE, *, first: int | None = None
+    ) -> Iterator[tuple[list[InventoryRow], list[RowError]]]:
+        """(valid rows, failed rows) for every `size` data rows (`first` for the first chunk), in file order.
 
         Each call reads the file again from the top. May raise InventoryFileError if the file
         turns out to be broken further down (a malformed CSV line).
@@ -79,6 +81,7 @@ class ParsedInventory:
         self.total_rows = self._line = 0
         pending = 0
         yielded = False
+        limit = first or size
         for line, row in self._source.rows():
             if line <= header_line or row.count("") == len(row):
                 continue
@@ -90,7 +93,8 @@ class ParsedInventory:
                 add_valid(result)  # type: ignore[arg-type]
             else:
                 add_error(result)  # type: ignore[arg-type]
-            if pending >= size:
+            if pending >= limit:
+                limit = size
                 self.total_rows += pending
                 pending = 0
                 self._line = line
