@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 import kombu.exceptions
+import psycopg
 import redis.exceptions
 from billiard.exceptions import WorkerLostError
 from celery import Celery, Task, signals
@@ -40,6 +41,7 @@ class TransientError(Exception):
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TransientError,
     OperationalError,
+    psycopg.OperationalError,  # raised as is where a task drives psycopg itself (an import's COPY and pipelines)
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     kombu.exceptions.OperationalError,

@@ -227,3 +227,26 @@ def test_every_batch_statement_uses_index_lookups_on_the_catalog(postgresql, ses
             assert not re.search(r"Seq Scan on petshop_(products|stock|categories|suppliers)\b", plan), plan
             assert "Materialize" not in plan and "Hash Join" not in plan, plan
         session.rollback()
+
+
+def test_a_database_error_in_the_writer_thread_reaches_the_task_and_nothing_is_written(
+    postgresql, sessions, storage, tmp_path, monkeypatch
+):
+    from petshop.app.imports import batches
+
+    store = new_store(sessions)
+    names = skus(9)
+    applied = []
+    real_apply = batches.apply
+
+    def apply_then_fail(*args, **kwargs):
+        if applied:
+            raise RuntimeError("disk full")
+        applied.append(True)
+        return real_apply(*args, **kwargs)
+
+    monkeypatch.setattr(batches, "apply", apply_then_fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run_import(sessions, storage, tmp_path, store, [f"{sku};Producto;1;1,00;;;" for sku in names])
+
+    assert applied and stock(sessions, store) == {}

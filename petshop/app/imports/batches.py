@@ -43,8 +43,8 @@ _NOT_CREATED = {
 _CREATE = f"""
 CREATE TEMPORARY TABLE {ROWS} (
     line integer, sku varchar(64), name varchar(300), stock integer, price numeric(12, 2), min_stock integer,
-    category varchar(200), category_key varchar(200), supplier varchar(200), supplier_key varchar(200),
-    category_id integer, supplier_id integer
+    category varchar(200), category_key varchar(200), category_id integer,
+    supplier varchar(200), supplier_key varchar(200), supplier_id integer
 ) ON COMMIT DROP;
 CREATE TEMPORARY TABLE {BATCH} (
     LIKE {ROWS},
@@ -62,9 +62,9 @@ _COPY = f"COPY {ROWS} FROM STDIN WITH (FORMAT csv)"
 # Category and supplier ids mostly come with the rows (`KnownNames`); the others are looked up.
 _PROBE = f"""
 INSERT INTO {BATCH}
-SELECT r.line, r.sku, r.name, r.stock, r.price, r.min_stock, r.category, r.category_key, r.supplier, r.supplier_key,
-       COALESCE(r.category_id, (SELECT id FROM petshop_categories WHERE key = r.category_key)),
-       COALESCE(r.supplier_id, (SELECT id FROM petshop_suppliers WHERE key = r.supplier_key)),
+SELECT r.line, r.sku, r.name, r.stock, r.price, r.min_stock,
+       r.category, r.category_key, COALESCE(r.category_id, (SELECT id FROM petshop_categories WHERE key = r.category_key)),
+       r.supplier, r.supplier_key, COALESCE(r.supplier_id, (SELECT id FROM petshop_suppliers WHERE key = r.supplier_key)),
        COALESCE(p.id, CASE WHEN %(write)s THEN nextval('petshop_products_id_seq') END),
        p.name, p.category_id, p.supplier_id,
        k.id, k.quantity, k.min_stock, k.price
@@ -178,18 +178,30 @@ class KnownNames:
             self.ids[kind][key] = id_
 
     def payload(self, rows: list[InventoryRow]) -> bytes:
-        """A batch as the CSV that COPY loads into the rows table."""
-        categories, suppliers = self.ids["category"], self.ids["supplier"]
+        """A batch as the CSV that COPY loads into the batch table."""
+        # name as written -> (key, id or None), worked out once per name and batch
+        resolved = {kind: _Resolver(self.ids[kind]) for kind in self.ids}
+        category, supplier = resolved["category"], resolved["supplier"]
         buffer = io.StringIO()
-        out = csv.writer(buffer)
-        for row in rows:
-            category = name_key(row.category) if row.category else None
-            supplier = name_key(row.supplier) if row.supplier else None
-            out.writerow((
-                row.line, row.sku, row.name, row.stock, row.price, row.min_stock, row.category, category,
-                row.supplier, supplier, categories.get(category), suppliers.get(supplier),
-            ))
+        csv.writer(buffer).writerows(
+            (row.line, row.sku, row.name, row.stock, row.price, row.min_stock,
+             row.category, *category[row.category], row.supplier, *supplier[row.supplier])
+            for row in rows
+        )
         return buffer.getvalue().encode()
+
+
+class _Resolver(dict):
+    """name -> (key, known id): the key and id columns that follow a name in the COPY rows."""
+
+    def __init__(self, ids: dict[str, int]):
+        super().__init__({None: (None, None)})
+        self.ids = ids
+
+    def __missing__(self, name: str) -> tuple[str, int | None]:
+        key = name_key(name)
+        self[name] = found = (key, self.ids.get(key))
+        return found
 
 
 def create_tables(connection: Connection) -> None:
