@@ -6,6 +6,7 @@ body takes a job id, opens `task_session()`, calls one service function and retu
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Iterator
@@ -59,6 +60,10 @@ def _session_factory() -> sessionmaker[Session]:
 def _fresh_connections_after_fork(**_kwargs) -> None:
     # a pool inherited from the parent would share sockets between processes
     _session_factory.cache_clear()
+    # the ~170,000 objects every child inherits (Celery, SQLAlchemy, the task modules) live as long
+    # as it does: keep the garbage collector from walking them again and again while a task
+    # allocates, which cost a 100k-row import about 0.15 s
+    gc.freeze()
 
 
 @contextmanager
