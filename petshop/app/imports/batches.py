@@ -80,25 +80,23 @@ RETURNING line, sku, CASE WHEN name IS NULL AND cur_name IS NULL THEN 'name' ELS
 """
 
 
-def _product_changed(b: str = "") -> str:
-    """The row changes its product (`b`: the batch table's alias, where a column name is ambiguous)."""
-    return f"""(
-        ({b}name IS NOT NULL AND {b}name IS DISTINCT FROM {b}cur_name)
-        OR ({b}category_key IS NOT NULL AND {b}category_id IS DISTINCT FROM {b}cur_category_id)
-        OR ({b}supplier_key IS NOT NULL AND {b}supplier_id IS DISTINCT FROM {b}cur_supplier_id)
-    )"""
+# (the column that says the file gives a value, the value, what the database holds now)
+_PRODUCT_FIELDS = (
+    ("name", "name", "cur_name"),
+    ("category_key", "category_id", "cur_category_id"),
+    ("supplier_key", "supplier_id", "cur_supplier_id"),
+)
+_STOCK_FIELDS = (("stock", "stock", "cur_quantity"), ("price", "price", "cur_price"), ("min_stock", "min_stock", "cur_min_stock"))
 
 
-def _stock_changed(b: str = "") -> str:
-    """The row changes the store's stock row."""
-    return f"""(
-        ({b}stock IS NOT NULL AND {b}stock IS DISTINCT FROM {b}cur_quantity)
-        OR ({b}price IS NOT NULL AND {b}price IS DISTINCT FROM {b}cur_price)
-        OR ({b}min_stock IS NOT NULL AND {b}min_stock IS DISTINCT FROM {b}cur_min_stock)
-    )"""
+def _changes(fields: tuple[tuple[str, str, str], ...], b: str = "") -> str:
+    """SQL: the batch row changes one of `fields` (`b`: the batch table's alias, where a name is ambiguous)."""
+    return "(" + " OR ".join(
+        f"({b}{given} IS NOT NULL AND {b}{value} IS DISTINCT FROM {b}{current})" for given, value, current in fields
+    ) + ")"
 
 
-_CHANGED = f"({_product_changed()} OR {_stock_changed()})"
+_CHANGED = _changes(_PRODUCT_FIELDS + _STOCK_FIELDS)
 _COUNT = f"""
 SELECT count(*) FILTER (WHERE stock_id IS NULL),
        count(*) FILTER (WHERE stock_id IS NOT NULL AND {_CHANGED}),
@@ -130,7 +128,7 @@ _WRITE_PRODUCTS = [
     f"""UPDATE petshop_products p
         SET name = COALESCE(b.name, p.name), category_id = COALESCE(b.category_id, p.category_id),
             supplier_id = COALESCE(b.supplier_id, p.supplier_id), updated_at = %(now)s
-        FROM {BATCH} b WHERE p.id = b.product_id AND b.cur_name IS NOT NULL AND {_product_changed("b.")}""",
+        FROM {BATCH} b WHERE p.id = b.product_id AND b.cur_name IS NOT NULL AND {_changes(_PRODUCT_FIELDS, "b.")}""",
     f"""INSERT INTO petshop_products (id, sku, name, category_id, supplier_id, created_at, updated_at)
         SELECT product_id, sku, name, category_id, supplier_id, %(now)s, %(now)s FROM {BATCH} WHERE cur_name IS NULL""",
 ]
@@ -148,7 +146,7 @@ _WRITE_STOCK = [
     f"""UPDATE petshop_stock k
         SET quantity = COALESCE(b.stock, k.quantity), min_stock = COALESCE(b.min_stock, k.min_stock),
             price = COALESCE(b.price, k.price), updated_at = %(now)s
-        FROM {BATCH} b WHERE k.id = b.stock_id AND {_stock_changed("b.")}""",
+        FROM {BATCH} b WHERE k.id = b.stock_id AND {_changes(_STOCK_FIELDS, "b.")}""",
     f"""INSERT INTO petshop_stock (store_id, product_id, quantity, min_stock, price, updated_at)
         SELECT %(store)s, product_id, COALESCE(stock, 0), COALESCE(min_stock, 0), price, %(now)s
         FROM {BATCH} WHERE stock_id IS NULL""",
