@@ -29,16 +29,12 @@ from datetime import datetime
 import psycopg
 from psycopg import Connection
 
-from petshop.app.imports.staging import BatchResult, staging
+from petshop.app.imports.staging import NOT_CREATED, BatchResult, staging
 from petshop.app.inventory import InventoryRow, RowError
 from petshop.app.service import name_key
 
 ROWS = staging.name
 BATCH = "petshop_import_batch"
-_NOT_CREATED = {
-    "name": "Producto nuevo sin nombre: indica el nombre del producto.",
-    "price": "Producto nuevo en esta tienda sin precio: indica el precio.",
-}
 
 _CREATE = f"""
 CREATE TEMPORARY TABLE {ROWS} (
@@ -263,4 +259,4 @@ def apply(
 
 
 def failed_rows(rows: list[tuple[int, str, str]]) -> list[RowError]:
-    return [RowError(line=line, sku=sku, column=column, message=_NOT_CREATED[column], raw={}) for line, sku, column in rows]
+    return [RowError(line=line, sku=sku, column=column, message=NOT_CREATED[column], raw={}) for line, sku, column in rows]

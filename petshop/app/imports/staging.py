@@ -62,6 +62,12 @@ staging = Table(
 )
 STAGING_COLUMNS = [c.name for c in staging.columns]
 
+#: Why a row that names something new cannot create it, by the column that is blank.
+NOT_CREATED = {
+    "name": "Producto nuevo sin nombre: indica el nombre del producto.",
+    "price": "Producto nuevo en esta tienda sin precio: indica el precio.",
+}
+
 
 @dataclass
 class BatchResult:
@@ -128,15 +134,15 @@ def _rows_that_cannot_be_created(session: Session, store_id: int) -> list[RowErr
         .where(StockItem.product_id == Product.id, Product.sku == s.sku, StockItem.store_id == store_id)
     )
     checks = [
-        (s.name.is_(None) & ~known_product, "name", "Producto nuevo sin nombre: indica el nombre del producto."),
-        (s.price.is_(None) & ~known_stock, "price", "Producto nuevo en esta tienda sin precio: indica el precio."),
+        (s.name.is_(None) & ~known_product, "name"),
+        (s.price.is_(None) & ~known_stock, "price"),
     ]
     failed: list[RowError] = []
-    for condition, column, message in checks:
+    for condition, column in checks:
         rows = session.execute(select(s.line, s.sku).where(condition).order_by(s.line)).all()
         if rows:
             session.execute(staging.delete().where(s.line.in_([line for line, _ in rows])))
-            failed += [RowError(line=line, sku=sku, column=column, message=message, raw={}) for line, sku in rows]
+            failed += [RowError(line=line, sku=sku, column=column, message=NOT_CREATED[column], raw={}) for line, sku in rows]
     return sorted(failed, key=lambda error: error.line)
 
 
