@@ -45,7 +45,7 @@ class Applied:
     unchanged: int = 0
     failed: list[RowError] = field(default_factory=list)  # rows that could not create what they name
     timings: dict[str, float] = field(default_factory=dict)
-    foreign_key_checks: str = "per row"  # or "per batch": see staging.skip_row_triggers
+    foreign_key_checks: str = "per row"  # or "per batch": see batches.skip_row_triggers
 
     def add(self, batch: staging.BatchResult) -> None:
         self.created += batch.created
