@@ -29,11 +29,12 @@ from datetime import datetime
 import psycopg
 from psycopg import Connection
 
-from petshop.app.imports.staging import NOT_CREATED, BatchResult, staging
+from petshop.app.imports.staging import NOT_CREATED, BatchResult
 from petshop.app.inventory import InventoryRow, RowError
 from petshop.app.service import name_key
 
-ROWS = staging.name
+# its own tables, not SQLite's staging table: the rows come with category and supplier ids here
+ROWS = "petshop_import_copy"
 BATCH = "petshop_import_batch"
 
 _CREATE = f"""
@@ -172,7 +173,7 @@ class KnownNames:
             self.ids[kind][key] = id_
 
     def payload(self, rows: list[InventoryRow]) -> bytes:
-        """A batch as the CSV that COPY loads into the batch table."""
+        """A batch as the CSV that COPY loads (the rows table, before the probe)."""
         # name as written -> (key, id or None), worked out once per name and batch
         resolved = {kind: _Resolver(self.ids[kind]) for kind in self.ids}
         category, supplier = resolved["category"], resolved["supplier"]
