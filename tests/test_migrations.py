@@ -48,3 +48,32 @@ def test_upgrading_twice_is_harmless_and_downgrade_removes_everything(new_databa
                 assert connection.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name LIKE 'vet_search%'").scalar() == 0
     finally:
         engine.dispose()
+
+
+def test_the_stock_key_migration_keeps_the_rows_both_ways(new_database_url):
+    url = new_database_url(f"mig_{uuid.uuid4().hex[:8]}")
+    config = alembic_config(url)
+    command.upgrade(config, "0003")
+    engine = make_engine(Settings(_env_file=None, database_url=url))
+    stock = "SELECT store_id, product_id, quantity FROM petshop_stock ORDER BY product_id"
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("INSERT INTO petshop_stores (id, name, address, created_at) VALUES (1, 'T', '', '2026-01-01')")
+            for product in (1, 2):
+                connection.exec_driver_sql(
+                    f"INSERT INTO petshop_products (id, sku, name, created_at, updated_at) VALUES ({product}, 'S{product}', 'P', '2026-01-01', '2026-01-01')"
+                )
+                connection.exec_driver_sql(
+                    f"INSERT INTO petshop_stock (store_id, product_id, quantity, min_stock, price, updated_at) VALUES (1, {product}, {product * 5}, 0, 1, '2026-01-01')"
+                )
+        command.upgrade(config, "0004")
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql(stock).all() == [(1, 1, 5), (1, 2, 10)]
+            assert inspect(connection).get_pk_constraint("petshop_stock")["constrained_columns"] == ["store_id", "product_id"]
+        command.downgrade(config, "0003")
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql(stock).all() == [(1, 1, 5), (1, 2, 10)]
+            ids = [row[0] for row in connection.exec_driver_sql("SELECT id FROM petshop_stock")]
+            assert len(set(ids)) == 2 and None not in ids
+    finally:
+        engine.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from common.db import Base, UTCDateTime, utcnow
@@ -57,19 +57,21 @@ class Product(Base):
 
 
 class StockItem(Base):
-    """A product in one store: units on hand, the level to reorder at, and the store's price."""
+    """A product in one store: units on hand, the level to reorder at, and the store's price.
+
+    Keyed by (store, product) itself: a surrogate id would cost every stock row written a sequence
+    value and a second unique index, and nothing refers to a stock row but by store and product.
+    """
 
     __tablename__ = "petshop_stock"
     __table_args__ = (
-        UniqueConstraint("store_id", "product_id", name="uq_petshop_stock_store_product"),
         CheckConstraint("quantity >= 0", name="quantity_not_negative"),
         CheckConstraint("min_stock >= 0", name="min_stock_not_negative"),
         CheckConstraint("price > 0", name="price_positive"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("petshop_stores.id"))
-    product_id: Mapped[int] = mapped_column(ForeignKey("petshop_products.id"), index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("petshop_stores.id"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("petshop_products.id"), primary_key=True, index=True)
     quantity: Mapped[int] = mapped_column(Integer, default=0)
     min_stock: Mapped[int] = mapped_column(Integer, default=0)
     price: Mapped[Decimal] = mapped_column(Money)

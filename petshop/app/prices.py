@@ -44,7 +44,11 @@ def apply_price_update(*, session: Session, job_id: str, params: dict[str, Any])
         {"sku": sku, "old_price": str(round_price(item.price)), "new_price": str(new)}
         for sku, (item, new) in sorted(planned.items())
     ]
-    to_write = [{"id": item.id, "price": new, "updated_at": now} for item, new in planned.values() if item.price != new]
+    to_write = [
+        {"store_id": item.store_id, "product_id": item.product_id, "price": new, "updated_at": now}
+        for item, new in planned.values()
+        if item.price != new
+    ]
     if to_write:
         session.execute(update(StockItem), to_write)
     return {

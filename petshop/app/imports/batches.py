@@ -46,7 +46,9 @@ CREATE TEMPORARY TABLE {ROWS} (
 CREATE TEMPORARY TABLE {BATCH} (
     LIKE {ROWS},
     product_id integer, cur_name varchar(300), cur_category_id integer, cur_supplier_id integer,
-    stock_id integer, cur_quantity integer, cur_min_stock integer, cur_price numeric(12, 2)
+    stocked boolean,  -- the store has a stock row for the product
+    cur_quantity integer, cur_min_stock integer, cur_price numeric(12, 2),
+    names_looked_up boolean  -- a category or supplier id did not come with the row
 ) ON COMMIT DROP;
 """
 # Only index lookups driven by the batch's rows: the planner's statistics lag far behind a table
@@ -64,7 +66,8 @@ SELECT r.line, r.sku, r.name, r.stock, r.price, r.min_stock,
        r.supplier, r.supplier_key, COALESCE(r.supplier_id, (SELECT id FROM petshop_suppliers WHERE key = r.supplier_key)),
        COALESCE(p.id, CASE WHEN %(write)s THEN nextval('petshop_products_id_seq') END),
        p.name, p.category_id, p.supplier_id,
-       k.id, k.quantity, k.min_stock, k.price
+       k.product_id IS NOT NULL, k.quantity, k.min_stock, k.price,
+       (r.category_id IS NULL AND r.category_key IS NOT NULL) OR (r.supplier_id IS NULL AND r.supplier_key IS NOT NULL)
 FROM {ROWS} r
 LEFT JOIN petshop_products p ON p.sku = r.sku
 LEFT JOIN petshop_stock k ON k.store_id = %(store)s AND k.product_id = p.id
@@ -72,7 +75,7 @@ LEFT JOIN petshop_stock k ON k.store_id = %(store)s AND k.product_id = p.id
 
 # Blank name, price or stock leave a known value as it is, but cannot create one.
 _NOT_CREATABLE = f"""
-DELETE FROM {BATCH} WHERE (name IS NULL AND cur_name IS NULL) OR (price IS NULL AND stock_id IS NULL)
+DELETE FROM {BATCH} WHERE (name IS NULL AND cur_name IS NULL) OR (price IS NULL AND NOT stocked)
 RETURNING line, sku, CASE WHEN name IS NULL AND cur_name IS NULL THEN 'name' ELSE 'price' END
 """
 
@@ -95,9 +98,9 @@ def _changes(fields: tuple[tuple[str, str, str], ...], b: str = "") -> str:
 
 _CHANGED = _changes(_PRODUCT_FIELDS + _STOCK_FIELDS)
 _COUNT = f"""
-SELECT count(*) FILTER (WHERE stock_id IS NULL),
-       count(*) FILTER (WHERE stock_id IS NOT NULL AND {_CHANGED}),
-       count(*) FILTER (WHERE stock_id IS NOT NULL AND NOT {_CHANGED})
+SELECT count(*) FILTER (WHERE NOT stocked),
+       count(*) FILTER (WHERE stocked AND {_CHANGED}),
+       count(*) FILTER (WHERE stocked AND NOT {_CHANGED})
 FROM {BATCH}
 """
 
@@ -134,7 +137,7 @@ _WRITE_PRODUCTS = [
 _LOCK_PRODUCTS = f"""
 SELECT count(*) FROM (
     SELECT 1 FROM petshop_products WHERE id IN (
-        SELECT product_id FROM {BATCH} WHERE stock_id IS NULL AND cur_name IS NOT NULL
+        SELECT product_id FROM {BATCH} WHERE NOT stocked AND cur_name IS NOT NULL
     ) FOR KEY SHARE
 ) locked
 """
@@ -143,16 +146,18 @@ _WRITE_STOCK = [
     f"""UPDATE petshop_stock k
         SET quantity = COALESCE(b.stock, k.quantity), min_stock = COALESCE(b.min_stock, k.min_stock),
             price = COALESCE(b.price, k.price), updated_at = %(now)s
-        FROM {BATCH} b WHERE k.id = b.stock_id AND {_changes(_STOCK_FIELDS, "b.")}""",
+        FROM {BATCH} b
+        WHERE k.store_id = %(store)s AND k.product_id = b.product_id AND b.stocked AND {_changes(_STOCK_FIELDS, "b.")}""",
     f"""INSERT INTO petshop_stock (store_id, product_id, quantity, min_stock, price, updated_at)
         SELECT %(store)s, product_id, COALESCE(stock, 0), COALESCE(min_stock, 0), price, %(now)s
-        FROM {BATCH} WHERE stock_id IS NULL""",
+        FROM {BATCH} WHERE NOT stocked""",
 ]
 
+# what the parsing thread did not know yet (after the first batch, usually nothing)
 _LEARN = f"""
-SELECT 'category', category_key, category_id FROM {BATCH} WHERE category_id IS NOT NULL GROUP BY 2, 3
+SELECT 'category', category_key, category_id FROM {BATCH} WHERE names_looked_up AND category_id IS NOT NULL GROUP BY 2, 3
 UNION ALL
-SELECT 'supplier', supplier_key, supplier_id FROM {BATCH} WHERE supplier_id IS NOT NULL GROUP BY 2, 3
+SELECT 'supplier', supplier_key, supplier_id FROM {BATCH} WHERE names_looked_up AND supplier_id IS NOT NULL GROUP BY 2, 3
 """
 
 _CLEAR = f"TRUNCATE {ROWS}, {BATCH}"

@@ -164,7 +164,7 @@ def _inventory_value(session: Session, store: Store) -> Report:
     """
     value = func.coalesce(func.sum(_cents(StockItem.price) * StockItem.quantity), 0)
     stmt = (
-        select(Category.name, func.count(StockItem.id), func.coalesce(func.sum(StockItem.quantity), 0), value)
+        select(Category.name, func.count(StockItem.product_id), func.coalesce(func.sum(StockItem.quantity), 0), value)
         .select_from(StockItem)
         .join(Product, Product.id == StockItem.product_id)
         .outerjoin(Category, Category.id == Product.category_id)
