@@ -46,6 +46,7 @@ CREATE TEMPORARY TABLE {ROWS} (
 CREATE TEMPORARY TABLE {BATCH} (
     LIKE {ROWS},
     product_id integer, cur_name varchar(300), cur_category_id integer, cur_supplier_id integer,
+    store_id integer,  -- with product_id, the key of the stock row (written or to write)
     stocked boolean,  -- the store has a stock row for the product
     cur_quantity integer, cur_min_stock integer, cur_price numeric(12, 2),
     names_looked_up boolean  -- a category or supplier id did not come with the row
@@ -66,7 +67,7 @@ SELECT r.line, r.sku, r.name, r.stock, r.price, r.min_stock,
        r.supplier, r.supplier_key, COALESCE(r.supplier_id, (SELECT id FROM petshop_suppliers WHERE key = r.supplier_key)),
        COALESCE(p.id, CASE WHEN %(write)s THEN nextval('petshop_products_id_seq') END),
        p.name, p.category_id, p.supplier_id,
-       k.product_id IS NOT NULL, k.quantity, k.min_stock, k.price,
+       %(store)s, k.product_id IS NOT NULL, k.quantity, k.min_stock, k.price,
        (r.category_id IS NULL AND r.category_key IS NOT NULL) OR (r.supplier_id IS NULL AND r.supplier_key IS NOT NULL)
 FROM {ROWS} r
 LEFT JOIN petshop_products p ON p.sku = r.sku
@@ -147,7 +148,7 @@ _WRITE_STOCK = [
         SET quantity = COALESCE(b.stock, k.quantity), min_stock = COALESCE(b.min_stock, k.min_stock),
             price = COALESCE(b.price, k.price), updated_at = %(now)s
         FROM {BATCH} b
-        WHERE k.store_id = %(store)s AND k.product_id = b.product_id AND b.stocked AND {_changes(_STOCK_FIELDS, "b.")}""",
+        WHERE k.store_id = b.store_id AND k.product_id = b.product_id AND b.stocked AND {_changes(_STOCK_FIELDS, "b.")}""",
     f"""INSERT INTO petshop_stock (store_id, product_id, quantity, min_stock, price, updated_at)
         SELECT %(store)s, product_id, COALESCE(stock, 0), COALESCE(min_stock, 0), price, %(now)s
         FROM {BATCH} WHERE NOT stocked""",
