@@ -12,11 +12,12 @@ from enum import StrEnum
 from typing import Annotated
 
 import jwt
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from common.config import Settings
 from common.db import utcnow
+from common.errors import Forbidden, Unauthenticated
 from common.secrets import read_or_create
 
 
@@ -79,21 +80,21 @@ class TokenCodec:
 # tokenUrl is relative to the auth service; /docs on the other services shows it for reference
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/token", auto_error=False)
 
-_UNAUTHENTICATED = {"WWW-Authenticate": "Bearer"}
-
-
 def get_current_principal(
     request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
     if not token:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Not authenticated: log in at the auth service (POST /token) and send 'Authorization: Bearer <token>'.", headers=_UNAUTHENTICATED)
+        raise Unauthenticated(
+            "Inicia sesión para continuar: pide un token en el servicio de acceso (POST /token) "
+            "y envíalo como 'Authorization: Bearer <token>'."
+        )
     codec: TokenCodec = request.app.state.token_codec
     try:
         return codec.verify(token)
     except jwt.ExpiredSignatureError:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Your session has expired: log in again.", headers=_UNAUTHENTICATED) from None
+        raise Unauthenticated("Tu sesión ha caducado: vuelve a iniciar sesión.", code="session_expired") from None
     except jwt.InvalidTokenError:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Invalid token: log in again.", headers=_UNAUTHENTICATED) from None
+        raise Unauthenticated("El token no es válido: vuelve a iniciar sesión.", code="invalid_token") from None
 
 
 CurrentUser = Annotated[Principal, Depends(get_current_principal)]
@@ -106,7 +107,10 @@ def require_role(*roles: Role):
     def check(user: CurrentUser) -> Principal:
         if user.role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"Your role '{user.role.value}' may not do this; it needs one of: {names}.")
+            raise Forbidden(
+                f"Tu rol «{user.role.value}» no permite hacer esto; hace falta uno de estos: {names}.",
+                code="role_not_allowed",
+            )
         return user
 
     return check

@@ -6,10 +6,10 @@ import os
 from collections.abc import Callable
 from pathlib import PurePath
 
-from fastapi import HTTPException, UploadFile
+from fastapi import UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from common.errors import BadInput
+from common.errors import BadInput, TooLarge, error_body
 from common.storage import LocalStorage, StoredFile
 
 MULTIPART_OVERHEAD = 64 * 1024
@@ -26,8 +26,8 @@ class UploadSizeLimit:
         self.app = app
         self.max_bytes = max_bytes + MULTIPART_OVERHEAD
         self.message = (
-            f"The file is larger than the {max_bytes // (1024 * 1024)} MB limit. "
-            "Split it into smaller files or ask the administrator to raise MAX_UPLOAD_MB."
+            f"El archivo supera el límite de {max_bytes // (1024 * 1024)} MB. "
+            "Divídelo en archivos más pequeños o pide al administrador que suba MAX_UPLOAD_MB."
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -46,8 +46,8 @@ class UploadSizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    # an HTTPException passes through FastAPI's body parsing as it is (anything else becomes a 400)
-                    raise HTTPException(413, self.message)
+                    # a DomainError passes through FastAPI's body parsing as it is (anything else becomes a 400)
+                    raise TooLarge(self.message, code="upload_too_large")
             return message
 
         await self.app(scope, counting_receive, send)
@@ -73,7 +73,7 @@ def _content_length(scope: Scope) -> int | None:
 async def _reject(send: Send, message: str) -> None:
     import json
 
-    body = json.dumps({"detail": message}).encode()
+    body = json.dumps(error_body(detail=message, code="upload_too_large")).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})

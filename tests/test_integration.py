@@ -172,7 +172,7 @@ def test_a_malformed_request_names_the_field(admin):
     response = admin.post("petshop", "/jobs/diagnostic", json={"steps": "many", "colour": "red"})
 
     assert response.status_code == 422
-    fields = {tuple(error["loc"]) for error in response.json()["detail"]}
+    fields = {tuple(error["loc"]) for error in response.json()["errors"]}
     assert ("body", "steps") in fields and ("body", "colour") in fields
 
 

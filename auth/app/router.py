@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from auth.app import service
 from auth.app.schemas import Token, UserCreate, UserRead, UserUpdate
-from common.errors import Conflict
+from common.errors import Conflict, Unauthenticated
 from common.security import AdminUser, CurrentUser, Role, TokenCodec
 from common.web import SessionDep
 
@@ -24,11 +24,7 @@ def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Reques
     """
     user = service.authenticate(session=session, username=form.username, password=form.password)
     if user is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "Wrong username or password.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise Unauthenticated("Usuario o contraseña incorrectos.", code="wrong_credentials")
     codec: TokenCodec = request.app.state.token_codec
     token, lifetime = codec.issue(user_id=user.id, username=user.username, role=Role(user.role))
     return Token(access_token=token, expires_in=lifetime)

@@ -170,7 +170,7 @@ def test_an_upload_over_the_limit_is_refused_while_streaming(clerk, store, stack
         "petshop", "/upload-inventario/", files={"file": ("big.csv", b"a" * (limit + 200_000))}, data={"store_id": str(store["id"])}
     )
     assert response.status_code == 413
-    assert "limit" in response.json()["detail"]
+    assert response.json()["code"] == "upload_too_large" and "límite" in response.json()["detail"]
 
 
 def test_an_unknown_store_is_404_at_upload(clerk):

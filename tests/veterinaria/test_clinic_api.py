@@ -116,7 +116,7 @@ def test_a_client_sees_only_their_own_pets(family):
     assert client.get("veterinaria", f"/propietarios/{family['owner']['id']}/mascotas/").status_code == 200
     for path in ("", "/historia", "/consultas/", "/documentos/"):
         assert client.get("veterinaria", f"/mascotas/{other['id']}{path}").status_code == 404, path
-    assert client.get("veterinaria", f"/mascotas/{other['id']}").json() == {"detail": f"No pet with id {other['id']}."}
+    assert client.get("veterinaria", f"/mascotas/{other['id']}").json() == {"detail": f"No pet with id {other['id']}.", "code": "not_found"}
     assert client.get("veterinaria", f"/propietarios/{other['owner_id']}").status_code == 404
     assert client.get("veterinaria", "/documentos/999999").status_code == 404
 
@@ -195,7 +195,7 @@ def test_a_user_account_links_to_one_owner_only(vet, family):
 
 def field_errors(response) -> set[str]:
     assert response.status_code == 422, response.text
-    return {error["loc"][-1] for error in response.json()["detail"]}
+    return {error["loc"][-1] for error in response.json()["errors"]}
 
 
 def test_bad_input_is_422_naming_the_field(vet):
