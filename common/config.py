@@ -15,6 +15,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SettingsT = TypeVar("SettingsT", bound="Settings")
 
+#: What a worker child holds before it reads any file (Python, Celery, SQLAlchemy, the task
+#: modules, Tesseract's language data): bench/memory_bound.py prints the measured figure.
+WORKER_BASELINE_MB = 150
+
 
 class Settings(BaseSettings):
     """What every process (service, worker, beat, Flower) needs."""
@@ -53,6 +57,9 @@ class Settings(BaseSettings):
     max_document_pages: int = Field(default=200, ge=1)  # longer PDFs are refused with a message
     # OCR helper processes per worker process for multi-page scans (1: OCR in the worker process itself)
     ocr_page_workers: int = Field(default=2, ge=1, le=16)
+    # the peak RSS a worker child may reach reading one uploaded file: what would need more is
+    # refused before it is read (bench/memory_bound.py measures it)
+    worker_peak_memory_mb: int = Field(default=400, ge=WORKER_BASELINE_MB + 100)
 
     # jobs and Celery
     enqueue_timeout_seconds: float = Field(default=2.0, gt=0, le=10)
@@ -114,6 +121,11 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def file_memory_budget_bytes(self) -> int:
+        """What reading one file may add to a worker child's baseline, in bytes."""
+        return (self.worker_peak_memory_mb - WORKER_BASELINE_MB) * 1000 * 1000
 
     @property
     def visibility_timeout(self) -> int:

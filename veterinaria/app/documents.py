@@ -83,7 +83,7 @@ def read_document(*, storage: LocalStorage, document: Document, settings: Settin
             workers=settings.ocr_page_workers,
         )
     except DocumentError as exc:
-        raise BadInput(exc.message) from None
+        raise BadInput(exc.message, code=exc.code) from None
 
 
 def file_results(

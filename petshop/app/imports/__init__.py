@@ -76,7 +76,7 @@ def import_inventory(
     try:
         parsed = open_inventory(storage.local_path(params["file_key"]), sheet=params.get("sheet"))
     except InventoryFileError as exc:
-        raise BadInput(exc.message) from None
+        raise BadInput(exc.message, code=exc.code) from None
     opened = time.perf_counter()
     errors = ErrorSink(workdir / "errors.csv", list(parsed.header_names))
     sample: list[dict[str, Any]] = []
@@ -91,7 +91,7 @@ def import_inventory(
                     sample += [_sample(row) for row in rows[: SAMPLE_SIZE - len(sample)]]
                 report_progress(95 * parsed.fraction_read())
         except InventoryFileError as exc:  # raised mid-file, e.g. by a quote that is never closed
-            raise BadInput(exc.message) from None
+            raise BadInput(exc.message, code=exc.code) from None
         parsed_at = time.perf_counter()
         applied = writer.finish()
     for error in applied.failed:

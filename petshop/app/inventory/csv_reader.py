@@ -127,7 +127,8 @@ class CsvSource:
                 reason = "una celda es demasiado larga" if "field limit" in str(exc) else "no se puede leer"
                 raise InventoryFileError(
                     f"El CSV está mal formado en la fila {line + 1}: {reason}. Ábrelo en Excel o "
-                    "LibreOffice, revisa esa fila (¿unas comillas sin cerrar?) y guárdalo de nuevo."
+                    "LibreOffice, revisa esa fila (¿unas comillas sin cerrar?) y guárdalo de nuevo.",
+                    code="csv_malformed",
                 ) from exc
 
 

@@ -19,6 +19,8 @@ FIELDS = ("sku", "name", "stock", "price", "min_stock", "category", "supplier")
 REQUIRED = ("sku", "name", "stock", "price")
 #: How many non-blank rows from the top may hold titles, notes and blank lines before the header.
 HEADER_SEARCH_ROWS = 30
+#: How many of the user's column names a message or a job result lists (the rest are counted).
+MAX_NAMES_SHOWN = 20
 
 # field -> aliases as written by people (normalised below); "en" marks the English ones, so that
 # a message about a missing column uses the language of the user's other headers.
@@ -186,7 +188,8 @@ def check_required(header: HeaderMatch | None, *, searched: str = "en las primer
         names = [_DISPLAY[name]["es"][0] for name in REQUIRED]
         raise InventoryFileError(
             f"No encuentro la fila de títulos de columna {searched}. "
-            f"El inventario necesita las columnas {_quote_list(names)}."
+            f"El inventario necesita las columnas {_quote_list(names)}.",
+            code="header_not_found",
         )
     missing = [name for name in REQUIRED if name not in header.indexes]
     if not missing:
@@ -196,5 +199,8 @@ def check_required(header: HeaderMatch | None, *, searched: str = "en las primer
         text = f"Falta la columna {parts[0]}."
     else:
         text = f"Faltan las columnas {', '.join(parts[:-1])} y {parts[-1]}."
-    found = [label for label in header.labels if label]
-    raise InventoryFileError(f"{text} La fila de títulos (fila {header.line}) tiene: {_quote_list(found)}.")
+    found = [label[:60] for label in header.labels if label]
+    shown = _quote_list(found) if len(found) <= MAX_NAMES_SHOWN else (
+        ", ".join(f"«{name}»" for name in found[:MAX_NAMES_SHOWN]) + f" y {len(found) - MAX_NAMES_SHOWN} columnas más"
+    )
+    raise InventoryFileError(f"{text} La fila de títulos (fila {header.line}) tiene: {shown}.", code="missing_columns")

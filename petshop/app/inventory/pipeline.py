@@ -14,7 +14,7 @@ from petshop.app.inventory.errors import InventoryFileError
 from petshop.app.inventory.headers import HEADER_SEARCH_ROWS, HeaderMatch, check_required, find_header
 from petshop.app.inventory.numbers import DecimalMark, decimal_mark_of, majority_mark
 from petshop.app.inventory.records import InventoryRow, RowError
-from petshop.app.inventory.sheet_guard import MAX_SHEET_CELLS
+from petshop.app.inventory.sheet_guard import MAX_SHEET_CELLS, MEMORY_BUDGET
 from petshop.app.inventory.sheet_reader import open_sheet
 from petshop.app.inventory.sniff import sniff_file
 from petshop.app.inventory.validate import NUMBER_FIELDS, RowValidator
@@ -130,19 +130,26 @@ def _first_data_line(source: RowSource, after: int) -> int | None:
     return None
 
 
-def open_inventory(path: Path, *, sheet: str | None = None, max_cells: int = MAX_SHEET_CELLS) -> ParsedInventory:
+def open_inventory(
+    path: Path, *, sheet: str | None = None, max_cells: int = MAX_SHEET_CELLS, memory_budget: int = MEMORY_BUDGET
+) -> ParsedInventory:
     """Sniff type by magic bytes, pick sheet, find header, map columns. Raises InventoryFileError."""
     path = Path(path)
     fmt = sniff_file(path)
-    source: RowSource = open_csv(path) if fmt == "csv" else open_sheet(path, fmt, sheet=sheet, max_cells=max_cells)
+    source: RowSource = open_csv(path) if fmt == "csv" else open_sheet(
+        path, fmt, sheet=sheet, max_cells=max_cells, memory_budget=memory_budget
+    )
     header = find_header(source.rows())
     if header is None and _first_data_line(source, after=0) is None:
-        raise InventoryFileError("El archivo no tiene filas de inventario: todas sus filas están vacías.")
+        raise InventoryFileError(
+            "El archivo no tiene filas de inventario: todas sus filas están vacías.", code="no_inventory_rows"
+        )
     where = f"en las primeras {HEADER_SEARCH_ROWS} filas" + (f" de la hoja «{source.sheet}»" if source.sheet else "")
     header = check_required(header, searched=where)
     if _first_data_line(source, after=header.line) is None:
         raise InventoryFileError(
-            f"El archivo no tiene filas de inventario: solo tiene la fila de títulos (fila {header.line})."
+            f"El archivo no tiene filas de inventario: solo tiene la fila de títulos (fila {header.line}).",
+            code="no_inventory_rows",
         )
     return ParsedInventory(
         format=fmt,

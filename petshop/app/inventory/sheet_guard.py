@@ -24,6 +24,8 @@ from petshop.app.inventory.cells import column_letter
 MAX_SHEET_CELLS = 20_000_000
 #: Uncompressed XML we are willing to read: a 20 MB upload that inflates past this is a zip bomb.
 MAX_XML_BYTES = 1 << 30
+#: What reading one file may add to a worker child (Settings.file_memory_budget_bytes by default).
+MEMORY_BUDGET = 250_000_000
 _BLOCK = 1 << 20
 _MAX_TAG = 16 << 20
 

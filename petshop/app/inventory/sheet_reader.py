@@ -20,9 +20,23 @@ from python_calamine import (
 )
 
 from petshop.app.inventory.errors import InventoryFileError
+from petshop.app.inventory.sheet_cost import (
+    PER_CELL,
+    PER_GRID_CELL,
+    TEXT_COPIES,
+    CellTooLong,
+    SharedStrings,
+    TooCostly,
+    inflated,
+    other_parts_cost,
+    shared_strings,
+    sheet_cost,
+    sheet_stats,
+)
 from petshop.app.inventory.sheet_guard import (
     MAX_SHEET_CELLS,
     MAX_XML_BYTES,
+    MEMORY_BUDGET,
     Box,
     XmlTooLarge,
     ods_sheet_boxes,
@@ -60,7 +74,8 @@ class SheetSource:
 def _password_error() -> InventoryFileError:
     return InventoryFileError(
         "El archivo está protegido con contraseña y no se puede leer. Ábrelo, quita la contraseña, "
-        "guárdalo y vuelve a subirlo; o guárdalo como CSV."
+        "guárdalo y vuelve a subirlo; o guárdalo como CSV.",
+        code="spreadsheet_password",
     )
 
 
@@ -74,21 +89,37 @@ def _too_big_error(sheet: str, box: Box, max_cells: int) -> InventoryFileError:
         f"({_thousands(box.cells)} celdas contando las vacías; el máximo es {_thousands(max_cells)}). "
         "Borra las filas y columnas sobrantes tras la última fila y la última columna de tu "
         "inventario (selecciónalas hasta el final y elimínalas) o guarda la hoja como CSV, "
-        "y vuelve a subirla."
+        "y vuelve a subirla.",
+        code="sheet_too_large",
     )
 
 
-def _too_large_error() -> InventoryFileError:
+def _too_large_error(estimate: int | None = None, budget: int | None = None) -> InventoryFileError:
+    need = ""
+    if budget and estimate and estimate > budget:
+        need = (f" (leerla necesitaría unos {_thousands(estimate // 1_000_000)} MB de memoria; "
+                f"el máximo es {_thousands(budget // 1_000_000)} MB)")
+    elif budget:
+        need = f" (leerla necesitaría más de los {_thousands(budget // 1_000_000)} MB de memoria permitidos)"
     return InventoryFileError(
-        "La hoja de cálculo es demasiado grande para importarla. Divide el inventario en varios "
-        "archivos o guárdalo como CSV."
+        f"La hoja de cálculo es demasiado grande para importarla{need}. Divide el inventario en varios "
+        "archivos o guárdalo como CSV.",
+        code="spreadsheet_too_large",
+    )
+
+
+def _cell_too_long_error() -> InventoryFileError:
+    return InventoryFileError(
+        "Una celda de la hoja tiene más texto del que Excel admite (32.767 caracteres). Acorta esa celda "
+        "o guarda la hoja como CSV, y vuelve a subirla.",
+        code="cell_too_long",
     )
 
 
 def choose_sheet(names: Sequence[str], visible: Sequence[bool], wanted: str | None) -> str:
     """The sheet named `wanted` (exact, else ignoring case and spaces), or the first visible one."""
     if not names:
-        raise InventoryFileError("El archivo no tiene ninguna hoja de cálculo.")
+        raise InventoryFileError("El archivo no tiene ninguna hoja de cálculo.", code="no_sheets")
     if wanted is None:
         return next((name for name, shown in zip(names, visible) if shown), names[0])
     if wanted in names:
@@ -97,8 +128,10 @@ def choose_sheet(names: Sequence[str], visible: Sequence[bool], wanted: str | No
     for name in names:
         if name.strip().casefold() == folded:
             return name
-    listed = ", ".join(f"«{name}»" for name in names)
-    raise InventoryFileError(f"El archivo no tiene ninguna hoja llamada «{wanted}». Sus hojas son: {listed}.")
+    listed = ", ".join(f"«{name[:60]}»" for name in names[:20]) + (f" y {len(names) - 20} más" if len(names) > 20 else "")
+    raise InventoryFileError(
+        f"El archivo no tiene ninguna hoja llamada «{wanted[:60]}». Sus hojas son: {listed}.", code="sheet_not_found"
+    )
 
 
 def _local(tag: str) -> str:
@@ -144,10 +177,33 @@ def _check_declared_sizes(archive: zipfile.ZipFile) -> None:
         raise XmlTooLarge("declared size")
 
 
-def _guard_xlsx(path: Path, sheet: str, max_cells: int) -> None:
+def _shared_strings_part(names: set[str]) -> str | None:
+    return next((name for name in sorted(names) if name.lower().endswith("sharedstrings.xml")), None)
+
+
+def _guard_xlsx_open(path: Path, budget: int) -> tuple[SharedStrings, int]:
+    """Before calamine opens the file: what its shared strings and other parts will take."""
     try:
         with zipfile.ZipFile(path) as archive:
             _check_declared_sizes(archive)
+            member = _shared_strings_part(set(archive.namelist()))
+            strings = shared_strings(archive, member, budget=budget) if member else SharedStrings()
+            parts = other_parts_cost(archive, skip={member} if member else set(), budget=budget - strings.cost)
+    except TooCostly as exc:
+        raise _too_large_error(exc.estimate, budget) from exc
+    except CellTooLong as exc:
+        raise _cell_too_long_error() from exc
+    except XmlTooLarge as exc:
+        raise _too_large_error() from exc
+    except _ZIP_ERRORS as exc:
+        raise damaged_file_error("xlsx") from exc
+    return strings, strings.cost + parts
+
+
+def _guard_xlsx(path: Path, sheet: str, max_cells: int, strings: SharedStrings, opened: int, budget: int) -> None:
+    """Before calamine loads the sheet: its bounding box, then what the load will take."""
+    try:
+        with zipfile.ZipFile(path) as archive:
             parts = xlsx_sheet_parts(archive)
             names = set(archive.namelist())
             member = parts.get(sheet)
@@ -156,20 +212,34 @@ def _guard_xlsx(path: Path, sheet: str, max_cells: int) -> None:
                 n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")
             )
             for member in members:
+                # a sheet whose XML alone is too big is refused before the slower bounding box
+                stats = sheet_stats(archive, member, limit=min(MAX_XML_BYTES, (budget - opened) // TEXT_COPIES))
                 box = xlsx_sheet_box(archive, member, limit=max_cells)
                 if box.cells > max_cells:
                     raise _too_big_error(sheet, box, max_cells)
+                cost = opened + sheet_cost(
+                    archive, member, stats=stats, grid_cells=box.cells, strings=strings, budget=budget - opened
+                )
+                if cost > budget:
+                    raise TooCostly(member, cost)
+    except TooCostly as exc:
+        raise _too_large_error(exc.estimate, budget) from exc
+    except CellTooLong as exc:
+        raise _cell_too_long_error() from exc
     except XmlTooLarge as exc:
         raise _too_large_error() from exc
     except _ZIP_ERRORS as exc:
         raise damaged_file_error("xlsx") from exc
 
 
-def _guard_ods(path: Path, max_cells: int) -> None:
+def _guard_ods(path: Path, max_cells: int, budget: int) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             _check_declared_sizes(archive)
             boxes = ods_sheet_boxes(archive)
+            xml_bytes = sum(len(block) for block in inflated(archive, "content.xml", limit=MAX_XML_BYTES))
+    except TooCostly as exc:
+        raise _too_large_error() from exc
     except XmlTooLarge as exc:
         raise _too_large_error() from exc
     except _ZIP_ERRORS as exc:
@@ -180,12 +250,26 @@ def _guard_ods(path: Path, max_cells: int) -> None:
     if sum(box.cells for box in boxes.values()) > max_cells:
         biggest = max(boxes, key=lambda name: boxes[name].cells)
         raise _too_big_error(biggest, boxes[biggest], max_cells)
+    # calamine loads every sheet of an ODS; a valued cell costs a grid slot and a cell, text its copies
+    cost = sum(box.cells for box in boxes.values()) * (PER_GRID_CELL + PER_CELL) + TEXT_COPIES * xml_bytes
+    if cost > budget:
+        raise _too_large_error(cost, budget)
 
 
-def open_sheet(path: Path, fmt: str, *, sheet: str | None = None, max_cells: int = MAX_SHEET_CELLS) -> SheetSource:
-    """Open the chosen sheet of an XLSX or ODS file; InventoryFileError if it cannot or must not be read."""
+def open_sheet(
+    path: Path, fmt: str, *, sheet: str | None = None, max_cells: int = MAX_SHEET_CELLS, memory_budget: int = MEMORY_BUDGET
+) -> SheetSource:
+    """Open the chosen sheet of an XLSX or ODS file; InventoryFileError if it cannot or must not be read.
+
+    Nothing is handed to calamine before its memory has been estimated: an ODS whole, an XLSX's
+    shared strings and other parts before it is opened and its sheet before it is loaded.
+    """
+    max_cells = min(max_cells, memory_budget // (2 * PER_GRID_CELL))
+    strings, opened = SharedStrings(), 0
     if fmt == "ods":
-        _guard_ods(path, max_cells)  # calamine reads every sheet of an ODS as it opens it
+        _guard_ods(path, max_cells, memory_budget)  # calamine reads every sheet of an ODS as it opens it
+    else:
+        strings, opened = _guard_xlsx_open(path, memory_budget)  # calamine reads these as it opens the file
     try:
         workbook = CalamineWorkbook.from_path(path)
         worksheets = [meta for meta in workbook.sheets_metadata if meta.typ == SheetTypeEnum.WorkSheet]
@@ -195,7 +279,7 @@ def open_sheet(path: Path, fmt: str, *, sheet: str | None = None, max_cells: int
             sheet,
         )
         if fmt == "xlsx":
-            _guard_xlsx(path, name, max_cells)  # calamine reads an XLSX sheet only when asked
+            _guard_xlsx(path, name, max_cells, strings, opened, memory_budget)  # calamine reads a sheet when asked
         loaded = workbook.get_sheet_by_name(name)
     except PasswordError as exc:
         raise _password_error() from exc

@@ -39,7 +39,7 @@ _OTHER_FILES: tuple[tuple[bytes, str], ...] = (
 
 
 def _not_a_spreadsheet(what: str) -> InventoryFileError:
-    return InventoryFileError(f"El archivo es {what}, no una hoja de cálculo. {_UPLOAD_HINT}")
+    return InventoryFileError(f"El archivo es {what}, no una hoja de cálculo. {_UPLOAD_HINT}", code="not_a_spreadsheet")
 
 
 def _marker(data: bytes, name: str) -> bool:
@@ -52,18 +52,21 @@ def _ole2_error(data: bytes) -> InventoryFileError:
         return InventoryFileError(
             "El archivo está protegido con contraseña y no se puede leer. Ábrelo en Excel, quita la "
             "contraseña (Archivo › Información › Proteger libro › Cifrar con contraseña, dejándola "
-            "en blanco), guárdalo y vuelve a subirlo; o guárdalo como CSV."
+            "en blanco), guárdalo y vuelve a subirlo; o guárdalo como CSV.",
+            code="spreadsheet_password",
         )
     if _marker(data, "WordDocument"):
         return _not_a_spreadsheet("un documento de Word (.doc)")
     if _marker(data, "Workbook") or "Book".encode("utf-16-le") in data:
         return InventoryFileError(
             "Es un archivo de Excel antiguo (.xls). Ábrelo en Excel o LibreOffice y guárdalo como "
-            "Excel (.xlsx) o CSV antes de subirlo."
+            "Excel (.xlsx) o CSV antes de subirlo.",
+            code="old_excel_format",
         )
     return InventoryFileError(
         "Es un archivo de Office en formato antiguo o protegido con contraseña. Ábrelo en Excel, "
-        "quita la contraseña si la tiene y guárdalo como Excel (.xlsx) o CSV."
+        "quita la contraseña si la tiene y guárdalo como Excel (.xlsx) o CSV.",
+        code="old_office_format",
     )
 
 
@@ -108,18 +111,22 @@ def _looks_utf16(head: bytes) -> bool:
 
 def _sniff_text(head: bytes) -> str:
     if b"\x00" in head and not _looks_utf16(head):
-        raise InventoryFileError(f"No reconozco el tipo de archivo: no es CSV, Excel ni OpenDocument. {_UPLOAD_HINT}")
+        raise InventoryFileError(
+            f"No reconozco el tipo de archivo: no es CSV, Excel ni OpenDocument. {_UPLOAD_HINT}", code="unknown_file_type"
+        )
     start = head[:512].lstrip().lower()
     if start.startswith((b"<!doctype html", b"<html")):
         raise InventoryFileError(
             "El archivo es una página web (HTML), aunque tenga extensión de hoja de cálculo. "
-            "Ábrelo en Excel o LibreOffice y guárdalo como Excel (.xlsx) o CSV."
+            "Ábrelo en Excel o LibreOffice y guárdalo como Excel (.xlsx) o CSV.",
+            code="not_a_spreadsheet",
         )
     if start.startswith(b"<?xml"):
         if b"urn:schemas-microsoft-com:office:spreadsheet" in head:
             raise InventoryFileError(
                 "Es una hoja en formato XML de Excel 2003. Ábrela en Excel o LibreOffice y guárdala "
-                "como Excel (.xlsx) o CSV."
+                "como Excel (.xlsx) o CSV.",
+                code="old_excel_format",
             )
         raise _not_a_spreadsheet("un archivo XML")
     return "csv"
@@ -128,7 +135,7 @@ def _sniff_text(head: bytes) -> str:
 def sniff_format(head: bytes) -> str:
     """"csv", "xlsx" or "ods" from the file's first bytes; InventoryFileError for anything else."""
     if not head:
-        raise InventoryFileError("El archivo no tiene filas de inventario: está vacío (0 bytes).")
+        raise InventoryFileError("El archivo no tiene filas de inventario: está vacío (0 bytes).", code="empty_file")
     if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
         return "csv"  # a BOM: UTF-8 or UTF-16 text
     if head.startswith(_ZIP_MAGIC):
@@ -149,7 +156,8 @@ def damaged_file_error(fmt: str) -> InventoryFileError:
     kind = {"xlsx": "Excel (.xlsx)", "ods": "OpenDocument (.ods)"}.get(fmt, "de hoja de cálculo")
     return InventoryFileError(
         f"El archivo {kind} está dañado o incompleto (quizá la subida o la descarga se cortó). "
-        "Ábrelo en Excel o LibreOffice, guárdalo de nuevo y vuelve a subirlo, o guárdalo como CSV."
+        "Ábrelo en Excel o LibreOffice, guárdalo de nuevo y vuelve a subirlo, o guárdalo como CSV.",
+        code="spreadsheet_damaged",
     )
 
 

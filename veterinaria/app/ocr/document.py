@@ -89,6 +89,7 @@ def extract_document(
     on_page: ProgressCallback | None = None,
     engine: OcrEngine | None = None,
     workers: int = 1,
+    memory_budget: int = images.MEMORY_BUDGET,
 ) -> DocumentText:
     """The text of every page of a PDF or image file, with per-page confidence.
 

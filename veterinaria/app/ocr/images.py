@@ -20,6 +20,8 @@ from veterinaria.app.ocr.errors import DocumentError
 MAX_IMAGE_PIXELS = 100_000_000
 #: Longer sides are reduced before OCR: past this the text is huge and OCR only gets slower.
 MAX_OCR_SIDE = 5000
+#: What reading one file may add to a worker child (Settings.file_memory_budget_bytes by default).
+MEMORY_BUDGET = 250_000_000
 _DAMAGED = (
     "La imagen está dañada o incompleta (quizá la subida se cortó) y no se puede abrir. "
     "Vuelve a hacer la foto o el escaneo y súbela de nuevo."
