@@ -28,7 +28,7 @@ NO_TEXT = (
 
 
 @contextmanager
-def _pdf_pages(path: Path, *, max_pages: int, dpi: int):
+def _pdf_pages(path: Path, *, max_pages: int, dpi: int, memory_budget: int):
     """(page count, pages): text-layer pages ready, the others rendered for OCR, one at a time."""
     with pdf.open_pdf(path, max_pages=max_pages) as document:
 
@@ -40,7 +40,7 @@ def _pdf_pages(path: Path, *, max_pages: int, dpi: int):
                     if text is not None:
                         yield PageText(number=index + 1, text=text.strip(), confidence=1.0, source="text-layer")
                     else:
-                        image, used_dpi = pdf.render(page, dpi)
+                        image, used_dpi = pdf.render(page, dpi, memory_budget=memory_budget)
                         yield PageScan(number=index + 1, image=image, dpi=used_dpi)
                 finally:
                     page.close()
@@ -49,12 +49,12 @@ def _pdf_pages(path: Path, *, max_pages: int, dpi: int):
 
 
 @contextmanager
-def _image_pages(path: Path, *, max_pages: int):
+def _image_pages(path: Path, *, max_pages: int, memory_budget: int):
     with images.open_image(path, max_pages=max_pages) as opened:
 
         def pages() -> PageItems:
             for index in range(images.page_count(opened)):
-                image, dpi = images.read_frame(opened, index)
+                image, dpi = images.read_frame(opened, index, memory_budget=memory_budget)
                 yield PageScan(number=index + 1, image=image, dpi=dpi)
 
         yield images.page_count(opened), pages()
@@ -95,15 +95,16 @@ def extract_document(
 
     `on_page(done, total)` is called after each page. `workers` > 1 OCRs scanned pages in that
     many kept-alive helper processes (one engine each) instead of this process's engine.
+    `memory_budget` bounds what decoding one page may allocate (WORKER_PEAK_MEMORY_MB's share).
     Raises DocumentError, with a message for the vet, for any file that cannot be read.
     """
     path = Path(path)
     with open(path, "rb") as handle:
         kind = sniff_document(handle.read(HEAD_SIZE))
     if kind == "pdf":
-        opened = _pdf_pages(path, max_pages=max_pages, dpi=dpi)
+        opened = _pdf_pages(path, max_pages=max_pages, dpi=dpi, memory_budget=memory_budget)
     else:
-        opened = _image_pages(path, max_pages=max_pages)
+        opened = _image_pages(path, max_pages=max_pages, memory_budget=memory_budget)
     pages: list[PageText] = []
     with opened as (total, items):
 
@@ -118,5 +119,5 @@ def extract_document(
             _read_serially(items, engine, collect)
     pages.sort(key=lambda page: page.number)
     if not any(page.text.strip() for page in pages):
-        raise DocumentError(NO_TEXT)
+        raise DocumentError(NO_TEXT, code="no_text_found")
     return DocumentText.from_pages("pdf" if kind == "pdf" else "image", pages)

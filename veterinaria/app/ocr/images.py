@@ -32,7 +32,8 @@ def _too_large(width: int, height: int) -> DocumentError:
     return DocumentError(
         f"La imagen es demasiado grande ({width:,} × {height:,} píxeles; el máximo es "
         f"{MAX_IMAGE_PIXELS // 1_000_000} megapíxeles). Escanéala a 300 ppp o reduce su tamaño y vuelve a subirla."
-        .replace(",", ".")
+        .replace(",", "."),
+        code="image_too_large",
     )
 
 
@@ -41,7 +42,29 @@ def check_size(image: Image.Image) -> None:
     if width * height > MAX_IMAGE_PIXELS:
         raise _too_large(width, height)
     if width < 8 or height < 8:
-        raise DocumentError("La imagen es demasiado pequeña para contener texto legible. Súbela a mayor resolución.")
+        raise DocumentError(
+            "La imagen es demasiado pequeña para contener texto legible. Súbela a mayor resolución.",
+            code="image_too_small",
+        )
+
+
+def decoded_bytes(image: Image.Image) -> int:
+    """What decoding the current frame will allocate: Pillow keeps 1, 2 or 4 bytes a pixel by mode."""
+    width, height = image.size
+    per_pixel = 1 if image.mode in ("1", "L", "P") else 2 if image.mode.startswith("I;16") else 4
+    return width * height * per_pixel
+
+
+def check_memory(image: Image.Image, budget: int) -> None:
+    """The decoded frame, plus the greyscale copies made from it, must fit in `budget` bytes."""
+    if decoded_bytes(image) * 3 // 2 + image.width * image.height > budget:
+        megabytes = decoded_bytes(image) // 1_000_000
+        raise DocumentError(
+            f"La imagen es demasiado grande para leerla: ocupa {megabytes:,} MB en memoria una vez abierta "
+            f"(el máximo es {budget // 3_000_000:,} MB). Escanéala en escala de grises a 300 ppp, o reduce su "
+            "tamaño, y vuelve a subirla.".replace(",", "."),
+            code="image_too_large",
+        )
 
 
 @contextmanager
@@ -58,16 +81,18 @@ def open_image(path: Path, *, max_pages: int):
         raise DocumentError(
             f"La imagen es demasiado grande ({megapixels:,} megapíxeles; el máximo es "
             f"{MAX_IMAGE_PIXELS // 1_000_000}). Escanéala a 300 ppp o reduce su tamaño y vuelve a subirla."
-            .replace(",", ".")
+            .replace(",", "."),
+            code="image_too_large",
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise DocumentError(_DAMAGED) from None
+        raise DocumentError(_DAMAGED, code="image_damaged") from None
     with image:
         check_size(image)
         pages = page_count(image)
         if pages > max_pages:
             raise DocumentError(
-                f"El archivo tiene {pages} páginas y el máximo es {max_pages}. Divídelo y súbelo por partes."
+                f"El archivo tiene {pages} páginas y el máximo es {max_pages}. Divídelo y súbelo por partes.",
+                code="too_many_pages",
             )
         yield image
 
@@ -87,14 +112,23 @@ def _dpi(image: Image.Image) -> int | None:
 
 
 def to_grey(image: Image.Image) -> Image.Image:
-    """8-bit greyscale on white: transparency becomes paper, 16-bit scans are scaled down."""
+    """8-bit greyscale on white: transparency becomes paper, 16-bit scans keep their high byte.
+
+    Each step makes one-byte-a-pixel copies only (never another four-byte one).
+    """
     if image.mode == "L":
         return image
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        return image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        return Image.alpha_composite(paper, image.convert("RGBA")).convert("L")
+    if image.mode in ("I;16", "I;16L", "I;16B"):
+        raw = "L;16B" if image.mode == "I;16B" else "L;16"
+        return Image.frombytes("L", image.size, image.tobytes(), "raw", raw)
+    if image.mode == "I":
+        return image.point(lambda value: value * (1 / 256)).convert("L")
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA"):
+        paper = Image.new("L", image.size, 255)
+        paper.paste(image.convert("L"), mask=image.getchannel("A"))
+        return paper
     return image.convert("L")
 
 
@@ -106,8 +140,11 @@ def limit_side(image: Image.Image, dpi: int | None) -> tuple[Image.Image, int | 
     return image.reduce(factor), (dpi // factor if dpi else None)
 
 
-def read_frame(image: Image.Image, index: int) -> tuple[Image.Image, int | None]:
-    """Page `index` decoded, turned as its EXIF says, in greyscale, with its dpi if known."""
+def read_frame(image: Image.Image, index: int, *, memory_budget: int = MEMORY_BUDGET) -> tuple[Image.Image, int | None]:
+    """Page `index` decoded, turned as its EXIF says, in greyscale, with its dpi if known.
+
+    A frame larger than MAX_OCR_SIDE is reduced before it is turned grey, so the copies are small.
+    """
     try:
         image.seek(index)
         check_size(image)
@@ -115,16 +152,20 @@ def read_frame(image: Image.Image, index: int) -> tuple[Image.Image, int | None]
         if image.format == "JPEG" and image.mode in ("RGB", "YCbCr", "L"):
             scale = max(1, -(-max(image.size) // MAX_OCR_SIDE))
             image.draft("L", (image.width // scale, image.height // scale))  # decode smaller and greyscale
+        check_memory(image, memory_budget)
         image.load()
         if dpi and image.width != full_width:
             dpi = round(dpi * image.width / full_width)
-        return limit_side(to_grey(ImageOps.exif_transpose(image)), dpi)
+        frame: Image.Image = image
+        if not image.mode.startswith("I;16"):  # reduce() does not take 16-bit frames
+            frame, dpi = limit_side(image, dpi)
+        return limit_side(to_grey(ImageOps.exif_transpose(frame)), dpi)
     except DocumentError:
         raise
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
-        raise DocumentError(_DAMAGED) from None
+        raise DocumentError(_DAMAGED, code="image_damaged") from None
 
 
-def iter_frames(image: Image.Image) -> Iterator[tuple[Image.Image, int | None]]:
+def iter_frames(image: Image.Image, *, memory_budget: int = MEMORY_BUDGET) -> Iterator[tuple[Image.Image, int | None]]:
     for index in range(page_count(image)):
-        yield read_frame(image, index)
+        yield read_frame(image, index, memory_budget=memory_budget)

@@ -18,6 +18,8 @@ MIN_TEXT_LAYER_CHARS = 20
 MIN_TEXT_OVER_SCAN_CHARS = 200
 #: A page image is rendered at the requested dpi unless that exceeds this many pixels (huge sheets).
 MAX_RENDER_PIXELS = 50_000_000
+#: What reading one file may add to a worker child (Settings.file_memory_budget_bytes by default).
+MEMORY_BUDGET = 250_000_000
 _TAIL = 4096
 _DAMAGED = (
     "El PDF está dañado o incompleto (quizá la subida o la descarga se cortó) y no se puede abrir. "
@@ -33,24 +35,26 @@ def open_pdf(path: Path, *, max_pages: int):
         size = handle.tell()
         handle.seek(max(0, size - _TAIL))
         if b"%%EOF" not in handle.read():
-            raise DocumentError(_DAMAGED)
+            raise DocumentError(_DAMAGED, code="pdf_damaged")
     try:
         document = pdfium.PdfDocument(path)
     except pdfium.PdfiumError as error:
         if getattr(error, "err_code", None) == pdfium_raw.FPDF_ERR_PASSWORD:
             raise DocumentError(
                 "El PDF está protegido con contraseña y no se puede leer. Ábrelo con la contraseña, "
-                "guárdalo sin ella (o imprímelo como PDF nuevo) y vuelve a subirlo."
+                "guárdalo sin ella (o imprímelo como PDF nuevo) y vuelve a subirlo.",
+                code="pdf_password",
             ) from None
-        raise DocumentError(_DAMAGED) from None
+        raise DocumentError(_DAMAGED, code="pdf_damaged") from None
     try:
         pages = len(document)
         if pages == 0:
-            raise DocumentError("El PDF no tiene ninguna página. Comprueba que es el documento correcto.")
+            raise DocumentError("El PDF no tiene ninguna página. Comprueba que es el documento correcto.", code="pdf_no_pages")
         if pages > max_pages:
             raise DocumentError(
                 f"El PDF tiene {pages} páginas y el máximo es {max_pages}. Divídelo en partes de "
-                f"{max_pages} páginas como mucho y súbelas por separado."
+                f"{max_pages} páginas como mucho y súbelas por separado.",
+                code="too_many_pages",
             )
         yield document
     finally:
@@ -61,7 +65,7 @@ def load_page(document: pdfium.PdfDocument, index: int) -> pdfium.PdfPage:
     try:
         return document[index]
     except pdfium.PdfiumError:
-        raise DocumentError(_DAMAGED) from None
+        raise DocumentError(_DAMAGED, code="pdf_damaged") from None
 
 
 def _clean(text: str) -> str:
@@ -101,14 +105,36 @@ def text_layer(page: pdfium.PdfPage) -> str | None:
     return text
 
 
-def render(page: pdfium.PdfPage, dpi: int) -> tuple[Image.Image, int]:
-    """The page as a greyscale image at `dpi` (less for huge sheets), and the dpi used."""
+def embedded_image_bytes(page: pdfium.PdfPage) -> int:
+    """What PDFium allocates to decode the page's pictures to draw them (4 bytes a pixel, at full size)."""
+    total = 0
+    for picture in page.get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_IMAGE], max_depth=3):
+        width, height = picture.get_px_size()
+        total += width * height * 4
+    return total
+
+
+def render(page: pdfium.PdfPage, dpi: int, *, memory_budget: int = MEMORY_BUDGET) -> tuple[Image.Image, int]:
+    """The page as a greyscale image at `dpi` (less for huge sheets), and the dpi used.
+
+    The rendered bitmap and its copy as a Pillow image take at most half of `memory_budget`, and
+    the pictures PDFium must decode to draw the page the other half, or the page is refused.
+    """
+    pictures = embedded_image_bytes(page)
+    if pictures > memory_budget // 2:
+        raise DocumentError(
+            f"El PDF contiene una imagen demasiado grande para leerla ({pictures // 1_000_000:,} MB una vez "
+            f"abierta; el máximo es {memory_budget // 2_000_000:,} MB). Vuelve a escanear el documento a 300 ppp "
+            "o expórtalo de nuevo como PDF y súbelo.".replace(",", "."),
+            code="pdf_image_too_large",
+        )
     width, height = page.get_size()  # points: 1/72 inch
     pixels = width * height * (dpi / 72) ** 2
-    if pixels > MAX_RENDER_PIXELS:
-        dpi = int(dpi * (MAX_RENDER_PIXELS / pixels) ** 0.5)
+    most = min(MAX_RENDER_PIXELS, memory_budget // 4)  # one byte a pixel, twice (bitmap and copy), with margin
+    if pixels > most:
+        dpi = max(1, int(dpi * (most / pixels) ** 0.5))
     try:
         bitmap = page.render(scale=dpi / 72, grayscale=True)
     except pdfium.PdfiumError:
-        raise DocumentError(_DAMAGED) from None
+        raise DocumentError(_DAMAGED, code="pdf_damaged") from None
     return bitmap.to_pil(), dpi

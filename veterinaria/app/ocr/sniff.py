@@ -62,7 +62,8 @@ def sniff_document(head: bytes) -> str:
     """"pdf", "jpeg", "png" or "tiff" from the file's first bytes; DocumentError for anything else."""
     if not head:
         raise DocumentError(
-            "El archivo está vacío (0 bytes). Vuelve a escanear o exportar el documento y súbelo de nuevo."
+            "El archivo está vacío (0 bytes). Vuelve a escanear o exportar el documento y súbelo de nuevo.",
+            code="empty_file",
         )
     for magic, kind in _SUPPORTED:
         if head.startswith(magic):
@@ -72,21 +73,27 @@ def sniff_document(head: bytes) -> str:
     if _is_heic(head):
         raise DocumentError(
             "Es una foto HEIC (formato de iPhone), que no podemos leer. Envíala como JPEG: en el iPhone, "
-            "Ajustes › Cámara › Formatos › «Más compatible», o compártela como JPEG."
+            "Ajustes › Cámara › Formatos › «Más compatible», o compártela como JPEG.",
+            code="unsupported_image_format",
         )
     if _is_webp(head):
-        raise DocumentError(f"El archivo es una imagen WebP, que no podemos leer. {_UPLOAD_HINT}")
+        raise DocumentError(f"El archivo es una imagen WebP, que no podemos leer. {_UPLOAD_HINT}", code="unsupported_image_format")
     if head[128:132] == b"DICM":
         raise DocumentError(
-            "Es una imagen DICOM del equipo de radiología. Sube el informe en PDF o exporta la imagen a JPEG o PNG."
+            "Es una imagen DICOM del equipo de radiología. Sube el informe en PDF o exporta la imagen a JPEG o PNG.",
+            code="unsupported_image_format",
         )
     for magic, what in _OTHER_FILES:
         if head.startswith(magic):
-            raise DocumentError(f"El archivo es {what}, no un documento escaneado. {_UPLOAD_HINT}")
+            raise DocumentError(f"El archivo es {what}, no un documento escaneado. {_UPLOAD_HINT}", code="not_a_document")
     if _looks_like_text(head):
         start = head.lstrip()[:64].lower()
         what = "una página web (HTML)" if start.startswith((b"<!doctype html", b"<html")) else "un archivo de texto"
         raise DocumentError(
-            f"El archivo es {what}, no un PDF ni una imagen, aunque su nombre diga otra cosa. {_UPLOAD_HINT}"
+            f"El archivo es {what}, no un PDF ni una imagen, aunque su nombre diga otra cosa. {_UPLOAD_HINT}",
+            code="not_a_document",
         )
-    raise DocumentError(f"No reconozco el tipo de archivo: no es un PDF ni una imagen JPEG, PNG o TIFF. {_UPLOAD_HINT}")
+    raise DocumentError(
+        f"No reconozco el tipo de archivo: no es un PDF ni una imagen JPEG, PNG o TIFF. {_UPLOAD_HINT}",
+        code="unknown_file_type",
+    )
