@@ -5,7 +5,7 @@ sheets, styles bombs, many-cell sheets, RGBA / 16-bit / huge PNG, TIFF and JPEG,
 pages, many pages or huge embedded images), each under the upload limit, and reads each one through
 the real code path (petshop: open_inventory and every chunk; veterinaria: extract_document with
 Tesseract) in a fresh child process that first imports what a worker child imports. Prints the
-child's peak RSS (its own ru_maxrss, from getrusage as it exits) per file, what happened (read, or refused with
+child's peak RSS (its own VmHWM as it exits) per file, what happened (read, or refused with
 its code), and the largest peak against the bound.
 
     .venv/bin/python bench/memory_bound.py                  # every family
@@ -153,7 +153,7 @@ def measure(pipeline: str, path: Path | None) -> tuple[float, dict, float]:
         [sys.executable, __file__, "--child", pipeline, str(path or "")], stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, cwd=ROOT,
     )
-    out, err = process.communicate()  # the child prints its outcome, then its own peak (getrusage)
+    out, err = process.communicate()  # the child prints its outcome, then its own peak
     seconds = time.perf_counter() - started
     lines = out.decode().strip().splitlines()
     if process.returncode != 0 or len(lines) < 2:
@@ -170,10 +170,11 @@ def main() -> None:
     parser.add_argument("--child", nargs=2, metavar=("PIPELINE", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        import resource
-
         child(*args.child)
-        print(json.dumps({"peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+        # VmHWM: this process's own high-water mark (ru_maxrss would include the parent's at fork)
+        status = Path("/proc/self/status").read_text()
+        peak = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+        print(json.dumps({"peak_kib": peak}))
         return
     cases = [case for case in CASES if args.only in case[0]]
     if args.list:
@@ -193,7 +194,7 @@ def main() -> None:
         for name, pipeline, make in cases:
             path = make(Path(tmp) / "input.bin")
             size = path.stat().st_size
-            if size > upload_limit:
+            if size > upload_limit and not name.startswith("legit"):
                 print(f"{name:<44} {size / MiB:>6.1f}Mi {'-':>9} {'-':>7}  not run: over the upload limit")
                 path.unlink()
                 continue

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from common import jobs
 from common.diagnostics import DiagnosticIn
 from common.enqueue import EnqueuerDep
-from common.jobs import JobAccepted, JobRead, JobStatus
+from common.jobs import JobAccepted, JobRead, JobStatus, JobSummary
 from common.security import AdminUser, CurrentUser
 from common.web import SessionDep
 
@@ -17,7 +17,7 @@ from common.web import SessionDep
 def make_jobs_router(service: str) -> APIRouter:
     router = APIRouter(prefix="/jobs", tags=["jobs"])
 
-    @router.get("/", response_model=list[JobRead])
+    @router.get("/", response_model=list[JobSummary])
     def list_jobs(
         user: CurrentUser,
         session: SessionDep,
@@ -26,10 +26,14 @@ def make_jobs_router(service: str) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
     ):
-        """Your jobs on this service, newest first (an admin sees everyone's)."""
-        return jobs.list_visible(
+        """Your jobs on this service, newest first (an admin sees everyone's), without their results.
+
+        `has_result` says whether `GET /jobs/{id}` has one; at most 200 a page (`limit`, `offset`).
+        """
+        found = jobs.list_visible(
             session=session, user=user, service=service, status=status, kind=kind, limit=limit, offset=offset
         )
+        return [JobSummary.of(job) for job in found]
 
     @router.get("/{job_id}", response_model=JobRead, responses={404: {"description": "No such job, or not yours"}})
     def read_job(job_id: str, user: CurrentUser, session: SessionDep):

@@ -7,6 +7,7 @@ endpoints read it, so a result outlives Redis's result expiry and an unknown id 
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -85,6 +86,37 @@ class JobRead(BaseModel):
     updated_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
+
+
+class JobSummary(BaseModel):
+    """A job as `GET /jobs/` lists it: everything but its result, which `GET /jobs/{id}` shows.
+
+    A console's job list needs the status, progress and error of each row; a result can be tens of
+    kilobytes (an import's first errors, a report's preview), and a page of 200 of them would be megabytes.
+    """
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    service: str
+    kind: str
+    status: JobStatus
+    progress: int = Field(ge=0, le=100)
+    has_result: bool = Field(description="Whether GET /jobs/{id} has a result to show")
+    error: str | None = None
+    attempts: int
+    requeues: int
+    owner_id: int
+    owner_username: str
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @classmethod
+    def of(cls, job: Job) -> JobSummary:
+        return cls.model_validate({**{name: getattr(job, name) for name in cls.model_fields if name != "has_result"},
+                                   "has_result": job.result is not None})
 
 
 class JobAccepted(BaseModel):
@@ -237,8 +269,37 @@ def set_progress(*, session: Session, job_id: str, progress: int) -> None:
     )
 
 
+#: The largest result a job row keeps, as JSON. Domain code caps its own lists (counts, the first N,
+#: a `_truncated` flag); this is the safety net for a result that still came out too big.
+MAX_RESULT_BYTES = 256 * 1024
+_LIST_ITEMS = 50
+_TEXT_CHARS = 2000
+
+
+def _trimmed(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _trimmed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_trimmed(item) for item in value[:_LIST_ITEMS]]
+    if isinstance(value, str) and len(value) > _TEXT_CHARS:
+        return value[:_TEXT_CHARS] + "…"
+    return value
+
+
+def bound_result(result: dict[str, Any], *, job_id: str = "?") -> dict[str, Any]:
+    """The result as it is when its JSON fits MAX_RESULT_BYTES; else lists and texts cut, flagged."""
+    size = len(json.dumps(result, default=str))
+    if size <= MAX_RESULT_BYTES:
+        return result
+    log.warning("job %s: result of %d bytes trimmed to fit %d", job_id, size, MAX_RESULT_BYTES)
+    trimmed = {**_trimmed(result), "result_truncated": True}
+    if len(json.dumps(trimmed, default=str)) > MAX_RESULT_BYTES:  # many keys: keep the scalars only
+        trimmed = {key: value for key, value in trimmed.items() if not isinstance(value, (dict, list))}
+    return trimmed
+
+
 def complete(*, session: Session, job_id: str, result: dict[str, Any]) -> None:
-    _finish(session, job_id, JobStatus.COMPLETED, result=result, error=None, progress=100)
+    _finish(session, job_id, JobStatus.COMPLETED, result=bound_result(result, job_id=job_id), error=None, progress=100)
 
 
 def fail(*, session: Session, job_id: str, error: str, result: dict[str, Any] | None = None) -> None:

@@ -6,6 +6,7 @@ measures the peak memory of reading each). Every file stays under the default up
 
 from __future__ import annotations
 
+import itertools
 import struct
 import zipfile
 import zlib
@@ -118,7 +119,7 @@ def xlsx_long_shared_string(path: Path, mib: int) -> Path:
     """One shared string of `mib` MiB of text."""
     return write_xlsx(
         path, rows=lambda: [_product_row(2, b'<c r="B2" t="s"><v>0</v></c>')],
-        shared=lambda: [b"<si><t>", *(b"a" * (1 << 20) for _ in range(mib)), b"</t></si>"],
+        shared=lambda: itertools.chain([b"<si><t>"], (b"a" * (1 << 20) for _ in range(mib)), [b"</t></si>"]),
     )
 
 

@@ -52,8 +52,8 @@ def get_store_or_404(*, session: Session, store_id: int) -> Store:
     return store
 
 
-def list_stores(*, session: Session) -> list[Store]:
-    return list(session.scalars(select(Store).order_by(Store.name)))
+def list_stores(*, session: Session, limit: int = 100, offset: int = 0) -> list[Store]:
+    return list(session.scalars(select(Store).order_by(Store.name, Store.id).limit(limit).offset(offset)))
 
 
 def create_store(*, session: Session, store_in: StoreCreate) -> Store:
@@ -81,8 +81,8 @@ def _flush_unique(session: Session, message: str) -> None:
 # --- categories and suppliers ----------------------------------------------------------------
 
 
-def list_named(*, session: Session, model: type[Category] | type[Supplier]) -> list:
-    return list(session.scalars(select(model).order_by(model.key)))
+def list_named(*, session: Session, model: type[Category] | type[Supplier], limit: int = 100, offset: int = 0) -> list:
+    return list(session.scalars(select(model).order_by(model.key, model.id).limit(limit).offset(offset)))
 
 
 def create_named(*, session: Session, model: type[Category] | type[Supplier], item_in: NamedCreate):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import time
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -264,12 +263,11 @@ def test_trailing_empty_rows_and_columns_are_ignored(write_csv):
     assert (errors, parsed.total_rows) == ([], 2)
 
 
-def test_a_million_empty_lines_are_fast_and_not_counted(write_csv):
+def test_a_million_empty_lines_are_not_counted(write_csv):
+    # how fast: bench/parse_edge_cases.py
     path = write_csv("SKU,Nombre,Stock,Precio\n001,a,1,2\n" + "\n" * 1_000_000 + ",,,\n" * 100_000)
-    started = time.perf_counter()
     parsed, rows, errors = parse(path)
     assert (len(rows), errors, parsed.total_rows) == (1, [], 1)
-    assert time.perf_counter() - started < 5
 
 
 # -- numbers --------------------------------------------------------------------------------------
@@ -483,7 +481,7 @@ def test_a_value_at_xfd1048576_is_refused_instead_of_killing_the_process(tmp_pat
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout == (
         "REFUSED La hoja «Inventario» tiene datos sueltos muy lejos: llega hasta la celda XFD1048576 "
-        "(17.179.869.184 celdas contando las vacías; el máximo es 20.000.000). Borra las filas y columnas "
+        "(17.179.869.184 celdas contando las vacías; el máximo es 3.900.000). Borra las filas y columnas "
         "sobrantes tras la última fila y la última columna de tu inventario (selecciónalas hasta el final "
         "y elimínalas) o guarda la hoja como CSV, y vuelve a subirla.\n"
     )
@@ -496,8 +494,8 @@ def test_a_value_at_xfd1048576_is_refused_instead_of_killing_the_process(tmp_pat
         '<row r="1048576"><c s="0" r="XFD1048576"><v>1</v></c></row>',  # `r` not first
         '<row r="1048576"><x:c r="XFD1048576"><x:v>1</x:v></x:c></row>',  # prefixed element
         '<row r="1048576">' + "<c><v>1</v></c>" * 16384 + "</row>",  # cells without `r`, one after another
-        '<row r="3"><c r="A3" t="inlineStr"><is><t>' + "x" * 3_000_000 + "</t></is></c></row>"
-        '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>',  # after a text longer than a read block
+        "".join(f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>' + "x" * 30_000 + "</t></is></c></row>" for n in range(3, 43))
+        + '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>',  # after texts longer than a read block
     ],
 )
 def test_unusual_cell_shapes_cannot_sneak_past_the_guard(tmp_path, far_cell):
@@ -555,12 +553,10 @@ def test_ods_is_read_with_title_rows_hidden_sheets_and_libreoffice_empty_repeats
         + '<table:table-row table:number-rows-repeated="1048570"><table:table-cell table:number-columns-repeated="16384"/></table:table-row>'
     )
     path = write_ods(sheets={"Notas": [["oculta"]], "Stock": rows_xml}, hidden=["Notas"])
-    started = time.perf_counter()
-    parsed, rows, errors = parse(path)
+    parsed, rows, errors = parse(path)  # how fast: bench/parse_edge_cases.py
     assert (parsed.format, parsed.sheet, parsed.header_line) == ("ods", "Stock", 4)
     assert rows == [row(5, "00123", "Pienso", 4, "12.30"), row(6, "77", "Arena", 2, "3.50")]
     assert (errors, parsed.total_rows) == ([], 2)
-    assert time.perf_counter() - started < 5
 
 
 def _ods_cells(values):

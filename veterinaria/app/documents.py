@@ -29,6 +29,9 @@ from veterinaria.app.search import index_entry, search_text
 
 DOCUMENT_TYPES = ("radiografia", "analisis", "historial", "receta", "vacunacion", "otro")
 EXCERPT_PAGES = 50
+#: Characters of the document's text in the job result (the whole text is on the document).
+TEXT_IN_RESULT = 20_000
+PAGE_TEXT_IN_RESULT = 2_000
 
 
 def submit_document(
@@ -128,17 +131,24 @@ def result_of(document: Document, *, job_id: str, candidates: list[dict[str, Any
         "task_id": job_id,
         "file_path": document.file_key,
         "document_type": document.document_type,
-        "extracted_text": document.extracted_text,
+        "extracted_text": _excerpt(document.extracted_text),
+        "extracted_text_truncated": len(document.extracted_text or "") > TEXT_IN_RESULT,
         "status": "completed",
         "confidence": document.confidence,
         "document_id": document.id,
         "mascota_id": document.pet_id,
-        "pages": [{k: p[k] for k in ("number", "text", "confidence")} for p in document.page_texts[:EXCERPT_PAGES]],
+        "pages": [{"number": p["number"], "text": p["text"][:PAGE_TEXT_IN_RESULT], "confidence": p["confidence"]}
+                  for p in document.page_texts[:EXCERPT_PAGES]],
         "fields": document.fields,
         "processing_time": document.processing_time,
         "duplicate": duplicate,
         "pet_candidates": candidates or [],
     }
+
+
+def _excerpt(text: str | None) -> str | None:
+    """The document's text for the job result: its start; all of it is at GET /documentos/{id}."""
+    return text if text is None or len(text) <= TEXT_IN_RESULT else text[:TEXT_IN_RESULT] + "…"
 
 
 def mark_failed(*, session: Session, document_id: int) -> None:

@@ -27,6 +27,9 @@ from petshop.app.reports import neutralise
 
 SAMPLE_SIZE = 20
 ERRORS_IN_RESULT = 100
+#: Unknown column names listed in the result (the rest are counted), and the longest text kept.
+COLUMNS_IN_RESULT = 50
+TEXT_IN_RESULT = 200
 
 __all__ = ["import_inventory"]
 
@@ -46,7 +49,8 @@ class ErrorSink:
     def add(self, error: RowError) -> None:
         self.count += 1
         if len(self.kept) < ERRORS_IN_RESULT:
-            self.kept.append({"row": error.line, "sku": error.sku, "column": error.column, "message": error.message})
+            self.kept.append({"row": error.line, "sku": _short(error.sku), "column": _short(error.column),
+                              "message": _short(error.message, 500)})
         raw = error.raw or {}
         self.writer.writerow(
             [error.line, neutralise(error.sku or ""), error.column or "", error.message,
@@ -102,9 +106,12 @@ def import_inventory(
         "task_id": job_id,
         "store_id": store_id,
         "dry_run": bool(params.get("dry_run")),
-        "file_name": params.get("file_name"),
-        "format": parsed.format, "sheet": parsed.sheet, "encoding": parsed.encoding, "delimiter": parsed.delimiter,
-        "header_row": parsed.header_line, "columns": parsed.columns, "unknown_columns": parsed.unknown_columns,
+        "file_name": _short(params.get("file_name")),
+        "format": parsed.format, "sheet": _short(parsed.sheet), "encoding": parsed.encoding, "delimiter": parsed.delimiter,
+        "header_row": parsed.header_line, "columns": {k: _short(v) for k, v in parsed.columns.items()},
+        "unknown_columns": [_short(name) for name in parsed.unknown_columns[:COLUMNS_IN_RESULT]],
+        "unknown_columns_total": len(parsed.unknown_columns),
+        "unknown_columns_truncated": len(parsed.unknown_columns) > COLUMNS_IN_RESULT,
         "processed_products": sample,
         "total_processed": parsed.total_rows,
         "successful_updates": successful,
@@ -114,6 +121,7 @@ def import_inventory(
         "unchanged": applied.unchanged,
         "errors": errors.kept,
         "errors_total": errors.count,
+        "errors_truncated": errors.count > len(errors.kept),
         "errors_csv_url": None,
         "foreign_key_checks": applied.foreign_key_checks,
         "timings": {
@@ -129,6 +137,11 @@ def import_inventory(
         result["errors_csv_key"] = key
         result["errors_csv_url"] = f"/inventario/task/{job_id}/errores.csv"
     return result
+
+
+def _short(text: str | None, limit: int = TEXT_IN_RESULT) -> str | None:
+    """A user's text cut for the result: names, sheet names and headers can be of any length."""
+    return text if text is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _sample(row: InventoryRow) -> dict[str, Any]:

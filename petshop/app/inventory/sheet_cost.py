@@ -144,9 +144,12 @@ def sheet_stats(archive: zipfile.ZipFile, member: str, *, limit: int) -> SheetSt
         stats.xml_bytes += len(block)
         stats.cells += piece.count(b"<c ") + piece.count(b":c ")
         stats.shared_cells += piece.count(b't="s"')
-        stats.longest_text = max(stats.longest_text, max(map(len, piece.split(b"<")), default=0))
-        if stats.longest_text > MAX_CELL_XML:
-            raise CellTooLong(member)
+        fragments = piece.split(b"<")  # each "tag attributes>text"
+        if max(map(len, fragments), default=0) > MAX_CELL_XML:
+            longest = max(len(f) - f.find(b">") - 1 for f in fragments if len(f) > MAX_CELL_XML)
+            stats.longest_text = max(stats.longest_text, longest)
+            if stats.longest_text > MAX_CELL_XML:
+                raise CellTooLong(member)
     return stats
 
 

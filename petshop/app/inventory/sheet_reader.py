@@ -264,7 +264,7 @@ def open_sheet(
     Nothing is handed to calamine before its memory has been estimated: an ODS whole, an XLSX's
     shared strings and other parts before it is opened and its sheet before it is loaded.
     """
-    max_cells = min(max_cells, memory_budget // (2 * PER_GRID_CELL))
+    max_cells = min(max_cells, memory_budget // (2 * PER_GRID_CELL) // 100_000 * 100_000)  # the grid: half at most
     strings, opened = SharedStrings(), 0
     if fmt == "ods":
         _guard_ods(path, max_cells, memory_budget)  # calamine reads every sheet of an ODS as it opens it

@@ -32,9 +32,9 @@ Offset = Annotated[int, Query(ge=0)]
 
 
 @router.get("/tiendas/", response_model=list[StoreRead], tags=["stores"])
-def list_stores(_user: ShopStaff, session: SessionDep):
-    """All stores."""
-    return service.list_stores(session=session)
+def list_stores(_user: ShopStaff, session: SessionDep, limit: Limit = 100, offset: Offset = 0):
+    """Stores by name, a page at a time (`limit` up to 500)."""
+    return service.list_stores(session=session, limit=limit, offset=offset)
 
 
 @router.post("/tiendas/", response_model=StoreRead, status_code=status.HTTP_201_CREATED, tags=["stores"])
@@ -56,9 +56,9 @@ def update_store(store_in: StoreUpdate, store: ValidStore, _admin: Admin, sessio
 
 
 @router.get("/categorias/", response_model=list[NamedRead], tags=["catalog"])
-def list_categories(_user: ShopStaff, session: SessionDep):
-    """All product categories."""
-    return service.list_named(session=session, model=Category)
+def list_categories(_user: ShopStaff, session: SessionDep, limit: Limit = 100, offset: Offset = 0):
+    """Product categories by name, a page at a time (`limit` up to 500)."""
+    return service.list_named(session=session, model=Category, limit=limit, offset=offset)
 
 
 @router.post("/categorias/", response_model=NamedRead, status_code=status.HTTP_201_CREATED, tags=["catalog"])
@@ -68,9 +68,9 @@ def create_category(category_in: NamedCreate, _user: ShopStaff, session: Session
 
 
 @router.get("/proveedores/", response_model=list[NamedRead], tags=["catalog"])
-def list_suppliers(_user: ShopStaff, session: SessionDep):
-    """All suppliers."""
-    return service.list_named(session=session, model=Supplier)
+def list_suppliers(_user: ShopStaff, session: SessionDep, limit: Limit = 100, offset: Offset = 0):
+    """Suppliers by name, a page at a time (`limit` up to 500)."""
+    return service.list_named(session=session, model=Supplier, limit=limit, offset=offset)
 
 
 @router.post("/proveedores/", response_model=NamedRead, status_code=status.HTTP_201_CREATED, tags=["catalog"])

@@ -1,0 +1,36 @@
+"""Images and PDFs whose decoding would exhaust a worker's memory are refused before it, with a code.
+
+The memory each would take is measured by bench/memory_bound.py; here we check the refusal.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from veterinaria.app.ocr import DocumentError, extract_document
+from veterinaria.app.ocr.images import MEMORY_BUDGET, to_grey
+from tests import hostile_files as hf
+
+
+@pytest.mark.parametrize(
+    ("make", "code"),
+    [
+        (lambda p: hf.png_blank(p, width=10000, height=9999, color_type=6, bit_depth=8), "image_too_large"),
+        (lambda p: hf.png_blank(p, width=10000, height=9999, color_type=2, bit_depth=8), "image_too_large"),
+        (lambda p: hf.pdf_big_image(p, width=20000, height=20000), "pdf_image_too_large"),
+    ],
+    ids=["rgba png under the pixel cap", "rgb png under the pixel cap", "pdf with a huge picture"],
+)
+def test_a_file_that_would_exhaust_memory_is_refused_with_a_code(tmp_path, make, code):
+    with pytest.raises(DocumentError) as caught:
+        extract_document(make(tmp_path / "bomba.bin"), memory_budget=MEMORY_BUDGET)
+    assert caught.value.code == code
+    assert "MB" in caught.value.message
+
+
+def test_transparent_and_16_bit_pixels_become_paper_and_their_high_byte():
+    from PIL import Image
+
+    assert to_grey(Image.new("RGBA", (8, 8), (0, 0, 0, 0))).getpixel((0, 0)) == 255
+    assert to_grey(Image.new("RGBA", (8, 8), (0, 0, 0, 255))).getpixel((0, 0)) == 0
+    assert to_grey(Image.new("I;16", (8, 8), 0x8000)).getpixel((0, 0)) == 0x80
