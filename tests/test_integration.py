@@ -79,6 +79,11 @@ def test_job_lists_show_the_callers_jobs_newest_first(admin):
     ids = [job["id"] for job in listed]
     assert ids.index(second) < ids.index(first)
     assert all(job["service"] == "veterinaria" for job in listed)
+    # a list row has no result body (GET /jobs/{id} has it): a page stays small whatever the results
+    row = listed[ids.index(second)]
+    assert "result" not in row and row["has_result"] is True
+    assert admin.get("veterinaria", f"/jobs/{second}").json()["result"] is not None
+    assert admin.get("veterinaria", "/jobs/", params={"limit": 201}).status_code == 422
 
 
 @pytest.mark.parametrize("job_id", [str(uuid.uuid4()), "not-a-uuid", "1"])

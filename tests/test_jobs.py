@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -170,3 +171,23 @@ def test_the_reconciler_gives_up_after_the_requeue_cap(sessions):
     final = reload(sessions, job.id)
     assert published == [job.id, job.id]
     assert final.status == "failed" and "submit it again" in final.error
+
+
+def test_a_result_too_big_for_the_row_is_trimmed_and_flagged(sessions):
+    job = submit(sessions)
+    huge = {"rows": 123, "names": [f"columna {i}" for i in range(200_000)], "text": "x" * 1_000_000}
+    with session_scope(sessions) as session:
+        jobs.begin_attempt(session=session, job_id=job.id, max_attempts=3)
+        jobs.complete(session=session, job_id=job.id, result=huge)
+    stored = reload(sessions, job.id).result
+    assert stored["rows"] == 123 and stored["result_truncated"] is True
+    assert len(stored["names"]) == 50 and len(stored["text"]) < 2100
+    assert len(json.dumps(stored)) <= jobs.MAX_RESULT_BYTES
+
+
+def test_a_small_result_is_kept_as_it_is(sessions):
+    job = submit(sessions)
+    with session_scope(sessions) as session:
+        jobs.begin_attempt(session=session, job_id=job.id, max_attempts=3)
+        jobs.complete(session=session, job_id=job.id, result={"names": ["a"] * 100})
+    assert reload(sessions, job.id).result == {"names": ["a"] * 100}

@@ -81,3 +81,14 @@ def test_a_sale_takes_units_out_of_stock_all_lines_or_none(clerk, store):
     assert stock[0]["quantity"] == 3
     sales = clerk.get("petshop", f"/tiendas/{store['id']}/ventas/").json()
     assert [(s["sku"], s["quantity"]) for s in sales] == [(product["sku"], 2)]
+
+
+@pytest.mark.parametrize("path", ["/tiendas/", "/categorias/", "/proveedores/"])
+def test_every_list_is_paginated_with_a_maximum(admin, clerk, path):
+    for _ in range(2):
+        name = f"Lista {secrets.token_hex(3)}"
+        admin.post("petshop", path, json={"name": name, "address": ""} if path == "/tiendas/" else {"name": name})
+    first = clerk.get("petshop", path, params={"limit": 1}).json()
+    second = clerk.get("petshop", path, params={"limit": 1, "offset": 1}).json()
+    assert len(first) == len(second) == 1 and first != second
+    assert clerk.get("petshop", path, params={"limit": 501}).status_code == 422

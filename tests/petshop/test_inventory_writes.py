@@ -7,6 +7,7 @@ handful of rows crosses several of them (PostgreSQL applies each batch as it is 
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from decimal import Decimal
 
@@ -269,3 +270,19 @@ def test_a_database_error_in_the_writer_thread_reaches_the_task_and_nothing_is_w
         run_import(sessions, storage, tmp_path, store, [f"{sku};Producto;1;1,00;;;" for sku in names])
 
     assert applied and stock(sessions, store) == {}
+
+
+def test_a_file_of_a_million_column_names_gives_a_small_result(sessions, storage, tmp_path):
+    store_id = new_store(sessions)
+    names = ";".join(f"Columna extra {i}" for i in range(1_000_000))
+    key = "uploads/anchas.csv"
+    storage.save_bytes(f"{HEADER};{names}\n001;Pienso;1;2,5;0;Perros;Acme\n".encode(), key=key)
+    with session_scope(sessions) as session:
+        result = import_inventory(
+            session=session, storage=storage, job_id="wide", workdir=tmp_path,
+            params={"store_id": store_id, "file_key": key}, report_progress=lambda value: None,
+        )
+    assert result["unknown_columns"][:2] == ["Columna extra 0", "Columna extra 1"]
+    assert len(result["unknown_columns"]) == 50
+    assert result["unknown_columns_total"] == 1_000_000 and result["unknown_columns_truncated"] is True
+    assert len(json.dumps(result)) < 20_000

@@ -128,42 +128,47 @@ def _columns_outside(low: int, high: int) -> re.Pattern[bytes]:
     return re.compile(b'<c r="(' + "|".join(ranges).encode() + b")[0-9]")
 
 
-@functools.lru_cache(maxsize=64)
-def _unlike(low: int, high: int, digits: int) -> re.Pattern[bytes]:
+@functools.lru_cache(maxsize=256)
+def _unlike(low: int, high: int, digits: int, lead: int) -> re.Pattern[bytes]:
     """Matches any cell *not* of the form `<c r="B12"` with its column in low..high (single letters)
-    and a row number of at most `digits` digits, including cells without `r` and prefixed ones."""
+    and a row number below (lead + 1) × 10^(digits - 1), including cells without `r` and prefixed ones."""
     columns = f"[{chr(65 + low)}-{chr(65 + high)}]".encode() if low >= 0 else b"(?!)"
-    return re.compile(
-        rb'<(?:c(?! r="' + columns + rb"[0-9]{1,%d}" % max(digits, 1) + rb'")[\s>/]|[A-Za-z_][\w.-]*:c[\s>/])'
-    )
+    rows = b"[1-%d]" % lead + (b"[0-9]{%d}" % (digits - 1) if digits > 1 else b"")
+    if digits > 1:
+        rows = b"(?:[0-9]{1,%d}|%s)" % (digits - 1, rows)
+    return re.compile(rb'<(?:c(?! r="' + columns + rows + rb'")[\s>/]|[A-Za-z_][\w.-]*:c[\s>/])')
 
 
-_PLAIN_CELL = re.compile(rb'<c r="([A-Z])([0-9]{1,7})"')
+_PLAIN_CELL = re.compile(rb'<c r="([A-Z])([1-9][0-9]{0,6})"')
 
 
 def _xlsx_box_digits(archive: zipfile.ZipFile, member: str) -> Box | None:
-    """The cheapest bound: rows up to the largest number with as many digits as any cell's row.
+    """The cheapest bound: rows below the largest row's leading digit + 1, times its power of ten.
 
-    A 100,000-row sheet is bounded by 999,999 rows, well within the limit for a few columns. One
+    A 100,001-row sheet is bounded by 199,999 rows, well within the limit for a few columns. One
     regular-expression search per piece of XML, at C speed, looks for a cell that widens the bound;
     in a normal sheet only the first few cells do. None for anything unusual (a cell without `r`,
-    a column past Z, a row number of eight digits), which the slower bounds handle.
+    a column past Z, a row number of eight digits or with a leading zero), which the slower bounds handle.
     """
     low = high = -1
-    digits = 0
+    digits = lead = 0
     for piece, _ in _pieces(archive, member):
         position = 0
-        while found := _unlike(low, high, digits).search(piece, position):
+        while found := _unlike(low, high, max(digits, 1), max(lead, 1)).search(piece, position):
             cell = _PLAIN_CELL.match(piece, found.start())
             if cell is None or piece[cell.end() : cell.end() + 1] not in (b" ", b">", b"/"):
                 return None
             column = cell.group(1)[0] - 65
             low, high = (column, column) if low < 0 else (min(low, column), max(high, column))
-            digits = max(digits, len(cell.group(2)))
+            row = cell.group(2)
+            if len(row) > digits:
+                digits, lead = len(row), row[0] - 48
+            elif len(row) == digits:
+                lead = max(lead, row[0] - 48)
             position = found.start()
     box = Box()
     if digits:
-        box.add(0, low, 10**digits - 1, high)
+        box.add(0, low, (lead + 1) * 10 ** (digits - 1) - 1, high)
     return box
 
 
