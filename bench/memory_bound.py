@@ -58,6 +58,12 @@ def _legit_csv(path: Path, rows: int) -> Path:
     return write_csv(path, rows)
 
 
+def _wide_csv(path: Path, columns: int) -> Path:
+    names = ";".join(f"Columna {i}" for i in range(columns))
+    path.write_text(f"SKU;Nombre;Stock;Precio;{names}\n001;Pienso;1;2,5\n", encoding="utf-8")
+    return path
+
+
 def _scan_pdf(path: Path, pages: int) -> Path:
     from PIL import Image, ImageDraw
 
@@ -73,6 +79,7 @@ CASES: list[Case] = [
     ("legit xlsx 100k rows, shared strings", "inventory", lambda p: _legit_xlsx(p, 100_000, True)),
     ("legit xlsx 100k rows, inline strings", "inventory", lambda p: _legit_xlsx(p, 100_000, False)),
     ("legit csv 1M rows", "inventory", lambda p: _legit_csv(p, 1_000_000)),
+    ("csv 1M column names", "inventory", lambda p: _wide_csv(p, 1_000_000)),
     ("xlsx shared strings 2M tiny", "inventory", lambda p: hf.xlsx_many_shared_strings(p, 2_000_000)),
     ("xlsx shared strings 6M tiny", "inventory", lambda p: hf.xlsx_many_shared_strings(p, 6_000_000)),
     ("xlsx shared string 1 x 300 MiB", "inventory", lambda p: hf.xlsx_long_shared_string(p, 300)),

@@ -309,3 +309,17 @@ def test_a_sheet_with_a_stray_far_cell_fails_cleanly_and_the_worker_survives(cle
     # the same worker still takes the next file
     ok = upload(clerk, store["id"], "ok.csv", b"SKU,Nombre,Stock,Precio\nF2,x,1,1\n")
     assert ok["status"] == "completed"
+
+
+def test_a_workbook_built_to_exhaust_memory_fails_with_its_code_and_the_worker_survives(clerk, store, tmp_path):
+    from tests.hostile_files import xlsx_cloned_shared_string
+
+    # 0.6 MB: one 8 KiB shared string in 40,000 cells, which calamine would copy into each (1 GB)
+    bomb = xlsx_cloned_shared_string(tmp_path / "bomba.xlsx", kib=8, cells=40_000).read_bytes()
+
+    job = upload(clerk, store["id"], "bomba.xlsx", bomb)
+
+    assert job["status"] == "failed" and "demasiado grande" in job["error"]
+    assert clerk.get("petshop", f"/jobs/{job['task_id']}").json()["error_code"] == "spreadsheet_too_large"
+    ok = upload(clerk, store["id"], "ok.csv", b"SKU,Nombre,Stock,Precio\nM1,x,1,1\n")
+    assert ok["status"] == "completed"

@@ -34,3 +34,18 @@ def test_transparent_and_16_bit_pixels_become_paper_and_their_high_byte():
     assert to_grey(Image.new("RGBA", (8, 8), (0, 0, 0, 0))).getpixel((0, 0)) == 255
     assert to_grey(Image.new("RGBA", (8, 8), (0, 0, 0, 255))).getpixel((0, 0)) == 0
     assert to_grey(Image.new("I;16", (8, 8), 0x8000)).getpixel((0, 0)) == 0x80
+
+
+def test_a_pdf_page_whose_content_inflates_to_millions_of_objects_is_refused_before_pdfium_loads_it(tmp_path):
+    bomb = hf.pdf_content_bomb(tmp_path / "bomba.pdf", operators=30_000_000)  # 0.7 MB; PDFium took 10 GB
+
+    with pytest.raises(DocumentError) as caught:
+        extract_document(bomb, memory_budget=MEMORY_BUDGET)
+
+    assert caught.value.code == "pdf_page_too_complex"
+    assert "página 1" in caught.value.message
+
+
+def test_a_pdf_with_a_text_layer_on_every_page_is_still_read(tmp_path):
+    text = extract_document(hf.pdf_pages(tmp_path / "informe.pdf", pages=20, text=True))
+    assert len(text.pages) == 20 and "Luna" in text.text

@@ -14,6 +14,7 @@ from veterinaria.app.ocr import images, pdf
 from veterinaria.app.ocr.engine import OcrEngine, get_engine
 from veterinaria.app.ocr.errors import DocumentError
 from veterinaria.app.ocr.page_ocr import read_page
+from veterinaria.app.ocr.pdf_cost import PageCosts
 from veterinaria.app.ocr.pool import PageScan, close_pool, get_pool
 from veterinaria.app.ocr.results import DocumentText, PageText
 from veterinaria.app.ocr.sniff import HEAD_SIZE, sniff_document
@@ -31,9 +32,11 @@ NO_TEXT = (
 def _pdf_pages(path: Path, *, max_pages: int, dpi: int, memory_budget: int):
     """(page count, pages): text-layer pages ready, the others rendered for OCR, one at a time."""
     with pdf.open_pdf(path, max_pages=max_pages) as document:
+        costs = PageCosts(path)
 
         def pages() -> PageItems:
             for index in range(len(document)):
+                costs.check(index, memory_budget)  # PDFium parses the whole page as it loads it
                 page = pdf.load_page(document, index)
                 try:
                     text = pdf.text_layer(page)

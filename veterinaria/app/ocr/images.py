@@ -59,10 +59,12 @@ def check_memory(image: Image.Image, budget: int) -> None:
     """The decoded frame, plus the greyscale copies made from it, must fit in `budget` bytes."""
     if decoded_bytes(image) * 2 + image.width * image.height > budget:  # measured: ~3 bytes a pixel for L
         megabytes = decoded_bytes(image) // 1_000_000
+        per_pixel = decoded_bytes(image) // max(1, image.width * image.height)
+        most = budget * per_pixel // (2 * per_pixel + 1) // 1_000_000
         raise DocumentError(
             f"La imagen es demasiado grande para leerla: ocupa {megabytes:,} MB en memoria una vez abierta "
-            f"(el máximo es {budget // 3_000_000:,} MB). Escanéala en escala de grises a 300 ppp, o reduce su "
-            "tamaño, y vuelve a subirla.".replace(",", "."),
+            f"(el máximo es {most:,} MB)".replace(",", ".") + ". Escanéala en escala de grises a 300 ppp, o "
+            "reduce su tamaño, y vuelve a subirla.",
             code="image_too_large",
         )
 
