@@ -22,6 +22,8 @@ PER_CELL = 110
 PER_GRID_CELL = 32
 #: Each byte of a cell's text: calamine's copy, the Python str, and a spare for the validator's work.
 TEXT_COPIES = 3
+#: ...and of one huge cell's text (a growing read buffer, its copies): measured 3.4 GB for 300 MiB.
+ONE_TEXT_COPIES = 12
 #: Other parts calamine reads at open (styles, workbook, relationships): cost per byte of XML.
 PART_FACTOR = 3
 #: Excel keeps at most 32,767 characters in a cell; as XML (entities, rich-text runs) allow 8 bytes each.
@@ -130,7 +132,6 @@ class SheetStats:
     xml_bytes: int = 0
     cells: int = 0  # cells written in the XML (valued or not: an upper bound of those calamine keeps)
     shared_cells: int = 0  # cells that refer to a shared string
-    longest_text: int = 0  # the longest run of text between two tags
 
 
 def sheet_stats(archive: zipfile.ZipFile, member: str, *, limit: int) -> SheetStats:
@@ -144,13 +145,26 @@ def sheet_stats(archive: zipfile.ZipFile, member: str, *, limit: int) -> SheetSt
         stats.xml_bytes += len(block)
         stats.cells += piece.count(b"<c ") + piece.count(b":c ")
         stats.shared_cells += piece.count(b't="s"')
+    if stats.xml_bytes * ONE_TEXT_COPIES > limit * TEXT_COPIES:
+        # one cell could hold enough of this text to matter: look for a cell longer than Excel allows
+        longest_text(archive, member, limit=limit)
+    return stats
+
+
+def longest_text(archive: zipfile.ZipFile, member: str, *, limit: int) -> int:
+    """The longest run of text between two tags; CellTooLong past MAX_CELL_XML. One more pass."""
+    longest = 0
+    carry = b""
+    for block in inflated(archive, member, limit=limit):
+        data = carry + block
+        cut = data.rfind(b"<")
+        piece, carry = (data[:cut], data[cut:]) if cut > 0 else (data, b"")
         fragments = piece.split(b"<")  # each "tag attributes>text"
         if max(map(len, fragments), default=0) > MAX_CELL_XML:
-            longest = max(len(f) - f.find(b">") - 1 for f in fragments if len(f) > MAX_CELL_XML)
-            stats.longest_text = max(stats.longest_text, longest)
-            if stats.longest_text > MAX_CELL_XML:
-                raise CellTooLong(member)
-    return stats
+            longest = max(longest, *(len(f) - f.find(b">") - 1 for f in fragments if len(f) > MAX_CELL_XML))
+        if longest > MAX_CELL_XML or len(carry) > MAX_CELL_XML:
+            raise CellTooLong(member)
+    return longest
 
 
 def shared_text_referenced(archive: zipfile.ZipFile, member: str, strings: SharedStrings, *, limit: int) -> int:
