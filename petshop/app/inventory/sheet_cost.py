@@ -22,8 +22,6 @@ PER_CELL = 110
 PER_GRID_CELL = 32
 #: Each byte of a cell's text: calamine's copy, the Python str, and a spare for the validator's work.
 TEXT_COPIES = 3
-#: ...and of one huge cell's text (a growing read buffer, its copies): measured 3.4 GB for 300 MiB.
-ONE_TEXT_COPIES = 12
 #: Other parts calamine reads at open (styles, workbook, relationships): cost per byte of XML.
 PART_FACTOR = 3
 #: Excel keeps at most 32,767 characters in a cell; as XML (entities, rich-text runs) allow 8 bytes each.
@@ -132,6 +130,12 @@ class SheetStats:
     xml_bytes: int = 0
     cells: int = 0  # cells written in the XML (valued or not: an upper bound of those calamine keeps)
     shared_cells: int = 0  # cells that refer to a shared string
+    rows: int = 0
+
+    @property
+    def text_upper(self) -> int:
+        """At most this much of the XML is text: every cell has at least `<c r="A1"/>` around it, every row `<row r="1"></row>`."""
+        return max(0, self.xml_bytes - 11 * self.cells - 17 * self.rows)
 
 
 def sheet_stats(archive: zipfile.ZipFile, member: str, *, limit: int) -> SheetStats:
@@ -145,26 +149,26 @@ def sheet_stats(archive: zipfile.ZipFile, member: str, *, limit: int) -> SheetSt
         stats.xml_bytes += len(block)
         stats.cells += piece.count(b"<c ") + piece.count(b":c ")
         stats.shared_cells += piece.count(b't="s"')
-    if stats.xml_bytes * ONE_TEXT_COPIES > limit * TEXT_COPIES:
-        # one cell could hold enough of this text to matter: look for a cell longer than Excel allows
-        longest_text(archive, member, limit=limit)
+        stats.rows += piece.count(b"<row ") + piece.count(b":row ")
+        if _has_long_run(piece, MAX_CELL_XML) or len(carry) > MAX_CELL_XML:
+            raise CellTooLong(member)
     return stats
 
 
-def longest_text(archive: zipfile.ZipFile, member: str, *, limit: int) -> int:
-    """The longest run of text between two tags; CellTooLong past MAX_CELL_XML. One more pass."""
-    longest = 0
-    carry = b""
-    for block in inflated(archive, member, limit=limit):
-        data = carry + block
-        cut = data.rfind(b"<")
-        piece, carry = (data[:cut], data[cut:]) if cut > 0 else (data, b"")
-        fragments = piece.split(b"<")  # each "tag attributes>text"
-        if max(map(len, fragments), default=0) > MAX_CELL_XML:
-            longest = max(longest, *(len(f) - f.find(b">") - 1 for f in fragments if len(f) > MAX_CELL_XML))
-        if longest > MAX_CELL_XML or len(carry) > MAX_CELL_XML:
-            raise CellTooLong(member)
-    return longest
+def _has_long_run(piece: bytes, longest: int) -> bool:
+    """Whether `piece` has a run of more than `longest` bytes without a "<" (a cell longer than Excel allows).
+
+    Such a run covers a whole window of half its length, so one `find` per window decides: a few
+    calls per MiB instead of looking at every tag.
+    """
+    half = longest // 2
+    for start in range(0, len(piece) - half + 1, half):
+        if piece.find(b"<", start, start + half) < 0:
+            before = piece.rfind(b"<", 0, start)
+            after = piece.find(b"<", start + half)
+            if (after if after >= 0 else len(piece)) - before - 1 > longest:
+                return True
+    return False
 
 
 def shared_text_referenced(archive: zipfile.ZipFile, member: str, strings: SharedStrings, *, limit: int) -> int:
@@ -196,11 +200,11 @@ def sheet_cost(
 ) -> int:
     """The bytes loading this sheet will take, on top of what opening the workbook took.
 
-    Cheap bounds first (every XML byte taken for text, every shared cell for the longest string);
+    Cheap bounds first (the XML less its least markup taken for text, every shared cell for the longest string);
     the exact sums, one more pass each, only when a cheap bound is over the budget.
     """
     cells = grid_cells * PER_GRID_CELL + stats.cells * PER_CELL
-    text = stats.xml_bytes
+    text = stats.text_upper
     copies = stats.shared_cells * strings.longest
     if cells + TEXT_COPIES * (text + copies) > budget:
         text = text_bytes(archive, member, limit=stats.xml_bytes)
