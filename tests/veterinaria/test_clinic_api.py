@@ -103,7 +103,20 @@ def test_the_history_lists_consultations_in_date_order(vet):
     assert [c["reason"] for c in history["consultations"]] == ["Primera", "Segunda", "Tercera"]
     assert [c["reason"] for c in listed] == ["Primera", "Segunda", "Tercera"]
     assert (history["pet"]["id"], history["notes"], history["documents"]) == (pet["id"], "Alérgica a la penicilina", [])
+    assert (history["consultations_total"], history["documents_total"]) == (3, 0)
     assert vet.get("veterinaria", f"/mascotas/{pet['id']}/documentos/").json() == []
+
+
+def test_a_long_history_shows_the_latest_100_consultations_and_counts_them_all(vet):
+    pet = new_pet(vet, new_owner(vet))
+    for day in range(1, 106):
+        consult(vet, pet, date=f"{2000 + day // 12}-{day % 12 + 1:02d}-01T09:00:00Z", reason=f"Visita {day}")  # one a month
+
+    history = vet.get("veterinaria", f"/mascotas/{pet['id']}/historia").json()
+
+    assert history["consultations_total"] == 105
+    assert [c["reason"] for c in history["consultations"]] == [f"Visita {day}" for day in range(6, 106)]
+    assert len(vet.get("veterinaria", f"/mascotas/{pet['id']}/consultas/", params={"limit": 500}).json()) == 105
 
 
 def test_a_client_sees_only_their_own_pets(family):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -157,6 +157,12 @@ class PetHistory:
     created_at: datetime
     consultations: list[Consultation]
     documents: list[Document]
+    consultations_total: int
+    documents_total: int
+
+
+#: Consultations and documents a history shows (the latest); the rest are in the paginated lists.
+HISTORY_ITEMS = 100
 
 
 def get_history(*, session: Session, pet: Pet) -> ClinicalHistory:
@@ -170,12 +176,19 @@ def get_history(*, session: Session, pet: Pet) -> ClinicalHistory:
 
 
 def read_history(*, session: Session, pet: Pet) -> PetHistory:
-    """The pet's history with its consultations and documents, oldest first."""
+    """The pet's history with its latest HISTORY_ITEMS consultations and documents, oldest first, and their totals."""
     history = get_history(session=session, pet=pet)
+    consultations_total = session.scalar(select(func.count()).where(Consultation.pet_id == pet.id)) or 0
+    documents_total = session.scalar(select(func.count()).where(Document.pet_id == pet.id)) or 0
     return PetHistory(
         id=history.id, pet=pet, notes=history.notes, created_at=history.created_at,
-        consultations=list_consultations(session=session, pet=pet, limit=None),
-        documents=list_documents(session=session, pet=pet, limit=None),
+        consultations=list_consultations(
+            session=session, pet=pet, limit=HISTORY_ITEMS, offset=max(0, consultations_total - HISTORY_ITEMS)
+        ),
+        documents=list_documents(
+            session=session, pet=pet, limit=HISTORY_ITEMS, offset=max(0, documents_total - HISTORY_ITEMS)
+        ),
+        consultations_total=consultations_total, documents_total=documents_total,
     )
 
 

@@ -229,8 +229,10 @@ class HistoryRead(BaseModel):
     pet: PetRead
     notes: str = Field(description="Allergies, chronic conditions")
     created_at: dt.datetime
-    consultations: list[ConsultationRead]
-    documents: list[DocumentSummary]
+    consultations: list[ConsultationRead] = Field(description="The latest 100, oldest first; all of them at /consultas/")
+    documents: list[DocumentSummary] = Field(description="The latest 100, oldest first; all of them at /documentos/")
+    consultations_total: int
+    documents_total: int
 
 
 # --- search ---------------------------------------------------------------------------------
