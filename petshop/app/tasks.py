@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 
 from common import jobs
+from common.config import get_settings
 from common.celery_app import app
 from common.worker import JobTask, ProgressReporter, load_job, register_platform_tasks, task_session, worker_storage
 from petshop.app import imports, prices, reports_jobs
@@ -20,7 +21,7 @@ def process_inventory_file(job_id: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="timon-import-") as workdir, task_session() as session:
         result = imports.import_inventory(
             session=session, storage=worker_storage(), job_id=job_id, params=job.params, workdir=Path(workdir),
-            report_progress=ProgressReporter(job_id),
+            report_progress=ProgressReporter(job_id), memory_budget=get_settings().file_memory_budget_bytes,
         )
         # in the same transaction as the stock: a redelivered message finds the job finished
         jobs.complete(session=session, job_id=job_id, result=result)

@@ -52,3 +52,15 @@ def test_a_legit_sheet_of_many_rows_is_still_read(tmp_path):
                     % (n, n, n, n, n, n) for n in range(2, 100_002))
     parsed = open_inventory(hf.write_xlsx(tmp_path / "grande.xlsx", rows=rows))
     assert sum(len(valid) for valid, _ in parsed.chunks()) == 100_000
+
+
+def test_the_budget_follows_worker_peak_memory_mb(tmp_path, monkeypatch):
+    from common.config import WORKER_BASELINE_MB, Settings
+
+    monkeypatch.setenv("WORKER_PEAK_MEMORY_MB", "300")
+    assert Settings().file_memory_budget_bytes == (300 - WORKER_BASELINE_MB) * 1_000_000
+    path = hf.xlsx_many_shared_strings(tmp_path / "normal.xlsx", 20_000)  # about 2.4 MB to read
+    open_inventory(path, memory_budget=Settings().file_memory_budget_bytes)
+    with pytest.raises(InventoryFileError) as caught:
+        open_inventory(path, memory_budget=2_000_000)
+    assert caught.value.code == "spreadsheet_too_large"

@@ -83,7 +83,7 @@ def read_document(*, storage: LocalStorage, document: Document, settings: Settin
     try:
         return extract_document(
             storage.local_path(document.file_key), max_pages=settings.max_document_pages, on_page=on_page,
-            workers=settings.ocr_page_workers,
+            workers=settings.ocr_page_workers, memory_budget=settings.file_memory_budget_bytes,
         )
     except DocumentError as exc:
         raise BadInput(exc.message, code=exc.code) from None

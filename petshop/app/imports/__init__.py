@@ -23,6 +23,7 @@ from common.errors import BadInput
 from common.storage import LocalStorage
 from petshop.app.imports.writers import writer_for
 from petshop.app.inventory import InventoryFileError, InventoryRow, RowError, open_inventory
+from petshop.app.inventory.sheet_guard import MEMORY_BUDGET
 from petshop.app.reports import neutralise
 
 SAMPLE_SIZE = 20
@@ -69,16 +70,20 @@ def import_inventory(
     params: dict[str, Any],
     workdir: Path,
     report_progress: Callable[[float], None],
+    memory_budget: int = MEMORY_BUDGET,
 ) -> dict[str, Any]:
     """Import the job's uploaded file into its store (a dry run only counts); returns the job result.
 
+    `memory_budget` is what reading the file may add to the worker (Settings.file_memory_budget_bytes).
     Raises BadInput for a file that cannot be read at all, before or after some rows were parsed;
     the caller's transaction then rolls back whatever was written.
     """
     store_id = params["store_id"]
     started = time.perf_counter()
     try:
-        parsed = open_inventory(storage.local_path(params["file_key"]), sheet=params.get("sheet"))
+        parsed = open_inventory(
+            storage.local_path(params["file_key"]), sheet=params.get("sheet"), memory_budget=memory_budget
+        )
     except InventoryFileError as exc:
         raise BadInput(exc.message, code=exc.code) from None
     opened = time.perf_counter()
