@@ -41,12 +41,15 @@ def _pdf_pages(path: Path, *, max_pages: int, dpi: int, memory_budget: int):
                 try:
                     text = pdf.text_layer(page)
                     if text is not None:
-                        yield PageText(number=index + 1, text=text.strip(), confidence=1.0, source="text-layer")
+                        item: PageText | PageScan = PageText(
+                            number=index + 1, text=text.strip(), confidence=1.0, source="text-layer"
+                        )
                     else:
                         image, used_dpi = pdf.render(page, dpi, memory_budget=memory_budget)
-                        yield PageScan(number=index + 1, image=image, dpi=used_dpi)
+                        item = PageScan(number=index + 1, image=image, dpi=used_dpi)
                 finally:
-                    page.close()
+                    page.close()  # before the OCR: PDFium's objects and decoded pictures go now
+                yield item
 
         yield len(document), pages()
 

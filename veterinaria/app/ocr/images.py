@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from veterinaria.app.ocr.errors import DocumentError
 
@@ -48,6 +48,12 @@ def check_size(image: Image.Image) -> None:
         )
 
 
+#: Of the budget, what is kept for Tesseract reading the page (at most MAX_OCR_SIDE on a side).
+OCR_RESERVE = 0.4
+#: Bytes a pixel at the peak of turning a frame grey, by mode: the decoded frame and its copies.
+_PEAK_PER_PIXEL = {"1": 2, "L": 2, "P": 3, "I;16": 5, "I;16L": 5, "I;16B": 5, "RGBA": 7, "LA": 7, "PA": 7}
+
+
 def decoded_bytes(image: Image.Image) -> int:
     """What decoding the current frame will allocate: Pillow keeps 1, 2 or 4 bytes a pixel by mode."""
     width, height = image.size
@@ -56,11 +62,12 @@ def decoded_bytes(image: Image.Image) -> int:
 
 
 def check_memory(image: Image.Image, budget: int) -> None:
-    """The decoded frame, plus the greyscale copies made from it, must fit in `budget` bytes."""
-    if decoded_bytes(image) * 2 + image.width * image.height > budget:  # measured: ~3 bytes a pixel for L
+    """The decoded frame and the greyscale copies made from it must fit in the budget less Tesseract's share."""
+    allowed = int(budget * (1 - OCR_RESERVE))
+    per_pixel = _PEAK_PER_PIXEL.get(image.mode, 5)
+    if image.width * image.height * per_pixel > allowed:
         megabytes = decoded_bytes(image) // 1_000_000
-        per_pixel = decoded_bytes(image) // max(1, image.width * image.height)
-        most = budget * per_pixel // (2 * per_pixel + 1) // 1_000_000
+        most = allowed * decoded_bytes(image) // max(1, image.width * image.height) // per_pixel // 1_000_000
         raise DocumentError(
             f"La imagen es demasiado grande para leerla: ocupa {megabytes:,} MB en memoria una vez abierta "
             f"(el máximo es {most:,} MB)".replace(",", ".") + ". Escanéala en escala de grises a 300 ppp, o "
@@ -102,6 +109,14 @@ def open_image(path: Path, *, max_pages: int):
 def page_count(image: Image.Image) -> int:
     """Pages of a TIFF; other formats are one page (a phone's MPO JPEG carries a preview as frame 2)."""
     return getattr(image, "n_frames", 1) if image.format == "TIFF" else 1
+
+
+_ORIENTATION = 0x0112
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 def _dpi(image: Image.Image) -> int | None:
@@ -161,7 +176,11 @@ def read_frame(image: Image.Image, index: int, *, memory_budget: int = MEMORY_BU
         frame: Image.Image = image
         if not image.mode.startswith("I;16"):  # reduce() does not take 16-bit frames
             frame, dpi = limit_side(image, dpi)
-        return limit_side(to_grey(ImageOps.exif_transpose(frame)), dpi)
+        orientation = image.getexif().get(_ORIENTATION, 1)
+        grey = to_grey(frame)  # turned afterwards: exif_transpose would copy the frame even when upright
+        if orientation in _TRANSPOSE:
+            grey = grey.transpose(_TRANSPOSE[orientation])
+        return limit_side(grey, dpi)
     except DocumentError:
         raise
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):

@@ -117,20 +117,20 @@ def embedded_image_bytes(page: pdfium.PdfPage) -> int:
 def render(page: pdfium.PdfPage, dpi: int, *, memory_budget: int = MEMORY_BUDGET) -> tuple[Image.Image, int]:
     """The page as a greyscale image at `dpi` (less for huge sheets), and the dpi used.
 
-    The rendered bitmap and its copy as a Pillow image take at most half of `memory_budget`, and
-    the pictures PDFium must decode to draw the page the other half, or the page is refused.
+    The pictures PDFium must decode to draw the page take at most a third of `memory_budget` (or the
+    page is refused), the rendered bitmap and its copy as a Pillow image another third at most.
     """
     pictures = embedded_image_bytes(page)
-    if pictures > memory_budget // 2:
+    if pictures > memory_budget // 3:
         raise DocumentError(
             f"El PDF contiene una imagen demasiado grande para leerla ({pictures // 1_000_000:,} MB una vez "
-            f"abierta; el máximo es {memory_budget // 2_000_000:,} MB). Vuelve a escanear el documento a 300 ppp "
+            f"abierta; el máximo es {memory_budget // 3_000_000:,} MB). Vuelve a escanear el documento a 300 ppp "
             "o expórtalo de nuevo como PDF y súbelo.".replace(",", "."),
             code="pdf_image_too_large",
         )
     width, height = page.get_size()  # points: 1/72 inch
     pixels = width * height * (dpi / 72) ** 2
-    most = min(MAX_RENDER_PIXELS, memory_budget // 4)  # one byte a pixel, twice (bitmap and copy), with margin
+    most = min(MAX_RENDER_PIXELS, memory_budget // 6)  # one byte a pixel, twice (bitmap and copy); OCR after
     if pixels > most:
         dpi = max(1, int(dpi * (most / pixels) ** 0.5))
     try:

@@ -88,7 +88,7 @@ class PageCosts:
         """DocumentError if page `index` would take more than `budget` bytes to load."""
         if self.reader is None:
             return
-        limit = budget // PER_CONTENT_BYTE
+        limit = budget // 3 // PER_CONTENT_BYTE  # a third: the render and Tesseract need the rest
         try:
             page = self.reader.pages[index]
             total = 0
