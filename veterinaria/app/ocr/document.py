@@ -59,8 +59,11 @@ def _image_pages(path: Path, *, max_pages: int, memory_budget: int):
     with images.open_image(path, max_pages=max_pages) as opened:
 
         def pages() -> PageItems:
-            for index in range(images.page_count(opened)):
+            count = images.page_count(opened)
+            for index in range(count):
                 image, dpi = images.read_frame(opened, index, memory_budget=memory_budget)
+                if count == 1 and image is not opened:
+                    opened.close()  # the decoded frame is not needed while Tesseract reads its grey copy
                 yield PageScan(number=index + 1, image=image, dpi=dpi)
 
         yield images.page_count(opened), pages()

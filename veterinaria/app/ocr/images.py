@@ -6,6 +6,7 @@ decompression bomb (a tiny file that decodes to gigabytes) is refused at once, w
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from collections.abc import Iterator
@@ -20,6 +21,9 @@ from veterinaria.app.ocr.errors import DocumentError
 MAX_IMAGE_PIXELS = 100_000_000
 #: Longer sides are reduced before OCR: past this the text is huge and OCR only gets slower.
 MAX_OCR_SIDE = 5000
+#: ...and so are pages of more pixels than this: Tesseract takes about 8 bytes a pixel (measured
+#: with bench/memory_bound.py), and 12.5 MP is an A4 page at 360 dpi.
+MAX_OCR_PIXELS = 12_500_000
 #: What reading one file may add to a worker child (Settings.file_memory_budget_bytes by default).
 MEMORY_BUDGET = 250_000_000
 _DAMAGED = (
@@ -149,9 +153,10 @@ def to_grey(image: Image.Image) -> Image.Image:
     return image.convert("L")
 
 
-def limit_side(image: Image.Image, dpi: int | None) -> tuple[Image.Image, int | None]:
-    """The image reduced by a whole factor when its longer side exceeds MAX_OCR_SIDE, and its dpi."""
-    factor = -(-max(image.size) // MAX_OCR_SIDE)
+def limit_side(image: Image.Image, dpi: int | None, max_pixels: int = MAX_OCR_PIXELS) -> tuple[Image.Image, int | None]:
+    """The image reduced by a whole factor when its longer side exceeds MAX_OCR_SIDE or it has more
+    than `max_pixels`, and its dpi."""
+    factor = max(-(-max(image.size) // MAX_OCR_SIDE), math.ceil(math.sqrt(image.width * image.height / max_pixels)))
     if factor <= 1:
         return image, dpi
     return image.reduce(factor), (dpi // factor if dpi else None)

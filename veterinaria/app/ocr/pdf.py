@@ -130,7 +130,8 @@ def render(page: pdfium.PdfPage, dpi: int, *, memory_budget: int = MEMORY_BUDGET
         )
     width, height = page.get_size()  # points: 1/72 inch
     pixels = width * height * (dpi / 72) ** 2
-    most = min(MAX_RENDER_PIXELS, memory_budget // 6)  # one byte a pixel, twice (bitmap and copy); OCR after
+    # one byte a pixel, twice (bitmap and copy), then reduced for Tesseract to at most MAX_OCR_PIXELS
+    most = min(MAX_RENDER_PIXELS, memory_budget // 6)
     if pixels > most:
         dpi = max(1, int(dpi * (most / pixels) ** 0.5))
     try:
