@@ -55,7 +55,8 @@ def upload_document(
     The same file uploaded twice points to the document already filed.
     """
     if document_type is not None and document_type not in DOCUMENT_TYPES:
-        raise BadInput(f"document_type must be one of: {', '.join(DOCUMENT_TYPES)}.")
+        raise BadInput(f"Tipo de documento desconocido: «{document_type}». Usa uno de estos: {', '.join(DOCUMENT_TYPES)}, "
+                       "o déjalo vacío para que se detecte solo.", code="unknown_document_type")
     pet = get_visible_pet(session=session, pet_id=mascota_id, user=user) if mascota_id is not None else None
     job = documents.submit_document(
         session=session, enqueuer=enqueuer, storage=storage, settings=settings, upload=file, owner=user, pet=pet,
@@ -90,5 +91,5 @@ def download_medical_report(task_id: str, pet: VisiblePet, user: CurrentUser, se
     job = jobs.get_visible(session=session, job_id=task_id, user=user, service="veterinaria")
     key = (job.result or {}).get("pdf_key")
     if job.kind != "medical_report" or (job.result or {}).get("mascota_id") != pet.id or not key:
-        raise NotFound("This report is not ready (or does not exist).")
+        raise NotFound("Este informe no existe o todavía no está listo: espera a que la tarea termine.", code="report_not_ready")
     return FileResponse(storage.local_path(key), media_type="application/pdf", filename=f"informe-{pet.name}.pdf")
