@@ -3,8 +3,11 @@ orientation and skew correction, multi-page images, helper processes, and every 
 
 from __future__ import annotations
 
+import os
 import resource
+import signal
 import time
+from pathlib import Path
 
 import billiard
 import pytest
@@ -326,6 +329,57 @@ def test_helper_processes_read_pages_like_this_process(document, page_image, pdf
     assert pooled.text == serial.text == again.text
 
 
+def _dead(helper) -> None:
+    """Kill a helper and wait until it is gone, without reaping it: poll() has not seen it die yet."""
+    os.kill(helper.process.pid, signal.SIGKILL)
+    while Path(f"/proc/{helper.process.pid}/stat").read_text().split(") ")[1][0] != "Z":
+        time.sleep(0.01)
+
+
+def test_helpers_that_died_while_idle_are_replaced_not_reused(document, page_image):
+    # the race of the issue: a helper dies after the pool was found alive, before a page reaches it
+    scans = [pool.PageScan(number=n, image=page_image(document(n).lines), dpi=200) for n in (1, 2, 3)]
+    helpers = pool.OcrPool(2)
+    try:
+        for helper in list(helpers._helpers):
+            _dead(helper)
+        read: list[int] = []
+        helpers.run(scans, lambda page: read.append(page.number))
+        assert sorted(read) == [1, 2, 3]
+        assert helpers.alive()
+    finally:
+        helpers.close()
+
+
+def test_a_helper_killed_mid_page_hands_the_page_to_a_fresh_one(document, page_image):
+    scans = [pool.PageScan(number=n, image=page_image(document(n).lines), dpi=200) for n in (1, 2, 3, 4)]
+    helpers = pool.OcrPool(2)
+    read: list[int] = []
+
+    def on_result(page) -> None:
+        read.append(page.number)
+        if len(read) == 1:  # kill every helper, whatever it is doing
+            for helper in helpers._helpers:
+                helper.process.kill()
+
+    try:
+        helpers.run(scans, on_result)
+    finally:
+        helpers.close()
+    assert sorted(read) == [1, 2, 3, 4]
+
+
+def test_a_page_that_kills_every_helper_fails_the_document(document, page_image):
+    helpers = pool.OcrPool(1)
+    helpers.MAX_TRIES = 1
+    try:
+        _dead(helpers._helpers[0])
+        with pytest.raises(pool.HelperDied, match="page 1"):
+            helpers.run([pool.PageScan(number=1, image=page_image(document(0).lines), dpi=200)], lambda page: None)
+    finally:
+        helpers.close()
+
+
 def test_text_layer_pdf_starts_no_helpers(document, pdf_file):
     extract_document(pdf_file([document(0).lines, document(1).lines]), workers=2)
 
@@ -393,16 +447,15 @@ def test_page_cap_names_the_limit(bad_file):
     assert "tiene 5 páginas y el máximo es 3" in error.value.message
 
 
-def test_decompression_bomb_fails_fast_with_little_memory(bad_file):
+def test_decompression_bomb_is_refused_with_little_memory(bad_file):
     path = bad_file("bomb")
     assert path.stat().st_size < 2_000_000
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
-    started = time.monotonic()
 
     with pytest.raises(DocumentError) as error:
         extract_document(path, engine=NoOcr())
 
-    assert time.monotonic() - started < 1.0
+    # how fast it is refused is measured by bench/ocr_refusal.py; here: refused, unread, unrendered
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 100_000
     assert "demasiado grande" in error.value.message
 
