@@ -59,6 +59,11 @@ FORMATS = [
     ("Amilasa 1.500 U/L (300-1.500)", "Amilasa", 1500, "U/L", "1.500"),  # "300-1,5" is no range
     ("pH 6,5 (5,5-7,5)", "pH", 6.5, None, "6,5"),
     ("Fructosamina 350 µmol/L", "Fructosamina", 350, "µmol/L", "350"),
+    # as the OCR of a scan returns them: the superscript read as ? or *, the caret as ” and 7, µ as p or H
+    ("Leucocitos 9.400 /mm?", "Leucocitos", 9400, "/mm³", "9.400"),
+    ("Plaquetas 310.000 /mm*", "Plaquetas", 310000, "/mm³", "310.000"),
+    ("Leucocitos 9.400 x10”7 3/pL", "Leucocitos", 9.4, "x10^3/µL", "9.400"),
+    ("Leucocitos 12.500 x10”7 3/HL (6.000-17.000)", "Leucocitos", 12.5, "x10^3/µL", "12.500"),
     # what no reader can settle: flagged, kept as printed, no number made up
     ("ALT 1.200 U/L", "ALT", OPEN, "U/L", "1.200"),
     ("ALT 1.200 U/L (10-100)", "ALT", OPEN, "U/L", "1.200"),

@@ -177,7 +177,10 @@ def test_thousands_points_are_stored_as_meant_kept_as_printed_and_reported(vet, 
     assert labs["Plaquetas"]["value"] == 310000
     assert (labs["ALT"]["value"], labs["ALT"]["raw"], labs["ALT"]["ambiguous"]) == (None, "1.200", True)
     assert job["result"]["fields"]["vet_name"] == "Tomás Ibáñez"
-    assert job["result"]["document_type_label"] == "análisis" and job["document_type"] == "analisis"
+    assert job["result"]["document_type_label"] == job["document_type_label"] == "análisis"
+    assert job["document_type"] == "analisis"  # the identifier stays ASCII
+    listed = vet.get("veterinaria", f"/mascotas/{pet['id']}/documentos/").json()
+    assert [(d["document_type"], d["document_type_label"]) for d in listed] == [("analisis", "análisis")]
 
     report = report_text(vet, pet["id"])
     assert "9400 /µL" in report and "310 000 /µL" in report and "12,5 g/dL" in report

@@ -52,10 +52,10 @@ _NOT_ANALYTES = ("fecha", "edad", "peso", "tel", "lote", "chip", "paciente", "es
                  "historia", "colegiad", "temperatura", "cp", "dni", "n ", "no ", "mayor", "calle")
 
 #: canonical unit -> pattern on folded text (OCR reads l as I or 1, µ as u or p)
-_POWER = r"x?\s*10\s*(?:[\^*”“\"'’7%]\s*)?"  # OCR reads the caret of 10^3 as *, ”, % or 7
+_POWER = r"x?\s*10\s*(?:[\^*”“\"'’7%]\s*){0,2}"  # OCR reads the caret of 10^3 as *, ”, % or 7, or two of them
 _UNITS: tuple[tuple[str, str], ...] = (
-    ("x10^3/µL", _POWER + r"[3³]\s*/\s*[µμup]{0,2}\s*[li1]"),
-    ("x10^6/µL", _POWER + r"[6⁶]\s*/\s*[µμup]{0,2}\s*[li1]"),
+    ("x10^3/µL", _POWER + r"[3³]\s*/\s*[µμuph]{0,2}\s*[li1]"),
+    ("x10^6/µL", _POWER + r"[6⁶]\s*/\s*[µμuph]{0,2}\s*[li1]"),
     ("x10^9/L", _POWER + r"9\s*/\s*[li1]"),
     ("x10^12/L", _POWER + r"12\s*/\s*[li1]"),
     ("µmol/L", r"[µμu]mol\s*/\s*[li1]"),
@@ -70,7 +70,7 @@ _UNITS: tuple[tuple[str, str], ...] = (
     ("UI/L", r"u[i1l]\s*/\s*[li1]"),
     ("U/L", r"u\s*/\s*[li1]"),
     ("/µL", r"/\s*[µμu]\s*[li1]"),
-    ("/mm³", r"/\s*mm\s*[3³]"),
+    ("/mm³", r"/\s*mm\s*[3³?*]"),  # OCR reads the superscript as ? or *
     ("mOsm/kg", r"mosm\s*/\s*kg"),
     ("mm/h", r"mm\s*/\s*h"),
     ("fL", r"f[li1]"),
