@@ -477,3 +477,29 @@ def test_truncated_image_is_refused(document, page_image, image_file, engine):
         extract_document(path, engine=engine)
 
     assert "dañada o incompleta" in error.value.message
+
+
+def test_a_page_that_stops_the_helpers_fails_the_job_with_a_spanish_message(document, page_image, pdf_file, tmp_path):
+    from common.config import Settings
+    from common.errors import BadInput
+    from common.storage import LocalStorage
+    from veterinaria.app.documents import read_document
+    from veterinaria.app.models import Document
+
+    storage = LocalStorage(tmp_path / "files")
+    stored = storage.save_file(pdf_file([page_image(document(n).lines) for n in (0, 1, 2)]), key="documents/scan.pdf")
+    helpers = pool.get_pool(2)
+    helpers.MAX_TRIES = 1  # the first death of a helper is a page's last
+
+    def stop_the_helpers(done: int, total: int) -> None:
+        for helper in helpers._helpers:
+            helper.process.kill()
+
+    try:
+        with pytest.raises(BadInput) as error:
+            read_document(storage=storage, document=Document(file_key=stored.key), settings=Settings(_env_file=None),
+                          on_page=stop_the_helpers)
+    finally:
+        close_pool()
+    assert error.value.code == "page_stopped_ocr"
+    assert "No se pudo leer la página" in error.value.message

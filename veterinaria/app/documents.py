@@ -26,6 +26,7 @@ from common.uploads import store_upload
 from veterinaria.app.models import Document, LabValue, Pet
 from veterinaria.app.ocr import DocumentError, DocumentText, extract_document, extract_fields, sniff_document
 from veterinaria.app.ocr.fields import DOCUMENT_TYPES as DOCUMENT_TYPES, type_label
+from veterinaria.app.ocr.pool import HelperDied
 
 from veterinaria.app.search import index_entry, search_text
 
@@ -85,6 +86,14 @@ def read_document(*, storage: LocalStorage, document: Document, settings: Settin
         )
     except DocumentError as exc:
         raise BadInput(exc.message, code=exc.code) from None
+    except HelperDied as exc:
+        if exc.page is None:
+            raise
+        # the page, not the system: it took down a fresh OCR helper too, and would again on a retry
+        raise BadInput(
+            f"No se pudo leer la página {exc.page}: el lector de texto se detuvo dos veces con ella (suele ser una "
+            "imagen enorme o dañada). Escanéala de nuevo a 300 ppp o súbela aparte.", code="page_stopped_ocr",
+        ) from None
 
 
 def file_results(

@@ -35,7 +35,11 @@ class PageScan:
 
 
 class HelperDied(RuntimeError):
-    pass
+    """An OCR helper process died; `page` is set when one page took every try with it."""
+
+    def __init__(self, message: str, page: int | None = None) -> None:
+        super().__init__(message)
+        self.page = page
 
 
 class _Helper:
@@ -135,7 +139,8 @@ class OcrPool:
         """A fresh helper in the dead one's place; HelperDied if this page has used up its tries."""
         dead.close(kill=True)
         if tries >= self.MAX_TRIES:
-            raise HelperDied(f"page {scan.number}: {tries} OCR helpers died reading it (exit code {dead.process.poll()})")
+            raise HelperDied(f"page {scan.number}: {tries} OCR helpers died reading it (exit code {dead.process.poll()})",
+                             page=scan.number)
         fresh = _Helper()
         self._helpers[self._helpers.index(dead)] = fresh
         return fresh
