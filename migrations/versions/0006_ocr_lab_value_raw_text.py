@@ -1,7 +1,7 @@
 """veterinaria lab values keep the number as printed, and may be ambiguous (no value)
 
-Revision ID: 0005_ocr
-Revises: 0004
+Revision ID: 0006_ocr
+Revises: 0005_worker
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0005_ocr'
-down_revision = '0004'
+revision = '0006_ocr'
+down_revision = '0005_worker'
 branch_labels = None
 depends_on = None
 
