@@ -21,6 +21,7 @@ from petshop.app.reports import ReportType, resolve_period
 from petshop.app.schemas import InventoryTaskRead, PriceUpdateIn
 
 SERVICE = "petshop"
+NAMES = {Category: "ninguna categoría", Supplier: "ningún proveedor"}
 
 
 def submit_import(
@@ -50,7 +51,7 @@ def submit_price_update(*, session: Session, enqueuer: Enqueuer, price_in: Price
     service.get_store_or_404(session=session, store_id=price_in.store_id)
     for model, item_id in ((Category, price_in.category_id), (Supplier, price_in.supplier_id)):
         if item_id is not None and session.get(model, item_id) is None:
-            raise NotFound(f"No {model.__name__.lower()} with id {item_id}.")
+            raise NotFound(f"No existe {NAMES[model]} con el identificador {item_id}.", code=f"{model.__name__.lower()}_not_found")
     return enqueuer.submit(
         session=session, kind="price_update", task="update_product_prices", owner=owner,
         params=price_in.model_dump(mode="json"),
@@ -71,9 +72,9 @@ def submit_report(
     return enqueuer.submit(session=session, kind="inventory_report", task="generate_inventory_report", owner=owner, params=params)
 
 
-def task_status(*, session: Session, task_id: str, user: Principal) -> InventoryTaskRead:
-    """A petshop job in the seed's shape: its result's seed fields at top level."""
-    job = jobs.get_visible(session=session, job_id=task_id, user=user, service=SERVICE)
+def task_status(*, session: Session, task_id: str, user: Principal, kinds: tuple[str, ...] | None = None) -> InventoryTaskRead:
+    """A petshop job (of one of `kinds`, when given) in the seed's shape: its result's seed fields at top level."""
+    job = jobs.get_visible(session=session, job_id=task_id, user=user, service=SERVICE, kinds=kinds)
     result = job.result or {}
     return InventoryTaskRead(
         task_id=job.id, status=job.status, progress=job.progress, kind=job.kind, error=job.error, result=job.result,
@@ -83,10 +84,12 @@ def task_status(*, session: Session, task_id: str, user: Principal) -> Inventory
     )
 
 
-def result_file(*, session: Session, task_id: str, user: Principal, key_field: str) -> tuple[str, jobs.Job]:
-    """The storage key of a file a finished job produced (failed rows, a report)."""
-    job = jobs.get_visible(session=session, job_id=task_id, user=user, service=SERVICE)
+def result_file(
+    *, session: Session, task_id: str, user: Principal, kinds: tuple[str, ...], key_field: str,
+) -> tuple[str, jobs.Job]:
+    """The storage key of a file a finished job of one of `kinds` produced (failed rows, a report)."""
+    job = jobs.get_visible(session=session, job_id=task_id, user=user, service=SERVICE, kinds=kinds)
     key = (job.result or {}).get(key_field)
     if not key:
-        raise NotFound("This job has no such file (yet).")
+        raise NotFound("Este trabajo no tiene ese archivo (o todavía no ha terminado).", code="job_file_not_found")
     return key, job

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from common import jobs
 from common.config import Settings
 from common.enqueue import Enqueuer
-from common.errors import BadInput, ServiceUnavailable
+from common.errors import BadInput, NotFound, ServiceUnavailable
 from common.security import Principal
 from common.storage import LocalStorage
 from common.uploads import store_upload
@@ -53,6 +53,14 @@ def submit_document(
             document.status = "failed"
             session.commit()
         raise
+
+
+def get_report_job(*, session: Session, task_id: str, pet: Pet, user: Principal) -> jobs.Job:
+    """A medical-report job of this pet that the caller may see; anything else looks absent (404)."""
+    job = jobs.get_visible(session=session, job_id=task_id, user=user, service="veterinaria", kinds=("medical_report",))
+    if job.params.get("pet_id") != pet.id:
+        raise NotFound(f"Esta mascota no tiene ningún informe con el identificador {task_id}.", code="job_not_found")
+    return job
 
 
 def _find_or_create(session, stored, kind, file_name, owner, pet, document_type) -> tuple[Document, bool]:
