@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from common import jobs
 from common.config import Settings
 from common.enqueue import Enqueuer
-from common.errors import NotFound, ServiceUnavailable
+from common.errors import NotFound
+from common.job_files import DISCARD_WHEN_FINISHED
 from common.security import Principal
 from common.storage import LocalStorage
 from common.uploads import store_upload
@@ -28,7 +29,11 @@ def submit_import(
     *, session: Session, enqueuer: Enqueuer, storage: LocalStorage, settings: Settings, store: Store,
     upload: UploadFile, owner: Principal, dry_run: bool, sheet: str | None,
 ) -> jobs.Job:
-    """Store the upload, refuse what is plainly not a spreadsheet, and queue its import."""
+    """Store the upload, refuse what is plainly not a spreadsheet, and queue its import.
+
+    The upload is deleted when the import ends, whatever the outcome, or at once if it cannot be queued.
+    """
+    enqueuer.ensure_capacity(session=session, owner=owner)  # before storing up to MAX_UPLOAD_MB
     stored, file_format = store_upload(
         storage=storage, upload=upload, prefix="imports", max_bytes=settings.max_upload_bytes,
         sniff=sniff_format, refusals=(InventoryFileError,),
@@ -36,13 +41,14 @@ def submit_import(
     params = {
         "store_id": store.id, "file_key": stored.key, "file_name": upload.filename, "size": stored.size,
         "sha256": stored.sha256, "format": file_format, "dry_run": dry_run, "sheet": sheet,
+        DISCARD_WHEN_FINISHED: [stored.key],
     }
     try:
         return enqueuer.submit(
             session=session, kind="inventory_import", task="process_inventory_file", owner=owner, params=params
         )
-    except ServiceUnavailable:
-        storage.delete(stored.key)  # the job is recorded as failed; nobody will read the file
+    except BaseException:  # refused (quota) or not queued (Redis down): nobody will read the file
+        storage.delete(stored.key)
         raise
 
 
