@@ -135,7 +135,7 @@ def test_bad_input_fails_the_job_at_once_with_a_readable_message(admin):
 
     assert job["status"] == "failed"
     assert job["attempts"] == 1
-    assert "this message is what the user would read" in job["error"]
+    assert "este es el mensaje que leería la persona" in job["error"]
 
 
 def test_a_transient_error_is_retried_with_backoff_then_completes(admin):

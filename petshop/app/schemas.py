@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from common.jobs import JobStatus
+from common.validation_messages import InvalidValue
 
 Price = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2, examples=["29.99"])]
 Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$", examples=["PET001"])]
@@ -129,11 +130,11 @@ class PriceUpdateIn(Strict):
     @model_validator(mode="after")
     def _one_kind(self) -> PriceUpdateIn:
         if (self.items is None) == (self.percentage is None):
-            raise ValueError("give either 'items' (a list of {sku, new_price}) or 'percentage', not both")
+            raise InvalidValue("indica «items» (una lista de {sku, new_price}) o «percentage», no los dos")
         if self.percentage is not None and (self.category_id is None) == (self.supplier_id is None):
-            raise ValueError("a percentage needs exactly one of 'category_id' or 'supplier_id'")
+            raise InvalidValue("un porcentaje necesita exactamente uno de «category_id» o «supplier_id»")
         if self.items is not None and (self.category_id is not None or self.supplier_id is not None):
-            raise ValueError("'category_id' and 'supplier_id' go with 'percentage', not with 'items'")
+            raise InvalidValue("«category_id» y «supplier_id» van con «percentage», no con «items»")
         return self
 
 

@@ -261,9 +261,9 @@ def test_period_defaults_and_limits():
     assert resolve_period(date(2025, 6, 20), None, today=today) == (date(2025, 6, 20), today)
     assert resolve_period(None, date(2025, 1, 31), today=today) == (date(2025, 1, 2), date(2025, 1, 31))
     assert resolve_period(today, today, today=today) == (today, today)
-    with pytest.raises(BadInput, match="after"):
+    with pytest.raises(BadInput, match="posterior"):
         resolve_period(date(2025, 6, 2), date(2025, 6, 1), today=today)
-    with pytest.raises(BadInput, match="longer"):
+    with pytest.raises(BadInput, match="más corto"):
         resolve_period(today - timedelta(days=MAX_PERIOD_DAYS), today, today=today)
 
 
