@@ -26,7 +26,10 @@ CARLA = Principal(id=20, username="carla", role=Role.STAFF)
 DIEGO = Principal(id=21, username="diego", role=Role.STAFF)
 
 
-def submit(sessions, owner, quota=jobs.JobQuota(max_active=3, retry_after_seconds=7), service="petshop"):
+THREE = jobs.JobQuota(max_active=3, retry_after_seconds=7)
+
+
+def submit(sessions, owner, quota=THREE, service="petshop"):
     priorities: list[int] = []
     with session_scope(sessions) as session:
         jobs.submit(

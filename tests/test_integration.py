@@ -85,7 +85,7 @@ def test_job_lists_show_the_callers_jobs_newest_first(admin):
 def test_an_unknown_job_is_404_not_pending(admin, job_id):
     response = admin.get("petshop", f"/jobs/{job_id}")
     assert response.status_code == 404
-    assert "No job" in response.json()["detail"]
+    assert response.json()["code"] == "job_not_found" and "trabajo" in response.json()["detail"]
 
 
 def test_a_job_of_one_service_is_not_found_on_the_other(admin):

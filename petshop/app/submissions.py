@@ -12,6 +12,7 @@ from common.config import Settings
 from common.enqueue import Enqueuer
 from common.errors import NotFound
 from common.job_files import DISCARD_WHEN_FINISHED
+from common.lookup import get_or_404
 from common.security import Principal
 from common.storage import LocalStorage
 from common.uploads import store_upload
@@ -22,7 +23,6 @@ from petshop.app.reports import ReportType, resolve_period
 from petshop.app.schemas import InventoryTaskRead, PriceUpdateIn
 
 SERVICE = "petshop"
-NAMES = {Category: "ninguna categoría", Supplier: "ningún proveedor"}
 
 
 def submit_import(
@@ -56,8 +56,9 @@ def submit_price_update(*, session: Session, enqueuer: Enqueuer, price_in: Price
     """Queue a bulk price change after checking its store, category or supplier exist."""
     service.get_store_or_404(session=session, store_id=price_in.store_id)
     for model, item_id in ((Category, price_in.category_id), (Supplier, price_in.supplier_id)):
-        if item_id is not None and session.get(model, item_id) is None:
-            raise NotFound(f"No existe {NAMES[model]} con el identificador {item_id}.", code=f"{model.__name__.lower()}_not_found")
+        if item_id is not None:
+            noun, kind = service.NAMED_NOUNS[model]
+            get_or_404(session, model, item_id, noun=noun, code=f"{kind}_not_found")
     return enqueuer.submit(
         session=session, kind="price_update", task="update_product_prices", owner=owner,
         params=price_in.model_dump(mode="json"),
