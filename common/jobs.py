@@ -57,6 +57,7 @@ class Job(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    error_code: Mapped[str | None] = mapped_column(String(64), default=None)  # stable, for programs
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # times a worker started it
     requeues: Mapped[int] = mapped_column(Integer, default=0)  # times the reconciler sent it again
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -76,7 +77,8 @@ class JobRead(BaseModel):
     status: JobStatus
     progress: int = Field(ge=0, le=100)
     result: dict[str, Any] | None = None
-    error: str | None = Field(default=None, description="What went wrong, for the person who submitted the job")
+    error: str | None = Field(default=None, description="What went wrong, in Spanish, for the person who submitted the job")
+    error_code: str | None = Field(default=None, description="Stable snake_case name of `error`", examples=["job_time_limit"])
     attempts: int = Field(description="How many times a worker started it")
     requeues: int = Field(description="How many times the reconciler sent it again after it was lost")
     owner_id: int
@@ -155,13 +157,14 @@ def submit(
     except Exception as exc:
         log.warning("could not enqueue job %s: %r", job.id, exc)
         job.status = JobStatus.FAILED
-        job.error = "La cola de trabajos no respondía, así que este trabajo no llegó a empezar. Vuelve a enviarlo en unos momentos."
+        job.error = "No se pudo contactar con la cola de trabajos, así que este trabajo no se inició. Vuelva a intentarlo en un momento."
+        job.error_code = "queue_unavailable"
         job.finished_at = job.updated_at = utcnow()
         session.commit()
         raise ServiceUnavailable(
-            "La cola de trabajos (Redis) no responde ahora mismo, así que el trabajo no se ha podido iniciar. "
-            "Inténtalo de nuevo en unos momentos; si sigue pasando, avisa al administrador.",
-            code="job_queue_unavailable",
+            "La cola de trabajos (Redis) no responde ahora mismo, así que el trabajo no se pudo iniciar. "
+            "Vuelva a intentarlo en un momento; si continúa, avise al administrador.",
+            code="queue_unavailable",
         ) from None
     return job
 
@@ -211,7 +214,7 @@ def _call_with_timeout(publish: Publish, job_id: str, priority: int, timeout: fl
     try:
         future.result(timeout=timeout)
     except FutureTimeout:
-        raise ServiceUnavailable("enqueue timed out") from None
+        raise ServiceUnavailable("enqueue timed out", code="queue_unavailable") from None
 
 
 def get_visible(
@@ -228,7 +231,7 @@ def get_visible(
         or (kinds is not None and job.kind not in kinds)
         or (job.owner_id != user.id and not user.is_admin)
     ):
-        raise NotFound(f"No hay ningún trabajo con el identificador {job_id}.", code="job_not_found")
+        raise NotFound(f"No existe ningún trabajo con el identificador {job_id}.", code="job_not_found")
     return job
 
 
@@ -278,14 +281,15 @@ def begin_attempt(*, session: Session, job_id: str, max_attempts: int) -> Job | 
     if job.attempts >= max_attempts:
         job.status = JobStatus.FAILED
         job.error = (
-            f"This job stopped its worker {job.attempts} times without finishing, so it was "
-            "abandoned. The file may be damaged or too large; please check it or contact the administrator."
+            f"Este trabajo detuvo su proceso {job.attempts} veces sin terminar, así que se abandonó. "
+            "El archivo puede estar dañado o ser demasiado grande; revíselo o avise al administrador."
         )
+        job.error_code = "job_too_many_attempts"
         job.finished_at = job.updated_at = now
         return None
     job.status = JobStatus.PROCESSING
     job.attempts += 1
-    job.error = None
+    job.error = job.error_code = None
     job.started_at = job.started_at or now
     job.updated_at = now
     return job
@@ -301,18 +305,21 @@ def set_progress(*, session: Session, job_id: str, progress: int) -> None:
 
 
 def complete(*, session: Session, job_id: str, result: dict[str, Any]) -> None:
-    _finish(session, job_id, JobStatus.COMPLETED, result=result, error=None, progress=100)
+    """Record a job's result; a job already finished keeps its first outcome."""
+    _finish(session, job_id, JobStatus.COMPLETED, result=result, error=None, code=None, progress=100)
 
 
-def fail(*, session: Session, job_id: str, error: str, result: dict[str, Any] | None = None) -> None:
-    _finish(session, job_id, JobStatus.FAILED, result=result, error=error, progress=None)
+def fail(*, session: Session, job_id: str, error: str, code: str, result: dict[str, Any] | None = None) -> None:
+    """Record why a job failed (`error` in Spanish, `code` stable); a finished job keeps its first outcome."""
+    _finish(session, job_id, JobStatus.FAILED, result=result, error=error, code=code, progress=None)
 
 
-def mark_retrying(*, session: Session, job_id: str, error: str) -> None:
+def mark_retrying(*, session: Session, job_id: str, error: str, code: str) -> None:
+    """Show that an active job failed transiently and will be run again."""
     session.execute(
         update(Job)
         .where(Job.id == job_id, Job.status.in_(ACTIVE))
-        .values(status=JobStatus.RETRYING, error=error, updated_at=utcnow())
+        .values(status=JobStatus.RETRYING, error=error, error_code=code, updated_at=utcnow())
     )
 
 
@@ -326,7 +333,7 @@ def on_job_finished(hook: JobFinishedHook) -> JobFinishedHook:
     return hook
 
 
-def _finish(session: Session, job_id: str, status: JobStatus, *, result, error, progress) -> None:
+def _finish(session: Session, job_id: str, status: JobStatus, *, result, error, code, progress) -> None:
     job = session.get(Job, job_id, with_for_update=True)
     if job is None or job.status in FINISHED:
         return
@@ -334,6 +341,7 @@ def _finish(session: Session, job_id: str, status: JobStatus, *, result, error, 
     job.status = status
     job.result = result
     job.error = error
+    job.error_code = code
     if progress is not None:
         job.progress = progress
     job.finished_at = job.updated_at = now
@@ -382,9 +390,10 @@ def reconcile(
         if job.requeues >= max_requeues:
             job.status = JobStatus.FAILED
             job.error = (
-                f"This job showed no progress after being sent to the workers {job.requeues + 1} times, "
-                "so it was stopped. Please submit it again; if it keeps happening, tell the administrator."
+                f"Este trabajo no avanzó tras enviarse a los workers {job.requeues + 1} veces, así que se detuvo. "
+                "Envíelo de nuevo; si vuelve a ocurrir, avise al administrador."
             )
+            job.error_code = "job_stalled"
             job.finished_at = job.updated_at = now
             counts["failed"] += 1
             continue

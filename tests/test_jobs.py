@@ -55,7 +55,7 @@ def test_when_publishing_fails_the_job_is_failed_and_503_raised(sessions):
 
     with session_scope(sessions) as session:
         latest = jobs.list_visible(session=session, user=ALICE, limit=1)[0]
-    assert latest.status == "failed" and "no respondía" in latest.error
+    assert latest.status == "failed" and latest.error_code == "queue_unavailable" and "cola de trabajos" in latest.error
 
 
 def test_a_publish_that_hangs_is_abandoned_after_the_timeout(sessions):
@@ -96,7 +96,7 @@ def test_a_finished_job_is_not_run_again_on_redelivery(sessions):
 def test_finishing_twice_keeps_the_first_outcome(sessions):
     job = submit(sessions)
     with session_scope(sessions) as session:
-        jobs.fail(session=session, job_id=job.id, error="bad file")
+        jobs.fail(session=session, job_id=job.id, error="archivo erróneo", code="bad_input")
     with session_scope(sessions) as session:
         jobs.complete(session=session, job_id=job.id, result={"late": True})
     assert reload(sessions, job.id).status == "failed"
@@ -111,7 +111,7 @@ def test_a_job_started_too_often_is_failed_instead_of_run(sessions):
     with session_scope(sessions) as session:
         assert jobs.begin_attempt(session=session, job_id=job.id, max_attempts=2) is None
     abandoned = reload(sessions, job.id)
-    assert abandoned.status == "failed" and "2 times" in abandoned.error
+    assert abandoned.status == "failed" and abandoned.error_code == "job_too_many_attempts" and "2 veces" in abandoned.error
 
 
 def test_progress_is_recorded_only_while_processing_and_clamped(sessions):
@@ -172,4 +172,4 @@ def test_the_reconciler_gives_up_after_the_requeue_cap(sessions):
 
     final = reload(sessions, job.id)
     assert published == [job.id, job.id]
-    assert final.status == "failed" and "submit it again" in final.error
+    assert final.status == "failed" and final.error_code == "job_stalled" and "Envíelo de nuevo" in final.error
