@@ -157,13 +157,13 @@ def submit(
     except Exception as exc:
         log.warning("could not enqueue job %s: %r", job.id, exc)
         job.status = JobStatus.FAILED
-        job.error = "No se pudo contactar con la cola de trabajos, así que este trabajo no se inició. Vuelva a intentarlo en un momento."
+        job.error = "No se pudo contactar con la cola de trabajos, así que este trabajo no se inició. Vuelve a intentarlo en un momento."
         job.error_code = "queue_unavailable"
         job.finished_at = job.updated_at = utcnow()
         session.commit()
         raise ServiceUnavailable(
             "La cola de trabajos (Redis) no responde ahora mismo, así que el trabajo no se pudo iniciar. "
-            "Vuelva a intentarlo en un momento; si continúa, avise al administrador.",
+            "Vuelve a intentarlo en un momento; si continúa, avisa al administrador.",
             code="queue_unavailable",
         ) from None
     return job
@@ -282,7 +282,7 @@ def begin_attempt(*, session: Session, job_id: str, max_attempts: int) -> Job | 
         job.status = JobStatus.FAILED
         job.error = (
             f"Este trabajo detuvo su proceso {job.attempts} veces sin terminar, así que se abandonó. "
-            "El archivo puede estar dañado o ser demasiado grande; revíselo o avise al administrador."
+            "El archivo puede estar dañado o ser demasiado grande; revísalo o avisa al administrador."
         )
         job.error_code = "job_too_many_attempts"
         job.finished_at = job.updated_at = now
@@ -391,7 +391,7 @@ def reconcile(
             job.status = JobStatus.FAILED
             job.error = (
                 f"Este trabajo no avanzó tras enviarse a los workers {job.requeues + 1} veces, así que se detuvo. "
-                "Envíelo de nuevo; si vuelve a ocurrir, avise al administrador."
+                "Envíalo de nuevo; si vuelve a ocurrir, avisa al administrador."
             )
             job.error_code = "job_stalled"
             job.finished_at = job.updated_at = now

@@ -172,4 +172,4 @@ def test_the_reconciler_gives_up_after_the_requeue_cap(sessions):
 
     final = reload(sessions, job.id)
     assert published == [job.id, job.id]
-    assert final.status == "failed" and final.error_code == "job_stalled" and "Envíelo de nuevo" in final.error
+    assert final.status == "failed" and final.error_code == "job_stalled" and "Envíalo de nuevo" in final.error
