@@ -3,6 +3,7 @@
 tesserocr releases the GIL while Tesseract works, so threads could keep two cores busy without
 the subprocesses, pipes and pixel copies of `ocr/pool.py`. This prints both wall times, serial
 as the baseline, the ratio threads ÷ processes, and how much parallelism the machine gives now.
+Run it with OMP_THREAD_LIMIT=1 (as the helpers run), so OpenMP threads do not blur the comparison.
 
     .venv/bin/python bench/ocr_pool.py                 # 6 dense pages, 2 workers, best of 2 rounds
     .venv/bin/python bench/ocr_pool.py --pages 8 --rounds 3
@@ -88,6 +89,8 @@ def main() -> None:
     print(f"  threads ÷ processes (wall time):  {thread_time / process_time:6.2f}")
     print(f"  same text from both: {sorted(texts_t) == sorted(texts_p)}")
     print(f"  parallel capacity of this machine now: {capacity:.2f} cores' worth from 2 busy processes")
+    if capacity < 1.5:
+        print("  (under 1.5 cores free neither can run two pages at once: the ratio says little; rerun when idle)")
 
 
 if __name__ == "__main__":
