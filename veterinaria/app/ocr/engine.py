@@ -176,23 +176,23 @@ class OcrEngine:
             if word.IsAtBeginningOf(RIL.TEXTLINE) or not lines:
                 lines.append((word.BoundingBox(RIL.TEXTLINE), []))
             lines[-1][1].append((word.GetUTF8Text(RIL.WORD) or "", word.WordRecognitionLanguage() or ""))
-        fixes: list[tuple[str, str]] = []  # (as read, as Spanish spells it), in reading order
+        spelled_as: list[tuple[str, str]] = []  # every word (as read, as Spanish spells it), in reading order
         primary = None
         for box, words in lines:
-            if not any(lang != PRIMARY and _could_be_accented(read) for read, lang in words):
-                continue
-            primary = primary or self._primary_on(image, dpi, thresholding)
-            spanish = _read_box(primary, image, box).split()
+            spanish: list[str] = []
+            if box is not None and any(lang != PRIMARY and _could_be_accented(read) for read, lang in words):
+                primary = primary or self._primary_on(image, dpi, thresholding)
+                spanish = _read_box(primary, image, box).split()
             if len(spanish) != len(words):
-                continue
+                spanish = [read for read, _ in words]
             for (read, lang), spelled in zip(words, spanish, strict=True):
-                if lang != PRIMARY and spelled != read and fold(spelled) == fold(read):
-                    fixes.append((read, spelled))
+                better = lang != PRIMARY and spelled != read and fold(spelled) == fold(read)
+                spelled_as.append((read, spelled if better else read))
         if primary is not None:
             primary.Clear()
         cursor, pieces = 0, []
-        for read, spelled in fixes:
-            found = text.find(read, cursor)
+        for read, spelled in spelled_as:  # walk the text word by word, so each fix lands on its own word
+            found = text.find(read, cursor) if read else -1
             if found < 0:
                 continue
             pieces += [text[cursor:found], spelled]
