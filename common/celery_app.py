@@ -42,6 +42,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "socket_keepalive": True,
         "health_check_interval": 25,
         "retry_on_timeout": True,
+        # one Redis list per priority 0–9 (kombu's default is 0, 3, 6, 9, which would put a user's
+        # second and third jobs level with everyone's first); workers read priority 0 of every
+        # queue first. jobs.submit sets a job's priority from its owner's unfinished jobs.
+        # queue_order_strategy stays round_robin: "priority" would always read veterinaria before
+        # petshop, and that is an order between queues, not between messages
+        "priority_steps": list(range(10)),
     }
     return dict(
         broker_url=settings.redis_url,

@@ -18,11 +18,11 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import JSON, Index, Integer, String, Text, select, update
+from sqlalchemy import JSON, Index, Integer, String, Text, func, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from common.db import Base, UTCDateTime, utcnow
-from common.errors import NotFound, ServiceUnavailable
+from common.errors import NotFound, ServiceUnavailable, TooManyRequests
 from common.security import Principal
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,19 @@ class JobAccepted(BaseModel):
 # --- the API side -------------------------------------------------------------------------
 
 
-Publish = Callable[[str], None]  # sends the task message for a job id
+Publish = Callable[[str, int], None]  # sends the task message for a job id, at a queue priority
+
+# Redis delivers priority 0 first (common/celery_app.py sets the ten steps 0–9)
+LOWEST_PRIORITY = 9
+# pg_advisory_xact_lock(namespace, owner id): one submission at a time per user (PostgreSQL)
+QUOTA_LOCK_NAMESPACE = 0x7E7A_0002
+
+
+class JobQuota(BaseModel):
+    """How many unfinished jobs one user may have on one service, and what a refusal tells them."""
+
+    max_active: int = Field(ge=1)
+    retry_after_seconds: int = Field(ge=1)
 
 
 def submit(
@@ -146,13 +158,21 @@ def submit(
     params: dict[str, Any],
     publish: Publish,
     timeout: float,
+    quota: JobQuota,
 ) -> Job:
     """Record a job, commit, then enqueue it within `timeout` seconds.
 
     This is the one service function that commits: the message must not reach a worker before
-    the row it points to is visible. If the broker cannot be reached in time the job is marked
+    the row it points to is visible. The owner's unfinished jobs on this service are counted under
+    a per-user lock in the same transaction as the insert, so concurrent submissions cannot pass
+    the quota (429); the count also sets the message's priority, so a user's tenth queued job
+    waits behind everyone's first. If the broker cannot be reached in time the job is marked
     failed (so nothing stays queued forever) and ServiceUnavailable is raised.
     """
+    _lock_owner(session, owner.id)
+    active = count_active(session=session, service=service, owner_id=owner.id)
+    if active >= quota.max_active:
+        raise _quota_exceeded(quota)
     job = Job(
         id=str(uuid.uuid4()),
         service=service,
@@ -166,40 +186,84 @@ def submit(
     session.add(job)
     session.commit()
     try:
-        _call_with_timeout(publish, job.id, timeout)
+        _call_with_timeout(publish, job.id, min(active, LOWEST_PRIORITY), timeout)
     except Exception as exc:
         log.warning("could not enqueue job %s: %r", job.id, exc)
         job.status = JobStatus.FAILED
-        job.error = "No se pudo contactar con la cola de trabajos, así que este trabajo no se inició. Vuelva a intentarlo en un momento."
+        job.error = "No se pudo contactar con la cola de trabajos, así que este trabajo no se inició. Vuelve a intentarlo en un momento."
         job.error_code = "queue_unavailable"
         job.finished_at = job.updated_at = utcnow()
         session.commit()
         raise ServiceUnavailable(
             "La cola de trabajos (Redis) no responde ahora mismo, así que el trabajo no se pudo iniciar. "
-            "Vuelva a intentarlo en un momento; si continúa, avise al administrador.",
+            "Vuelve a intentarlo en un momento; si continúa, avisa al administrador.",
             code="queue_unavailable",
         ) from None
     return job
 
 
+def ensure_capacity(*, session: Session, service: str, owner: Principal, quota: JobQuota) -> None:
+    """429 now if the owner is already at the quota: a cheap early check before a large upload is stored.
+
+    `submit` checks again under the lock; this one only spares the upload.
+    """
+    if count_active(session=session, service=service, owner_id=owner.id) >= quota.max_active:
+        raise _quota_exceeded(quota)
+
+
+def count_active(*, session: Session, service: str, owner_id: int) -> int:
+    """The owner's jobs on `service` that are queued, running or waiting to retry."""
+    return session.scalar(
+        select(func.count()).select_from(Job)
+        .where(Job.owner_id == owner_id, Job.service == service, Job.status.in_(ACTIVE))
+    )
+
+
+def _lock_owner(session: Session, owner_id: int) -> None:
+    # SQLite needs nothing: every transaction starts with BEGIN IMMEDIATE (common/db.py), so the
+    # count and the insert already run with the one write lock held
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :owner)"),
+                        {"namespace": QUOTA_LOCK_NAMESPACE, "owner": owner_id})
+
+
+def _quota_exceeded(quota: JobQuota) -> TooManyRequests:
+    return TooManyRequests(
+        f"Ya tienes {quota.max_active} trabajos en cola o en marcha en este servicio, el máximo por persona. "
+        "Espera a que termine alguno (puedes seguirlos en GET /jobs/) y vuelve a enviarlo.",
+        code="job_quota_exceeded",
+        retry_after=quota.retry_after_seconds,
+    )
+
+
 _publisher_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="enqueue")
 
 
-def _call_with_timeout(publish: Publish, job_id: str, timeout: float) -> None:
+def _call_with_timeout(publish: Publish, job_id: str, priority: int, timeout: float) -> None:
     # Celery's publish path can block for many seconds on a dead broker (connection retries);
     # the caller gets an answer in `timeout` seconds whatever the client library does.
     # A late publish is harmless: the worker skips a job that is already failed.
-    future = _publisher_pool.submit(publish, job_id)
+    future = _publisher_pool.submit(publish, job_id, priority)
     try:
         future.result(timeout=timeout)
     except FutureTimeout:
         raise ServiceUnavailable("enqueue timed out", code="queue_unavailable") from None
 
 
-def get_visible(*, session: Session, job_id: str, user: Principal, service: str | None = None) -> Job:
-    """A job the caller may see: their own, or any job for an admin. Others' jobs look absent."""
+def get_visible(
+    *, session: Session, job_id: str, user: Principal, service: str | None = None, kinds: tuple[str, ...] | None = None,
+) -> Job:
+    """A job the caller may see: their own, or any job for an admin. Others' jobs look absent.
+
+    `kinds` narrows it to jobs of those kinds (a report's status route does not show an import).
+    """
     job = _get(session, job_id)
-    if job is None or (service is not None and job.service != service) or (job.owner_id != user.id and not user.is_admin):
+    if (
+        job is None
+        or (service is not None and job.service != service)
+        or (kinds is not None and job.kind not in kinds)
+        or (job.owner_id != user.id and not user.is_admin)
+    ):
         raise NotFound(f"No existe ningún trabajo con el identificador {job_id}.", code="job_not_found")
     return job
 
@@ -251,7 +315,7 @@ def begin_attempt(*, session: Session, job_id: str, max_attempts: int) -> Job | 
         job.status = JobStatus.FAILED
         job.error = (
             f"Este trabajo detuvo su proceso {job.attempts} veces sin terminar, así que se abandonó. "
-            "El archivo puede estar dañado o ser demasiado grande; revíselo o avise al administrador."
+            "El archivo puede estar dañado o ser demasiado grande; revísalo o avisa al administrador."
         )
         job.error_code = "job_too_many_attempts"
         job.finished_at = job.updated_at = now
@@ -390,7 +454,7 @@ def reconcile(
             job.status = JobStatus.FAILED
             job.error = (
                 f"Este trabajo no avanzó tras enviarse a los workers {job.requeues + 1} veces, así que se detuvo. "
-                "Envíelo de nuevo; si vuelve a ocurrir, avise al administrador."
+                "Envíalo de nuevo; si vuelve a ocurrir, avisa al administrador."
             )
             job.error_code = "job_stalled"
             job.finished_at = job.updated_at = now

@@ -126,7 +126,7 @@ def _friendly(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, TRANSIENT_ERRORS):
         return (
             "Un servicio del que depende el trabajo (base de datos, cola o almacenamiento) siguió sin "
-            "responder, así que el trabajo se abandonó. Vuelva a intentarlo más tarde.",
+            "responder, así que el trabajo se abandonó. Vuelve a intentarlo más tarde.",
             "job_dependency_unavailable",
         )
     return (
@@ -222,7 +222,7 @@ def _worker_lost(sender=None, task_id=None, exception=None, **_kwargs) -> None:
         _record_failure(
             task_id,
             "El proceso que ejecutaba este trabajo se detuvo inesperadamente varias veces, así que se "
-            "abandonó. El archivo puede ser demasiado grande o estar dañado; revíselo o avise al administrador.",
+            "abandonó. El archivo puede ser demasiado grande o estar dañado; revísalo o avisa al administrador.",
             "job_worker_lost",
         )
 

@@ -18,11 +18,14 @@ BOB = Principal(id=11, username="bob", role=Role.STAFF)
 ROOT = Principal(id=1, username="admin", role=Role.ADMIN)
 
 
-def submit(sessions, owner=ALICE, publish=lambda job_id: None, timeout=2.0) -> jobs.Job:
+ROOMY = jobs.JobQuota(max_active=1000, retry_after_seconds=30)  # these stories leave jobs queued
+
+
+def submit(sessions, owner=ALICE, publish=lambda job_id, priority: None, timeout=2.0, quota=ROOMY) -> jobs.Job:
     with session_scope(sessions) as session:
         return jobs.submit(
             session=session, service="petshop", kind="diagnostic", task_name="petshop.app.tasks.run_diagnostic",
-            owner=owner, params={"steps": 1}, publish=publish, timeout=timeout,
+            owner=owner, params={"steps": 1}, publish=publish, timeout=timeout, quota=quota,
         )
 
 
@@ -34,7 +37,7 @@ def reload(sessions, job_id) -> jobs.Job:
 def test_a_submitted_job_is_committed_before_it_is_published(sessions):
     seen_by_publisher = []
 
-    def publish(job_id):  # what a worker would see at that moment, from another connection
+    def publish(job_id, priority):  # what a worker would see at that moment, from another connection
         with session_scope(sessions) as other:
             seen_by_publisher.append(other.get(jobs.Job, job_id).status)
 
@@ -45,7 +48,7 @@ def test_a_submitted_job_is_committed_before_it_is_published(sessions):
 
 
 def test_when_publishing_fails_the_job_is_failed_and_503_raised(sessions):
-    def broken(job_id):
+    def broken(job_id, priority):
         raise ConnectionRefusedError("redis down")
 
     with pytest.raises(ServiceUnavailable):
@@ -61,7 +64,7 @@ def test_a_publish_that_hangs_is_abandoned_after_the_timeout(sessions):
 
     release = threading.Event()
     with pytest.raises(ServiceUnavailable):
-        submit(sessions, publish=lambda job_id: release.wait(10), timeout=0.3)
+        submit(sessions, publish=lambda job_id, priority: release.wait(10), timeout=0.3)
     release.set()
 
 
@@ -170,7 +173,7 @@ def test_the_reconciler_gives_up_after_the_requeue_cap(sessions):
 
     final = reload(sessions, job.id)
     assert published == [job.id, job.id]
-    assert final.status == "failed" and final.error_code == "job_stalled" and "Envíelo de nuevo" in final.error
+    assert final.status == "failed" and final.error_code == "job_stalled" and "Envíalo de nuevo" in final.error
 
 
 def test_a_result_too_big_for_the_row_is_trimmed_and_flagged(sessions):

@@ -19,15 +19,17 @@ from sqlalchemy.orm import Session
 from common import jobs
 from common.config import Settings
 from common.enqueue import Enqueuer
-from common.errors import BadInput, ServiceUnavailable
+from common.errors import BadInput, NotFound, ServiceUnavailable
 from common.security import Principal
 from common.storage import LocalStorage
 from common.uploads import store_upload
 from veterinaria.app.models import Document, LabValue, Pet
 from veterinaria.app.ocr import DocumentError, DocumentText, extract_document, extract_fields, sniff_document
+from veterinaria.app.ocr.fields import DOCUMENT_TYPES as DOCUMENT_TYPES, type_label
+from veterinaria.app.ocr.pool import HelperDied
+
 from veterinaria.app.search import index_entry, search_text
 
-DOCUMENT_TYPES = ("radiografia", "analisis", "historial", "receta", "vacunacion", "otro")
 EXCERPT_PAGES = 50
 #: Characters of the document's text in the job result (the whole text is on the document).
 TEXT_IN_RESULT = 20_000
@@ -38,7 +40,11 @@ def submit_document(
     *, session: Session, enqueuer: Enqueuer, storage: LocalStorage, settings: Settings, upload: UploadFile,
     owner: Principal, pet: Pet | None, document_type: str | None,
 ) -> jobs.Job:
-    """Store the upload, record (or find) its Document, and queue it for reading."""
+    """Store the upload, record (or find) its Document, and queue it for reading.
+
+    A file that is not kept (the same file again, or a document that could not be queued) is deleted at once.
+    """
+    enqueuer.ensure_capacity(session=session, owner=owner)  # before storing up to MAX_UPLOAD_MB
     stored, kind = store_upload(
         storage=storage, upload=upload, prefix="documents", max_bytes=settings.max_upload_bytes,
         sniff=sniff_document, refusals=(DocumentError,),
@@ -53,13 +59,32 @@ def submit_document(
                                owner=owner, params=params)
     except ServiceUnavailable:
         if not duplicate and document.status == "pending":
-            document.status = "failed"
+            document.status = "failed"  # the same file uploaded again brings it back (_find_or_create)
             session.commit()
+            storage.delete(stored.key)
         raise
+    except BaseException:  # refused (quota): the request's transaction, and the new Document with it, rolls back
+        if not duplicate:
+            storage.delete(stored.key)
+        raise
+
+
+def get_report_job(*, session: Session, task_id: str, pet: Pet, user: Principal) -> jobs.Job:
+    """A medical-report job of this pet that the caller may see; anything else looks absent (404)."""
+    job = jobs.get_visible(session=session, job_id=task_id, user=user, service="veterinaria", kinds=("medical_report",))
+    if job.params.get("pet_id") != pet.id:
+        raise NotFound(f"Esta mascota no tiene ningún informe con el identificador {task_id}.", code="job_not_found")
+    return job
 
 
 def _find_or_create(session, stored, kind, file_name, owner, pet, document_type) -> tuple[Document, bool]:
     existing = session.scalar(select(Document).where(Document.sha256 == stored.sha256))
+    if existing is not None and existing.status == "failed":
+        # its file was deleted when it failed: this upload takes its place and is read again
+        existing.file_key, existing.file_name, existing.file_kind = stored.key, file_name[:300], kind
+        existing.status = "pending"
+        existing.pet_id = pet.id if pet else existing.pet_id
+        return existing, False
     if existing is not None:
         return existing, True
     document = Document(
@@ -87,6 +112,14 @@ def read_document(*, storage: LocalStorage, document: Document, settings: Settin
         )
     except DocumentError as exc:
         raise BadInput(exc.message, code=exc.code) from None
+    except HelperDied as exc:
+        if exc.page is None:
+            raise
+        # the page, not the system: it took down a fresh OCR helper too, and would again on a retry
+        raise BadInput(
+            f"No se pudo leer la página {exc.page}: el lector de texto se detuvo dos veces con ella (suele ser una "
+            "imagen enorme o dañada). Escanéala de nuevo a 300 ppp o súbela aparte.", code="page_stopped_ocr",
+        ) from None
 
 
 def file_results(
@@ -115,8 +148,9 @@ def file_results(
     document.status = "processed"
     session.query(LabValue).filter(LabValue.document_id == document.id).delete()
     session.add_all(
-        LabValue(document_id=document.id, pet_id=pet_id, name=v.name[:100], value=v.value, unit=(v.unit or "")[:30],
-                 reference=(v.reference or "")[:60], measured_on=fields.date)
+        LabValue(document_id=document.id, pet_id=pet_id, name=v.name[:100], value=v.value, raw_value=v.raw[:40],
+                 ambiguous=v.ambiguous, unit=(v.unit or "")[:30], reference=(v.reference or "")[:60],
+                 measured_on=fields.date)
         for v in fields.lab_values
     )
     index_entry(session=session, kind="document", ref_id=document.id, pet_id=pet_id,
@@ -131,6 +165,7 @@ def result_of(document: Document, *, job_id: str, candidates: list[dict[str, Any
         "task_id": job_id,
         "file_path": document.file_key,
         "document_type": document.document_type,
+        "document_type_label": type_label(document.document_type),
         "extracted_text": _excerpt(document.extracted_text),
         "extracted_text_truncated": len(document.extracted_text or "") > TEXT_IN_RESULT,
         "status": "completed",
@@ -151,10 +186,13 @@ def _excerpt(text: str | None) -> str | None:
     return text if text is None or len(text) <= TEXT_IN_RESULT else text[:TEXT_IN_RESULT] + "…"
 
 
-def mark_failed(*, session: Session, document_id: int) -> None:
+def mark_failed(*, session: Session, document_id: int) -> str | None:
+    """Mark a document that could not be read `failed`; returns the key of its file, which nobody needs now."""
     document = session.get(Document, document_id)
     if document is not None and document.status != "processed":
         document.status = "failed"
+        return document.file_key
+    return None
 
 
 def match_pets(*, session: Session, patient: str | None, species: str | None, owner: str | None) -> list[dict[str, Any]]:
@@ -180,6 +218,7 @@ def _fields_json(fields) -> dict[str, Any]:
         "owner_name": fields.owner_name,
         "date": fields.date.isoformat() if isinstance(fields.date, date) else None,
         "vet_name": fields.vet_name,
-        "lab_values": [{"name": v.name, "value": v.value, "unit": v.unit, "reference": v.reference} for v in fields.lab_values],
+        "lab_values": [{"name": v.name, "value": v.value, "raw": v.raw, "ambiguous": v.ambiguous, "unit": v.unit,
+                        "reference": v.reference} for v in fields.lab_values],
     }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 class DocumentError(Exception):
     """The document cannot be read; `message` says why and what to do, in Spanish, for the vet.
 
-    `code` is the stable name of the reason (the job's BadInput carries it), e.g. "image_too_large".
+    `code` is the stable snake_case name the API returns beside the message.
     """
 
     def __init__(self, message: str, *, code: str = "document_unreadable") -> None:
