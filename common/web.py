@@ -89,7 +89,10 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit runs when the route returns, before the response is sent. With the
+# default ("request") FastAPI sends the response first, so a client could read before the commit
+# (POST then GET gave 404) and a failed commit still answered 2xx.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_settings_dep(request: Request) -> Settings:
