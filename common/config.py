@@ -50,6 +50,8 @@ class Settings(BaseSettings):
 
     # uploads
     max_upload_mb: int = Field(default=20, ge=1)
+    # every other request body (JSON, forms): a bulk price list of 100,000 SKUs is about 5 MB
+    max_body_mb: int = Field(default=8, ge=1)
     max_document_pages: int = Field(default=200, ge=1)  # longer PDFs are refused with a message
     # OCR helper processes per worker process for multi-page scans (1: OCR in the worker process itself)
     ocr_page_workers: int = Field(default=2, ge=1, le=16)
@@ -114,6 +116,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def max_body_bytes(self) -> int:
+        return self.max_body_mb * 1024 * 1024
 
     @property
     def visibility_timeout(self) -> int:

@@ -18,9 +18,9 @@ from common.config import Settings
 from common.db import make_engine, make_session_factory, session_scope
 from common.enqueue import Enqueuer
 from common.errors import install_error_handlers
+from common.guards import RequestGuard
 from common.security import TokenCodec
 from common.storage import LocalStorage
-from common.uploads import UploadSizeLimit
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def create_service_app(
         )
         routers = [*routers, make_jobs_router(name)]
     install_error_handlers(app)
-    app.add_middleware(UploadSizeLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(RequestGuard, max_upload_bytes=settings.max_upload_bytes, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]

@@ -11,6 +11,7 @@ from auth.app import service
 from auth.app.schemas import Token, UserCreate, UserRead, UserUpdate
 from common.errors import Conflict, Unauthenticated
 from common.security import AdminUser, CurrentUser, Role, TokenCodec
+from common.types import DbId, Offset
 from common.web import SessionDep
 
 router = APIRouter()
@@ -42,7 +43,7 @@ def list_users(
     session: SessionDep,
     role: Role | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ):
     """All users, optionally of one role (admin only)."""
     return service.list_users(session=session, role=role, limit=limit, offset=offset)
@@ -55,15 +56,18 @@ def create_user(user_in: UserCreate, _admin: AdminUser, session: SessionDep):
 
 
 @router.get("/users/{user_id}", response_model=UserRead, tags=["users"])
-def read_user(user_id: int, _admin: AdminUser, session: SessionDep):
+def read_user(user_id: DbId, _admin: AdminUser, session: SessionDep):
     """One user (admin only)."""
     return service.get_or_404(session=session, user_id=user_id)
 
 
 @router.patch("/users/{user_id}", response_model=UserRead, tags=["users"])
-def update_user(user_id: int, user_in: UserUpdate, admin: AdminUser, session: SessionDep):
+def update_user(user_id: DbId, user_in: UserUpdate, admin: AdminUser, session: SessionDep):
     """Change a user's role, name, e-mail or password, or deactivate them (admin only)."""
     user = service.get_or_404(session=session, user_id=user_id)
     if user.id == admin.id and (user_in.is_active is False or (user_in.role and user_in.role is not Role.ADMIN)):
-        raise Conflict("You cannot deactivate or demote your own account; ask another admin.")
+        raise Conflict(
+            "No puedes desactivar tu propia cuenta ni quitarte el rol de administrador: pídeselo a otro administrador.",
+            code="own_account_locked",
+        )
     return service.update(session=session, user=user, user_in=user_in)

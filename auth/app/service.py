@@ -40,7 +40,7 @@ def authenticate(*, session: Session, username: str, password: str) -> User | No
 def get_or_404(*, session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"No user with id {user_id}.")
+        raise NotFound(f"No existe ningún usuario con id {user_id}.", code="user_not_found")
     return user
 
 
@@ -54,7 +54,7 @@ def list_users(*, session: Session, role: Role | None = None, limit: int = 100, 
 def create(*, session: Session, user_in: UserCreate) -> User:
     taken = session.scalar(select(User.id).where(func.lower(User.username) == user_in.username.lower()))
     if taken is not None:
-        raise Conflict(f"The username '{user_in.username}' is already taken.")
+        raise Conflict(f"El nombre de usuario «{user_in.username}» ya está en uso: elige otro.", code="username_taken")
     user = User(
         username=user_in.username,
         full_name=user_in.full_name,

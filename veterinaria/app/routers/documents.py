@@ -13,6 +13,7 @@ from common.enqueue import EnqueuerDep
 from common.errors import BadInput, NotFound
 from common.jobs import JobAccepted, JobStatus
 from common.security import CurrentUser
+from common.types import DbId, SafeText
 from common.web import SessionDep, SettingsDep, StorageDep
 from veterinaria.app import documents
 from veterinaria.app.deps import ClinicStaff, VisiblePet, get_visible_pet
@@ -46,8 +47,8 @@ class DocumentTaskRead(BaseModel):
 def upload_document(
     file: Annotated[UploadFile, File(description="PDF (text or scanned), JPEG, PNG or TIFF: a scan or a phone photo")],
     user: ClinicStaff, session: SessionDep, enqueuer: EnqueuerDep, storage: StorageDep, settings: SettingsDep,
-    mascota_id: Annotated[int | None, Form(description="The pet it belongs to; without it, the pet is matched from the text")] = None,
-    document_type: Annotated[str | None, Form(description=f"One of {', '.join(DOCUMENT_TYPES)}; detected when absent")] = None,
+    mascota_id: Annotated[DbId | None, Form(description="The pet it belongs to; without it, the pet is matched from the text")] = None,
+    document_type: Annotated[SafeText | None, Form(max_length=40, description=f"One of {', '.join(DOCUMENT_TYPES)}; detected when absent")] = None,
 ):
     """Queue a clinical document for reading (text layer or OCR); follow it at `GET /historias-clinicas/task/{task_id}`.
 
@@ -55,7 +56,7 @@ def upload_document(
     The same file uploaded twice points to the document already filed.
     """
     if document_type is not None and document_type not in DOCUMENT_TYPES:
-        raise BadInput(f"document_type must be one of: {', '.join(DOCUMENT_TYPES)}.")
+        raise BadInput(f"«document_type» debe ser uno de: {', '.join(DOCUMENT_TYPES)}.", code="unknown_document_type")
     pet = get_visible_pet(session=session, pet_id=mascota_id, user=user) if mascota_id is not None else None
     job = documents.submit_document(
         session=session, enqueuer=enqueuer, storage=storage, settings=settings, upload=file, owner=user, pet=pet,
@@ -90,5 +91,5 @@ def download_medical_report(task_id: str, pet: VisiblePet, user: CurrentUser, se
     job = jobs.get_visible(session=session, job_id=task_id, user=user, service="veterinaria")
     key = (job.result or {}).get("pdf_key")
     if job.kind != "medical_report" or (job.result or {}).get("mascota_id") != pet.id or not key:
-        raise NotFound("This report is not ready (or does not exist).")
+        raise NotFound("Este informe aún no está listo o no existe: consulta el estado del trabajo.", code="report_not_ready")
     return FileResponse(storage.local_path(key), media_type="application/pdf", filename=f"informe-{pet.name}.pdf")
