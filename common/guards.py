@@ -62,18 +62,28 @@ class RequestGuard:
             await _reject(send, refusal, close=True)
             return
         received = 0
+        refused = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    # a DomainError passes through FastAPI's body parsing as it is (anything else becomes a 400)
-                    raise refusal
+                    # answer here and tell the app the client left: it stops reading, and what it
+                    # would answer to that is dropped below
+                    refused = True
+                    await _reject(send, refusal, close=True)
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def guarded_send(message: Message) -> None:
+            if not refused:
+                await send(message)
+
+        await self.app(scope, counting_receive, guarded_send)
 
     @staticmethod
     def _check_address(scope: Scope) -> None:
@@ -116,7 +126,7 @@ def _has_body(scope: Scope) -> bool:
 
 
 async def _reject(send: Send, exc: DomainError, *, close: bool) -> None:
-    body = json.dumps(error_body(detail=exc.message, code=exc.code)).encode()
+    body = json.dumps(error_body(detail=exc.message, code=exc.code), ensure_ascii=False).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     headers += [(k.lower().encode(), v.encode()) for k, v in (exc.headers or {}).items()]
     if close:
