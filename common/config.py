@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, TypeAdapter, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from common.types import Password
+
 SettingsT = TypeVar("SettingsT", bound="Settings")
+#: HS256 with a shorter key is open to offline guessing (RFC 7518 §3.2 asks for at least 256 bits)
+MIN_JWT_SECRET_BYTES = 32
+
+_PASSWORD = TypeAdapter(Password)
 
 
 class Settings(BaseSettings):
@@ -35,6 +41,8 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=5, ge=1)
 
     # security
+    # outside development a configured JWT_SECRET or ADMIN_PASSWORD that is weak stops the process
+    environment: Literal["development", "production"] = "production"
     jwt_secret: SecretStr | None = None  # default: generated into <var_dir>/secrets/jwt_secret
     jwt_algorithm: str = "HS256"
     jwt_issuer: str = "timon-auth"
@@ -89,6 +97,27 @@ class Settings(BaseSettings):
         if not self.database_url:
             self.database_url = f"sqlite:///{self.var_dir / 'timon.db'}"
         return self
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _strong_jwt_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        secret = value.get_secret_value() if value is not None else ""
+        if secret and info.data.get("environment") != "development" and len(secret.encode()) < MIN_JWT_SECRET_BYTES:
+            raise ValueError(f"must be at least {MIN_JWT_SECRET_BYTES} bytes (or set ENVIRONMENT=development)")
+        return value
+
+    @field_validator("admin_password")
+    @classmethod
+    def _admin_password_the_api_accepts(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        password = value.get_secret_value() if value is not None else ""
+        if password and info.data.get("environment") != "development":
+            try:
+                _PASSWORD.validate_python(password)
+            except ValidationError:
+                raise ValueError(
+                    "must be 10 to 256 characters with no NUL, as POST /users/ requires (or set ENVIRONMENT=development)"
+                ) from None
+        return value
 
     @field_validator("redis_url")
     @classmethod
