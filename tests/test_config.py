@@ -109,5 +109,5 @@ def test_the_readme_states_the_cors_default_the_code_has():
     default = Settings(_env_file=None).cors_origins
 
     assert "`[]`" not in row.split("|")[2] and default
-    assert {"127.0.0.1", "localhost", "8001", "8002", "8004"} <= set(row.replace("(", " ").replace(",", " ").replace("`", " ").split())
+    assert {"127.0.0.1", "localhost", "8001", "8002", "8004"} <= set(row.replace("(", " ").replace(")", " ").replace(",", " ").replace("`", " ").split())
     assert {origin.rsplit(":", 1)[1] for origin in default} == {"8001", "8002", "8004"}
