@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None  # default: generated into <var_dir>/secrets/admin_password
     flower_user: str = "admin"
     flower_password: SecretStr | None = None  # default: generated into <var_dir>/secrets/flower_password
+    # login throttling (auth/app/throttle.py): failed logins per account and per client address in a
+    # moving window, and how many password checks (Argon2, ~64 MiB and a core each) run at once
+    login_max_failures_per_account: int = Field(default=10, ge=1)
+    login_max_failures_per_address: int = Field(default=50, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+    login_max_concurrent_verifies: int = Field(default=1, ge=1, le=64)
     # browser origins allowed to call the services (the other services' /docs pages log in at auth)
     cors_origins: list[str] = [f"http://{host}:{port}" for host in ("127.0.0.1", "localhost") for port in (8001, 8002, 8004)]
     # where browsers reach the auth service: the Authorize button in every service's /docs logs in there

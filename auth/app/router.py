@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
+import anyio
+
 from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordRequestForm
 
 from auth.app import service
+from auth.app.throttle import Attempt, LoginThrottle
 from auth.app.schemas import Token, UserCreate, UserRead, UserUpdate
 from common.errors import Conflict, Unauthenticated
 from common.security import AdminUser, CurrentUser, Role, TokenCodec
@@ -17,15 +22,26 @@ from common.web import SessionDep
 router = APIRouter()
 
 
-@router.post("/token", response_model=Token, tags=["login"])
-def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, session: SessionDep) -> Token:
+@router.post("/token", response_model=Token, responses={429: {"description": "Too many failed logins lately"}}, tags=["login"])
+async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, session: SessionDep) -> Token:
     """Log in with username and password (OAuth2 password flow); returns a bearer token.
 
     Send it on every other request as `Authorization: Bearer <access_token>`, to any service.
+    After too many failures for one account or from one address, answers 429 with Retry-After.
     """
-    user = service.authenticate(session=session, username=form.username, password=form.password)
+    throttle: LoginThrottle = request.app.state.login_throttle
+    attempt = Attempt(username=form.username, address=request.client.host if request.client else "unknown")
+    await run_in_threadpool(throttle.check, attempt)
+    # the password check (Argon2) runs in a worker thread, a bounded number at a time: waiting for a
+    # slot holds no thread, so /health and the other routes keep theirs and a core
+    user = await anyio.to_thread.run_sync(
+        partial(service.authenticate, session=session, username=form.username, password=form.password),
+        limiter=request.app.state.verify_limiter,
+    )
     if user is None:
+        await run_in_threadpool(throttle.failed, attempt)
         raise Unauthenticated("Usuario o contraseña incorrectos.", code="wrong_credentials")
+    await run_in_threadpool(throttle.succeeded, attempt)
     codec: TokenCodec = request.app.state.token_codec
     token, lifetime = codec.issue(user_id=user.id, username=user.username, role=Role(user.role))
     return Token(access_token=token, expires_in=lifetime)

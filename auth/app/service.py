@@ -24,6 +24,8 @@ def hash_password(password: str) -> str:
 
 def authenticate(*, session: Session, username: str, password: str) -> User | None:
     """The active user with these credentials, or None; upgrades an outdated hash on the way."""
+    if "\x00" in username or "\x00" in password:
+        return None  # no account has one (the API refuses them), and PostgreSQL cannot compare them
     user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
