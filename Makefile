@@ -7,8 +7,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# tesseract-ocr-*: language data for the tesserocr wheel's engine; fonts-dejavu-core: the OCR tests render pages
-APT_PACKAGES := docker-compose tesseract-ocr-spa tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core
+# tesseract-ocr-*: language data for the tesserocr wheel's engine; fonts-dejavu-core: the OCR tests render pages;
+# redis-server: Debian's Redis 7, the major version compose runs, for make up and the tests
+APT_PACKAGES := docker-compose redis-server tesseract-ocr-spa tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core
 PYTEST_ARGS ?=
 
 .PHONY: up test test-sqlite test-postgresql install system-deps bench clean

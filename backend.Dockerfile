@@ -15,7 +15,8 @@ ENV PYTHONUNBUFFERED=1 \
     TESSDATA_PREFIX=/usr/share/tesseract-ocr/5/tessdata \
     OMP_THREAD_LIMIT=1 \
     PYTHONPATH=/app \
-    VAR_DIR=/app/var
+    VAR_DIR=/app/var \
+    REMAP_SIGTERM=SIGQUIT
 
 WORKDIR /app
 
@@ -48,6 +49,8 @@ USER timon
 
 EXPOSE 8001 8002 8004 5555
 
+# REMAP_SIGTERM=SIGQUIT: `docker stop` (SIGTERM) gives running jobs WORKER_SOFT_SHUTDOWN_TIMEOUT to
+# finish, then hands them back to Redis (Celery's cold shutdown), instead of waiting for the kill.
 # Without a command the container is a worker for both queues (seed command), which is what
 # an extra worker machine runs.
 CMD ["celery", "-A", "common.celery_app", "worker", "--loglevel=info", "--queues=veterinaria,petshop"]

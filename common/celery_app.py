@@ -4,9 +4,21 @@ Redis is broker and result backend. The settings below are what make a job survi
 crash: late acks, a killed child's task sent again (capped), prefetch 1, and a visibility
 timeout longer than the longest queue wait plus the hard time limit. Celery delivers at least
 once, never exactly once: every task is idempotent.
+
+Importing this module reads no setting: `app` is configured from `get_settings()` the first time
+Celery needs its configuration (the worker, beat or Flower starting), through Celery's lazy
+`add_defaults`. A service builds its own app from the settings it was created with.
+
+Stopping a worker: SIGTERM must be remapped to Celery's cold shutdown (REMAP_SIGTERM=SIGQUIT, set by
+the image, compose and `make up`), which first waits `worker_soft_shutdown_timeout` for running
+jobs, then hands the unfinished ones back to Redis at once for another worker. Celery's default
+SIGTERM (warm shutdown) waits for every job to end, up to its 10-minute limit, and the container
+is SIGKILLed long before that, leaving the job to the visibility timeout.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from celery import Celery
 from kombu import Queue
@@ -17,8 +29,8 @@ QUEUES = ("veterinaria", "petshop")
 TASK_MODULES = ("veterinaria.app.tasks", "petshop.app.tasks")
 
 
-def create_celery_app(settings: Settings) -> Celery:
-    app = Celery("timon", broker=settings.redis_url, backend=settings.redis_url, include=list(TASK_MODULES))
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """Every Celery setting, derived from our settings."""
     # Redis: how long an unacked message waits before it is handed to another worker
     transport = {
         "visibility_timeout": settings.visibility_timeout,
@@ -30,8 +42,16 @@ def create_celery_app(settings: Settings) -> Celery:
         "socket_keepalive": True,
         "health_check_interval": 25,
         "retry_on_timeout": True,
+        # one Redis list per priority 0–9 (kombu's default is 0, 3, 6, 9, which would put a user's
+        # second and third jobs level with everyone's first); workers read priority 0 of every
+        # queue first. jobs.submit sets a job's priority from its owner's unfinished jobs.
+        # queue_order_strategy stays round_robin: "priority" would always read veterinaria before
+        # petshop, and that is an order between queues, not between messages
+        "priority_steps": list(range(10)),
     }
-    app.conf.update(
+    return dict(
+        broker_url=settings.redis_url,
+        result_backend=settings.redis_url,
         task_serializer=settings.celery_task_serializer,
         result_serializer=settings.celery_result_serializer,
         accept_content=["json"],
@@ -67,7 +87,9 @@ def create_celery_app(settings: Settings) -> Celery:
                 "default_retry_delay": settings.task_retry_delay_seconds,
             }
         },
-        # worker lifecycle
+        # worker lifecycle: on SIGTERM (remapped to cold shutdown, see above) running jobs get this
+        # long to finish, then go back to Redis; "on idle" also covers a worker holding only
+        # delayed retries (a job waiting out a database outage)
         worker_soft_shutdown_timeout=settings.worker_soft_shutdown_timeout,
         worker_enable_soft_shutdown_on_idle=True,
         worker_max_memory_per_child=settings.worker_max_memory_per_child_mb * 1024,  # KiB
@@ -96,7 +118,15 @@ def create_celery_app(settings: Settings) -> Celery:
             for queue in QUEUES
         },
     )
+
+
+def create_celery_app(settings: Settings | None = None) -> Celery:
+    """The Celery app, configured from `settings`, or from the process's settings when first needed."""
+    app = Celery("timon", include=list(TASK_MODULES))
+    # a promise: Celery calls it once, when something first reads app.conf
+    app.add_defaults(lambda: celery_config(settings or get_settings()))
     return app
 
 
-app = create_celery_app(get_settings())
+# `celery -A common.celery_app ...` (seed) finds this; the task modules register on it
+app = create_celery_app()

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     job_stale_queued_seconds: int | None = None
     job_stale_processing_seconds: int | None = None
     job_max_requeues: int = Field(default=3, ge=0)
+    # fair use: unfinished (queued, running, retrying) jobs one user may have on one service;
+    # past it a submission answers 429 with Retry-After
+    job_max_active_per_user: int = Field(default=10, ge=1)
+    job_quota_retry_after_seconds: int = Field(default=30, ge=1)
 
     @field_validator("database_url")
     @classmethod

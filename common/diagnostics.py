@@ -43,7 +43,10 @@ def run(
         storage_ok = handle.read() == job_id.encode()
     storage.delete(key)
     if spec.fail_with == "bad_input":
-        raise BadInput("Diagnostic asked to fail with bad input: this message is what the user would read.")
+        raise BadInput(
+            "El diagnóstico pidió fallar por datos no válidos: este es el mensaje que leería la persona.",
+            code="diagnostic_bad_input",
+        )
     if spec.fail_with == "transient" and attempt <= 1:
         raise ConnectionError("diagnostic: simulated transient outage")
     for step in range(1, spec.steps + 1):

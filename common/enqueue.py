@@ -15,18 +15,26 @@ from common.security import Principal
 class Enqueuer:
     """Submits jobs of one service to its Celery queue (the routes pick the queue by task name)."""
 
-    def __init__(self, *, celery: Celery, service: str, timeout: float):
+    def __init__(self, *, celery: Celery, service: str, timeout: float, quota: jobs.JobQuota):
         self.celery = celery
         self.service = service
         self.timeout = timeout
+        self.quota = quota
+
+    def ensure_capacity(self, *, session: Session, owner: Principal) -> None:
+        """429 at once if `owner` already has the most unfinished jobs allowed (before storing an upload)."""
+        jobs.ensure_capacity(session=session, service=self.service, owner=owner, quota=self.quota)
 
     def submit(self, *, session: Session, kind: str, task: str, owner: Principal, params: dict[str, Any]) -> jobs.Job:
-        """Queue `<service>.app.tasks.<task>` for a new job; 503 (ServiceUnavailable) if Redis is unreachable."""
+        """Queue `<service>.app.tasks.<task>` for a new job.
+
+        429 (TooManyRequests) past the owner's quota, 503 (ServiceUnavailable) if Redis is unreachable.
+        """
         task_name = f"{self.service}.app.tasks.{task}"
 
-        def publish(job_id: str) -> None:
+        def publish(job_id: str, priority: int) -> None:
             # retry=False: fail fast and let jobs.submit answer 503 instead of blocking the request
-            self.celery.send_task(task_name, args=[job_id], task_id=job_id, retry=False)
+            self.celery.send_task(task_name, args=[job_id], task_id=job_id, priority=priority, retry=False)
 
         return jobs.submit(
             session=session,
@@ -37,6 +45,7 @@ class Enqueuer:
             params=params,
             publish=publish,
             timeout=self.timeout,
+            quota=self.quota,
         )
 
 

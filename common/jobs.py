@@ -17,11 +17,11 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import JSON, Index, Integer, String, Text, select, update
+from sqlalchemy import JSON, Index, Integer, String, Text, func, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from common.db import Base, UTCDateTime, utcnow
-from common.errors import NotFound, ServiceUnavailable
+from common.errors import NotFound, ServiceUnavailable, TooManyRequests
 from common.security import Principal
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ class Job(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    error_code: Mapped[str | None] = mapped_column(String(64), default=None)  # stable, for programs
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # times a worker started it
     requeues: Mapped[int] = mapped_column(Integer, default=0)  # times the reconciler sent it again
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -76,7 +77,8 @@ class JobRead(BaseModel):
     status: JobStatus
     progress: int = Field(ge=0, le=100)
     result: dict[str, Any] | None = None
-    error: str | None = Field(default=None, description="What went wrong, for the person who submitted the job")
+    error: str | None = Field(default=None, description="What went wrong, in Spanish, for the person who submitted the job")
+    error_code: str | None = Field(default=None, description="Stable snake_case name of `error`", examples=["job_time_limit"])
     attempts: int = Field(description="How many times a worker started it")
     requeues: int = Field(description="How many times the reconciler sent it again after it was lost")
     owner_id: int
@@ -98,7 +100,19 @@ class JobAccepted(BaseModel):
 # --- the API side -------------------------------------------------------------------------
 
 
-Publish = Callable[[str], None]  # sends the task message for a job id
+Publish = Callable[[str, int], None]  # sends the task message for a job id, at a queue priority
+
+# Redis delivers priority 0 first (common/celery_app.py sets the ten steps 0–9)
+LOWEST_PRIORITY = 9
+# pg_advisory_xact_lock(namespace, owner id): one submission at a time per user (PostgreSQL)
+QUOTA_LOCK_NAMESPACE = 0x7E7A_0002
+
+
+class JobQuota(BaseModel):
+    """How many unfinished jobs one user may have on one service, and what a refusal tells them."""
+
+    max_active: int = Field(ge=1)
+    retry_after_seconds: int = Field(ge=1)
 
 
 def submit(
@@ -111,13 +125,21 @@ def submit(
     params: dict[str, Any],
     publish: Publish,
     timeout: float,
+    quota: JobQuota,
 ) -> Job:
     """Record a job, commit, then enqueue it within `timeout` seconds.
 
     This is the one service function that commits: the message must not reach a worker before
-    the row it points to is visible. If the broker cannot be reached in time the job is marked
+    the row it points to is visible. The owner's unfinished jobs on this service are counted under
+    a per-user lock in the same transaction as the insert, so concurrent submissions cannot pass
+    the quota (429); the count also sets the message's priority, so a user's tenth queued job
+    waits behind everyone's first. If the broker cannot be reached in time the job is marked
     failed (so nothing stays queued forever) and ServiceUnavailable is raised.
     """
+    _lock_owner(session, owner.id)
+    active = count_active(session=session, service=service, owner_id=owner.id)
+    if active >= quota.max_active:
+        raise _quota_exceeded(quota)
     job = Job(
         id=str(uuid.uuid4()),
         service=service,
@@ -131,41 +153,85 @@ def submit(
     session.add(job)
     session.commit()
     try:
-        _call_with_timeout(publish, job.id, timeout)
+        _call_with_timeout(publish, job.id, min(active, LOWEST_PRIORITY), timeout)
     except Exception as exc:
         log.warning("could not enqueue job %s: %r", job.id, exc)
         job.status = JobStatus.FAILED
-        job.error = "The job queue was unreachable, so this job was not started. Please try again in a moment."
+        job.error = "No se pudo contactar con la cola de trabajos, así que este trabajo no se inició. Vuelve a intentarlo en un momento."
+        job.error_code = "queue_unavailable"
         job.finished_at = job.updated_at = utcnow()
         session.commit()
         raise ServiceUnavailable(
-            "The job queue (Redis) is unreachable right now, so the job could not be started. "
-            "Please try again in a moment; if it persists, tell the administrator."
+            "La cola de trabajos (Redis) no responde ahora mismo, así que el trabajo no se pudo iniciar. "
+            "Vuelve a intentarlo en un momento; si continúa, avisa al administrador.",
+            code="queue_unavailable",
         ) from None
     return job
+
+
+def ensure_capacity(*, session: Session, service: str, owner: Principal, quota: JobQuota) -> None:
+    """429 now if the owner is already at the quota: a cheap early check before a large upload is stored.
+
+    `submit` checks again under the lock; this one only spares the upload.
+    """
+    if count_active(session=session, service=service, owner_id=owner.id) >= quota.max_active:
+        raise _quota_exceeded(quota)
+
+
+def count_active(*, session: Session, service: str, owner_id: int) -> int:
+    """The owner's jobs on `service` that are queued, running or waiting to retry."""
+    return session.scalar(
+        select(func.count()).select_from(Job)
+        .where(Job.owner_id == owner_id, Job.service == service, Job.status.in_(ACTIVE))
+    )
+
+
+def _lock_owner(session: Session, owner_id: int) -> None:
+    # SQLite needs nothing: every transaction starts with BEGIN IMMEDIATE (common/db.py), so the
+    # count and the insert already run with the one write lock held
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :owner)"),
+                        {"namespace": QUOTA_LOCK_NAMESPACE, "owner": owner_id})
+
+
+def _quota_exceeded(quota: JobQuota) -> TooManyRequests:
+    return TooManyRequests(
+        f"Ya tienes {quota.max_active} trabajos en cola o en marcha en este servicio, el máximo por persona. "
+        "Espera a que termine alguno (puedes seguirlos en GET /jobs/) y vuelve a enviarlo.",
+        code="job_quota_exceeded",
+        retry_after=quota.retry_after_seconds,
+    )
 
 
 _publisher_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="enqueue")
 
 
-def _call_with_timeout(publish: Publish, job_id: str, timeout: float) -> None:
+def _call_with_timeout(publish: Publish, job_id: str, priority: int, timeout: float) -> None:
     # Celery's publish path can block for many seconds on a dead broker (connection retries);
     # the caller gets an answer in `timeout` seconds whatever the client library does.
     # A late publish is harmless: the worker skips a job that is already failed.
-    future = _publisher_pool.submit(publish, job_id)
+    future = _publisher_pool.submit(publish, job_id, priority)
     try:
         future.result(timeout=timeout)
     except FutureTimeout:
-        raise ServiceUnavailable("enqueue timed out") from None
+        raise ServiceUnavailable("enqueue timed out", code="queue_unavailable") from None
 
 
-def get_visible(*, session: Session, job_id: str, user: Principal, service: str | None = None) -> Job:
-    """A job the caller may see: their own, or any job for an admin. Others' jobs look absent."""
+def get_visible(
+    *, session: Session, job_id: str, user: Principal, service: str | None = None, kinds: tuple[str, ...] | None = None,
+) -> Job:
+    """A job the caller may see: their own, or any job for an admin. Others' jobs look absent.
+
+    `kinds` narrows it to jobs of those kinds (a report's status route does not show an import).
+    """
     job = _get(session, job_id)
-    if job is None or (service is not None and job.service != service):
-        raise NotFound(f"No job with id {job_id}.")
-    if job.owner_id != user.id and not user.is_admin:
-        raise NotFound(f"No job with id {job_id}.")
+    if (
+        job is None
+        or (service is not None and job.service != service)
+        or (kinds is not None and job.kind not in kinds)
+        or (job.owner_id != user.id and not user.is_admin)
+    ):
+        raise NotFound(f"No existe ningún trabajo con el identificador {job_id}.", code="job_not_found")
     return job
 
 
@@ -215,14 +281,15 @@ def begin_attempt(*, session: Session, job_id: str, max_attempts: int) -> Job | 
     if job.attempts >= max_attempts:
         job.status = JobStatus.FAILED
         job.error = (
-            f"This job stopped its worker {job.attempts} times without finishing, so it was "
-            "abandoned. The file may be damaged or too large; please check it or contact the administrator."
+            f"Este trabajo detuvo su proceso {job.attempts} veces sin terminar, así que se abandonó. "
+            "El archivo puede estar dañado o ser demasiado grande; revísalo o avisa al administrador."
         )
+        job.error_code = "job_too_many_attempts"
         job.finished_at = job.updated_at = now
         return None
     job.status = JobStatus.PROCESSING
     job.attempts += 1
-    job.error = None
+    job.error = job.error_code = None
     job.started_at = job.started_at or now
     job.updated_at = now
     return job
@@ -238,18 +305,21 @@ def set_progress(*, session: Session, job_id: str, progress: int) -> None:
 
 
 def complete(*, session: Session, job_id: str, result: dict[str, Any]) -> None:
-    _finish(session, job_id, JobStatus.COMPLETED, result=result, error=None, progress=100)
+    """Record a job's result; a job already finished keeps its first outcome."""
+    _finish(session, job_id, JobStatus.COMPLETED, result=result, error=None, code=None, progress=100)
 
 
-def fail(*, session: Session, job_id: str, error: str, result: dict[str, Any] | None = None) -> None:
-    _finish(session, job_id, JobStatus.FAILED, result=result, error=error, progress=None)
+def fail(*, session: Session, job_id: str, error: str, code: str, result: dict[str, Any] | None = None) -> None:
+    """Record why a job failed (`error` in Spanish, `code` stable); a finished job keeps its first outcome."""
+    _finish(session, job_id, JobStatus.FAILED, result=result, error=error, code=code, progress=None)
 
 
-def mark_retrying(*, session: Session, job_id: str, error: str) -> None:
+def mark_retrying(*, session: Session, job_id: str, error: str, code: str) -> None:
+    """Show that an active job failed transiently and will be run again."""
     session.execute(
         update(Job)
         .where(Job.id == job_id, Job.status.in_(ACTIVE))
-        .values(status=JobStatus.RETRYING, error=error, updated_at=utcnow())
+        .values(status=JobStatus.RETRYING, error=error, error_code=code, updated_at=utcnow())
     )
 
 
@@ -263,7 +333,7 @@ def on_job_finished(hook: JobFinishedHook) -> JobFinishedHook:
     return hook
 
 
-def _finish(session: Session, job_id: str, status: JobStatus, *, result, error, progress) -> None:
+def _finish(session: Session, job_id: str, status: JobStatus, *, result, error, code, progress) -> None:
     job = session.get(Job, job_id, with_for_update=True)
     if job is None or job.status in FINISHED:
         return
@@ -271,6 +341,7 @@ def _finish(session: Session, job_id: str, status: JobStatus, *, result, error, 
     job.status = status
     job.result = result
     job.error = error
+    job.error_code = code
     if progress is not None:
         job.progress = progress
     job.finished_at = job.updated_at = now
@@ -319,9 +390,10 @@ def reconcile(
         if job.requeues >= max_requeues:
             job.status = JobStatus.FAILED
             job.error = (
-                f"This job showed no progress after being sent to the workers {job.requeues + 1} times, "
-                "so it was stopped. Please submit it again; if it keeps happening, tell the administrator."
+                f"Este trabajo no avanzó tras enviarse a los workers {job.requeues + 1} veces, así que se detuvo. "
+                "Envíalo de nuevo; si vuelve a ocurrir, avisa al administrador."
             )
+            job.error_code = "job_stalled"
             job.finished_at = job.updated_at = now
             counts["failed"] += 1
             continue

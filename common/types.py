@@ -14,6 +14,8 @@ from typing import Annotated, Any
 from annotated_types import Ge, Le
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from common.validation_messages import InvalidValue
+
 INT4_MAX = 2**31 - 1
 #: the dates the clinic and the shop deal in; outside them date arithmetic (30 days before
 #: 0001-01-05) overflows and no record can sensibly be
@@ -26,7 +28,7 @@ def refuse_nul(value: Any) -> Any:
     """Any text anywhere in `value` (nested lists and dicts too) without a NUL character."""
     if isinstance(value, str):
         if "\x00" in value:
-            raise ValueError(NUL_MESSAGE)
+            raise InvalidValue(NUL_MESSAGE)
     elif isinstance(value, list | tuple | set):
         for item in value:
             refuse_nul(item)
@@ -39,7 +41,7 @@ def refuse_nul(value: Any) -> Any:
 
 def _within_years(value: dt.date | None) -> dt.date | None:
     if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise ValueError(f"debe ser una fecha entre los años {FIRST_YEAR} y {LAST_YEAR}")
+        raise InvalidValue(f"debe ser una fecha entre los años {FIRST_YEAR} y {LAST_YEAR}")
     return value
 
 

@@ -5,6 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+
+class InvalidValue(ValueError):
+    """Raise from a Pydantic validator with a Spanish reason; the 422 shows it as written."""
+
+
 _LOCATIONS = ("body", "query", "path", "header", "cookie", "form")
 
 # pydantic-core error type → Spanish text; {name} placeholders are filled from the error's ctx
@@ -81,14 +86,15 @@ def _describe(error: dict[str, Any]) -> dict[str, Any]:
     field = _field_name(loc)
     kind = str(error.get("type", "value_error"))
     template = _MESSAGES.get(kind, "no es válido")
-    ctx = {key: _ctx_value(value) for key, value in (error.get("ctx") or {}).items()}
+    raw_ctx = error.get("ctx") or {}
+    ctx = {key: _ctx_value(value) for key, value in raw_ctx.items()}
     try:
         text = template.format(**ctx)
     except (KeyError, IndexError):
         text = template.split("{")[0].rstrip(" (:")
-    if kind == "value_error" and "error" in ctx and _is_spanish_reason(ctx["error"]):
-        # our own validators raise ValueError with a Spanish reason: show it as it is
-        text = ctx["error"]
+    if isinstance(raw_ctx.get("error"), InvalidValue):
+        reason = str(raw_ctx["error"])
+        return {"field": field, "loc": loc, "code": kind, "message": f"«{field}»: {reason}" if field else reason}
     if field == "":
         if kind == "missing":
             return {"field": "", "loc": loc, "code": kind, "message": "falta el cuerpo de la petición"}
@@ -111,7 +117,3 @@ def _ctx_value(value: Any) -> str:
     # pydantic writes "'a', 'b' or 'c'"; Spanish reads "'a', 'b' o 'c'"
     return text.replace("' or '", "' o '")
 
-
-def _is_spanish_reason(reason: str) -> bool:
-    """ValueErrors raised by our validators carry a Spanish reason; pydantic's own are English."""
-    return any(ch in reason for ch in "áéíóúñ¿¡") or reason.startswith(("debe ", "no ", "el ", "la ", "los ", "las "))

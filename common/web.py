@@ -19,6 +19,7 @@ from common.db import make_engine, make_session_factory, session_scope
 from common.enqueue import Enqueuer
 from common.errors import install_error_handlers
 from common.guards import RequestGuard
+from common.jobs import JobQuota
 from common.security import TokenCodec
 from common.storage import LocalStorage
 
@@ -52,7 +53,9 @@ def create_service_app(
         from common.job_routes import make_jobs_router
 
         app.state.enqueuer = Enqueuer(
-            celery=create_celery_app(settings), service=name, timeout=settings.enqueue_timeout_seconds
+            celery=create_celery_app(settings), service=name, timeout=settings.enqueue_timeout_seconds,
+            quota=JobQuota(max_active=settings.job_max_active_per_user,
+                           retry_after_seconds=settings.job_quota_retry_after_seconds),
         )
         routers = [*routers, make_jobs_router(name)]
     install_error_handlers(app)

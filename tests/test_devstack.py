@@ -10,6 +10,7 @@ import sys
 
 import httpx
 import pytest
+from honcho.manager import KILL_WAIT
 
 from common.config import Settings
 from common.devstack import FLOWER_PORT, SERVICES, procfile
@@ -40,6 +41,11 @@ def test_the_procfile_starts_redis_only_when_no_redis_url_is_given(monkeypatch, 
         names = [line.split(":", 1)[0] for line in text.splitlines()]
         assert {"auth", "veterinaria", "petshop", "worker", "beat", "flower"} <= set(names)
         assert "worker --loglevel=info --queues=veterinaria,petshop" in text
+        # Ctrl-C: honcho SIGKILLs after KILL_WAIT; the worker hands its jobs back before that
+        [worker] = [line for line in text.splitlines() if line.startswith("worker:")]
+        assert "REMAP_SIGTERM=SIGQUIT" in worker
+        soft = int(worker.split("WORKER_SOFT_SHUTDOWN_TIMEOUT=")[1].split()[0])
+        assert 0 < soft < KILL_WAIT
 
 
 class Up:
@@ -97,7 +103,7 @@ def test_make_up_runs_everything_stops_on_ctrl_c_and_keeps_data(tmp_path, free_f
     assert "http://127.0.0.1:8001/docs" in printed and "admin_password" in printed
     wait_until(lambda: not any(port_open(port) for port in PORTS), timeout=30, what="every port released")
     assert (var_dir / "timon.db").exists()
-    assert (var_dir / "redis" / "appendonly.aof").exists()
+    assert any((var_dir / "redis" / "appendonlydir").glob("*.manifest"))  # Redis 7: a multi-part AOF
 
     again = Up(var_dir)
     try:

@@ -7,9 +7,10 @@ from typing import Annotated
 import pytest
 from fastapi import FastAPI, Query
 from fastapi.testclient import TestClient
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from common.errors import Conflict, NotFound, TooManyRequests, install_error_handlers
+from common.validation_messages import InvalidValue
 
 
 class PetIn(BaseModel):
@@ -95,3 +96,27 @@ def test_a_missing_body_and_a_broken_json_are_explained(client):
     assert broken.status_code == 422
     assert broken.json()["errors"][0]["code"] == "json_invalid"
     assert "JSON" in broken.json()["detail"]
+
+
+
+class PriceIn(BaseModel):
+    percentage: float | None = None
+    items: list[str] | None = None
+
+    @model_validator(mode="after")
+    def one_of(self):
+        if self.percentage is not None and self.items is not None:
+            raise InvalidValue("indica «items» o «percentage», no los dos")
+        return self
+
+
+def test_our_own_validators_speak_for_themselves():
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.post("/prices")
+    def prices(price_in: PriceIn):
+        return price_in
+
+    response = TestClient(app).post("/prices", json={"percentage": 5, "items": ["A"]})
+    assert response.json()["detail"] == "Dato no válido: indica «items» o «percentage», no los dos."

@@ -17,11 +17,14 @@ BOB = Principal(id=11, username="bob", role=Role.STAFF)
 ROOT = Principal(id=1, username="admin", role=Role.ADMIN)
 
 
-def submit(sessions, owner=ALICE, publish=lambda job_id: None, timeout=2.0) -> jobs.Job:
+ROOMY = jobs.JobQuota(max_active=1000, retry_after_seconds=30)  # these stories leave jobs queued
+
+
+def submit(sessions, owner=ALICE, publish=lambda job_id, priority: None, timeout=2.0, quota=ROOMY) -> jobs.Job:
     with session_scope(sessions) as session:
         return jobs.submit(
             session=session, service="petshop", kind="diagnostic", task_name="petshop.app.tasks.run_diagnostic",
-            owner=owner, params={"steps": 1}, publish=publish, timeout=timeout,
+            owner=owner, params={"steps": 1}, publish=publish, timeout=timeout, quota=quota,
         )
 
 
@@ -33,7 +36,7 @@ def reload(sessions, job_id) -> jobs.Job:
 def test_a_submitted_job_is_committed_before_it_is_published(sessions):
     seen_by_publisher = []
 
-    def publish(job_id):  # what a worker would see at that moment, from another connection
+    def publish(job_id, priority):  # what a worker would see at that moment, from another connection
         with session_scope(sessions) as other:
             seen_by_publisher.append(other.get(jobs.Job, job_id).status)
 
@@ -44,7 +47,7 @@ def test_a_submitted_job_is_committed_before_it_is_published(sessions):
 
 
 def test_when_publishing_fails_the_job_is_failed_and_503_raised(sessions):
-    def broken(job_id):
+    def broken(job_id, priority):
         raise ConnectionRefusedError("redis down")
 
     with pytest.raises(ServiceUnavailable):
@@ -52,7 +55,7 @@ def test_when_publishing_fails_the_job_is_failed_and_503_raised(sessions):
 
     with session_scope(sessions) as session:
         latest = jobs.list_visible(session=session, user=ALICE, limit=1)[0]
-    assert latest.status == "failed" and "unreachable" in latest.error
+    assert latest.status == "failed" and latest.error_code == "queue_unavailable" and "cola de trabajos" in latest.error
 
 
 def test_a_publish_that_hangs_is_abandoned_after_the_timeout(sessions):
@@ -60,7 +63,7 @@ def test_a_publish_that_hangs_is_abandoned_after_the_timeout(sessions):
 
     release = threading.Event()
     with pytest.raises(ServiceUnavailable):
-        submit(sessions, publish=lambda job_id: release.wait(10), timeout=0.3)
+        submit(sessions, publish=lambda job_id, priority: release.wait(10), timeout=0.3)
     release.set()
 
 
@@ -93,7 +96,7 @@ def test_a_finished_job_is_not_run_again_on_redelivery(sessions):
 def test_finishing_twice_keeps_the_first_outcome(sessions):
     job = submit(sessions)
     with session_scope(sessions) as session:
-        jobs.fail(session=session, job_id=job.id, error="bad file")
+        jobs.fail(session=session, job_id=job.id, error="archivo erróneo", code="bad_input")
     with session_scope(sessions) as session:
         jobs.complete(session=session, job_id=job.id, result={"late": True})
     assert reload(sessions, job.id).status == "failed"
@@ -108,7 +111,7 @@ def test_a_job_started_too_often_is_failed_instead_of_run(sessions):
     with session_scope(sessions) as session:
         assert jobs.begin_attempt(session=session, job_id=job.id, max_attempts=2) is None
     abandoned = reload(sessions, job.id)
-    assert abandoned.status == "failed" and "2 times" in abandoned.error
+    assert abandoned.status == "failed" and abandoned.error_code == "job_too_many_attempts" and "2 veces" in abandoned.error
 
 
 def test_progress_is_recorded_only_while_processing_and_clamped(sessions):
@@ -169,4 +172,4 @@ def test_the_reconciler_gives_up_after_the_requeue_cap(sessions):
 
     final = reload(sessions, job.id)
     assert published == [job.id, job.id]
-    assert final.status == "failed" and "submit it again" in final.error
+    assert final.status == "failed" and final.error_code == "job_stalled" and "Envíalo de nuevo" in final.error

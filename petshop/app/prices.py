@@ -35,7 +35,10 @@ def apply_price_update(*, session: Session, job_id: str, params: dict[str, Any])
         factor = 1 + spec.percentage / 100
         current = _stock_in_group(session, spec.store_id, spec.category_id, spec.supplier_id)
         if not current:
-            raise BadInput("No products of that category or supplier are stocked in this store; nothing to change.")
+            raise BadInput(
+                "Esta tienda no tiene en stock ningún producto de esa categoría o proveedor: no hay precios que cambiar.",
+                code="no_products_to_reprice",
+            )
         failed = []
         planned = {sku: (item, round_price(item.price * factor)) for sku, item in current.items()}
 

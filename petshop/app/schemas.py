@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from common.jobs import JobStatus
 from common.types import ApiDate, ApiDateTime, DbId, Quantity, RequestBody
+from common.validation_messages import InvalidValue
 
 Price = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2, examples=["29.99"])]
 Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$", examples=["PET001"])]
@@ -130,11 +131,11 @@ class PriceUpdateIn(Strict):
     @model_validator(mode="after")
     def _one_kind(self) -> PriceUpdateIn:
         if (self.items is None) == (self.percentage is None):
-            raise ValueError("debe llevar «items» (una lista de {sku, new_price}) o «percentage», no ambos")
+            raise InvalidValue("indica «items» (una lista de {sku, new_price}) o «percentage», no los dos")
         if self.percentage is not None and (self.category_id is None) == (self.supplier_id is None):
-            raise ValueError("debe llevar, con «percentage», exactamente uno de «category_id» o «supplier_id»")
+            raise InvalidValue("un porcentaje necesita exactamente uno de «category_id» o «supplier_id»")
         if self.items is not None and (self.category_id is not None or self.supplier_id is not None):
-            raise ValueError("no admite «category_id» ni «supplier_id» con «items»: van con «percentage»")
+            raise InvalidValue("«category_id» y «supplier_id» van con «percentage», no con «items»")
         return self
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from common.db import utcnow
 from common.errors import BadInput, Conflict, NotFound
+from common.lookup import get_or_404
 from common.text import fold
 from petshop.app.models import Category, Product, Sale, StockItem, Store, Supplier
 from petshop.app.schemas import (
@@ -46,10 +47,7 @@ def lock_catalog_writes(session: Session) -> None:
 
 
 def get_store_or_404(*, session: Session, store_id: int) -> Store:
-    store = session.get(Store, store_id)
-    if store is None:
-        raise NotFound(f"No store with id {store_id}.")
-    return store
+    return get_or_404(session, Store, store_id, noun="la tienda", code="store_not_found")
 
 
 def list_stores(*, session: Session) -> list[Store]:
@@ -59,26 +57,29 @@ def list_stores(*, session: Session) -> list[Store]:
 def create_store(*, session: Session, store_in: StoreCreate) -> Store:
     store = Store(name=store_in.name.strip(), address=store_in.address.strip())
     session.add(store)
-    _flush_unique(session, f"A store named '{store.name}' already exists.")
+    _flush_unique(session, f"Ya existe una tienda llamada «{store.name}».", code="store_name_taken")
     return store
 
 
 def update_store(*, session: Session, store: Store, store_in: StoreUpdate) -> Store:
     for field, value in store_in.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(store, field, value.strip())
-    _flush_unique(session, f"A store named '{store.name}' already exists.")
+    _flush_unique(session, f"Ya existe una tienda llamada «{store.name}».", code="store_name_taken")
     return store
 
 
-def _flush_unique(session: Session, message: str) -> None:
+def _flush_unique(session: Session, message: str, *, code: str) -> None:
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError:
-        raise Conflict(message) from None
+        raise Conflict(message, code=code) from None
 
 
 # --- categories and suppliers ----------------------------------------------------------------
+
+# how a person names each (with its article), and the stem of its error codes
+NAMED_NOUNS = {Category: ("la categoría", "category"), Supplier: ("el proveedor", "supplier")}
 
 
 def list_named(*, session: Session, model: type[Category] | type[Supplier]) -> list:
@@ -88,33 +89,28 @@ def list_named(*, session: Session, model: type[Category] | type[Supplier]) -> l
 def create_named(*, session: Session, model: type[Category] | type[Supplier], item_in: NamedCreate):
     item = model(name=item_in.name.strip(), key=name_key(item_in.name))
     session.add(item)
-    _flush_unique(session, f"'{item.name}' already exists.")
+    _flush_unique(session, f"Ya existe «{item.name}».", code=f"{NAMED_NOUNS[model][1]}_name_taken")
     return item
 
 
 def _get_named(session: Session, model, item_id: int | None):
     if item_id is None:
         return None
-    item = session.get(model, item_id)
-    if item is None:
-        raise NotFound(f"No {model.__name__.lower()} with id {item_id}.")
-    return item
+    noun, kind = NAMED_NOUNS[model]
+    return get_or_404(session, model, item_id, noun=noun, code=f"{kind}_not_found")
 
 
 # --- products -------------------------------------------------------------------------------
 
 
 def get_product_or_404(*, session: Session, product_id: int) -> Product:
-    product = session.get(Product, product_id)
-    if product is None:
-        raise NotFound(f"No product with id {product_id}.")
-    return product
+    return get_or_404(session, Product, product_id, noun="el producto", code="product_not_found")
 
 
 def get_product_by_sku(*, session: Session, sku: str) -> Product:
     product = session.scalar(select(Product).where(Product.sku == sku))
     if product is None:
-        raise NotFound(f"No product with SKU '{sku}'.")
+        raise NotFound(f"No existe ningún producto con el SKU «{sku}».", code="product_not_found")
     return product
 
 
@@ -144,7 +140,7 @@ def create_product(*, session: Session, product_in: ProductCreate) -> Product:
     _get_named(session, Supplier, product_in.supplier_id)
     product = Product(**product_in.model_dump())
     session.add(product)
-    _flush_unique(session, f"A product with SKU '{product_in.sku}' already exists.")
+    _flush_unique(session, f"Ya existe un producto con el SKU «{product_in.sku}».", code="sku_taken")
     return product
 
 
@@ -217,12 +213,15 @@ def record_sale(*, session: Session, store: Store, sale_in: SaleCreate) -> list[
     }
     missing = sorted(skus - stock.keys())
     if missing:
-        raise BadInput(f"Not stocked in this store: {', '.join(missing)}.")
+        raise BadInput(f"Esta tienda no tiene en stock: {', '.join(missing)}.", code="not_stocked")
     sales: list[tuple[Sale, str]] = []
     for line in sale_in.lines:
         item = stock[line.sku]
         if line.quantity > item.quantity:
-            raise Conflict(f"Only {item.quantity} units of {line.sku} in stock; the sale asks for {line.quantity}.")
+            raise Conflict(
+                f"Solo quedan {item.quantity} unidades de {line.sku} y la venta pide {line.quantity}.",
+                code="insufficient_stock",
+            )
         item.quantity -= line.quantity
         item.updated_at = utcnow()
         sale = Sale(store_id=store.id, product_id=item.product_id, quantity=line.quantity,

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 from common import jobs
 from common.config import Settings
 from common.enqueue import Enqueuer
-from common.errors import NotFound, ServiceUnavailable
+from common.errors import NotFound
+from common.job_files import DISCARD_WHEN_FINISHED
+from common.lookup import get_or_404
 from common.security import Principal
 from common.storage import LocalStorage
 from common.uploads import store_upload
@@ -27,7 +29,11 @@ def submit_import(
     *, session: Session, enqueuer: Enqueuer, storage: LocalStorage, settings: Settings, store: Store,
     upload: UploadFile, owner: Principal, dry_run: bool, sheet: str | None,
 ) -> jobs.Job:
-    """Store the upload, refuse what is plainly not a spreadsheet, and queue its import."""
+    """Store the upload, refuse what is plainly not a spreadsheet, and queue its import.
+
+    The upload is deleted when the import ends, whatever the outcome, or at once if it cannot be queued.
+    """
+    enqueuer.ensure_capacity(session=session, owner=owner)  # before storing up to MAX_UPLOAD_MB
     stored, file_format = store_upload(
         storage=storage, upload=upload, prefix="imports", max_bytes=settings.max_upload_bytes,
         sniff=sniff_format, refusals=(InventoryFileError,),
@@ -35,13 +41,14 @@ def submit_import(
     params = {
         "store_id": store.id, "file_key": stored.key, "file_name": upload.filename, "size": stored.size,
         "sha256": stored.sha256, "format": file_format, "dry_run": dry_run, "sheet": sheet,
+        DISCARD_WHEN_FINISHED: [stored.key],
     }
     try:
         return enqueuer.submit(
             session=session, kind="inventory_import", task="process_inventory_file", owner=owner, params=params
         )
-    except ServiceUnavailable:
-        storage.delete(stored.key)  # the job is recorded as failed; nobody will read the file
+    except BaseException:  # refused (quota) or not queued (Redis down): nobody will read the file
+        storage.delete(stored.key)
         raise
 
 
@@ -49,8 +56,9 @@ def submit_price_update(*, session: Session, enqueuer: Enqueuer, price_in: Price
     """Queue a bulk price change after checking its store, category or supplier exist."""
     service.get_store_or_404(session=session, store_id=price_in.store_id)
     for model, item_id in ((Category, price_in.category_id), (Supplier, price_in.supplier_id)):
-        if item_id is not None and session.get(model, item_id) is None:
-            raise NotFound(f"No {model.__name__.lower()} with id {item_id}.")
+        if item_id is not None:
+            noun, kind = service.NAMED_NOUNS[model]
+            get_or_404(session, model, item_id, noun=noun, code=f"{kind}_not_found")
     return enqueuer.submit(
         session=session, kind="price_update", task="update_product_prices", owner=owner,
         params=price_in.model_dump(mode="json"),
@@ -71,9 +79,9 @@ def submit_report(
     return enqueuer.submit(session=session, kind="inventory_report", task="generate_inventory_report", owner=owner, params=params)
 
 
-def task_status(*, session: Session, task_id: str, user: Principal) -> InventoryTaskRead:
-    """A petshop job in the seed's shape: its result's seed fields at top level."""
-    job = jobs.get_visible(session=session, job_id=task_id, user=user, service=SERVICE)
+def task_status(*, session: Session, task_id: str, user: Principal, kinds: tuple[str, ...] | None = None) -> InventoryTaskRead:
+    """A petshop job (of one of `kinds`, when given) in the seed's shape: its result's seed fields at top level."""
+    job = jobs.get_visible(session=session, job_id=task_id, user=user, service=SERVICE, kinds=kinds)
     result = job.result or {}
     return InventoryTaskRead(
         task_id=job.id, status=job.status, progress=job.progress, kind=job.kind, error=job.error, result=job.result,
@@ -83,10 +91,12 @@ def task_status(*, session: Session, task_id: str, user: Principal) -> Inventory
     )
 
 
-def result_file(*, session: Session, task_id: str, user: Principal, key_field: str) -> tuple[str, jobs.Job]:
-    """The storage key of a file a finished job produced (failed rows, a report)."""
-    job = jobs.get_visible(session=session, job_id=task_id, user=user, service=SERVICE)
+def result_file(
+    *, session: Session, task_id: str, user: Principal, kinds: tuple[str, ...], key_field: str,
+) -> tuple[str, jobs.Job]:
+    """The storage key of a file a finished job of one of `kinds` produced (failed rows, a report)."""
+    job = jobs.get_visible(session=session, job_id=task_id, user=user, service=SERVICE, kinds=kinds)
     key = (job.result or {}).get(key_field)
     if not key:
-        raise NotFound("This job has no such file (yet).")
+        raise NotFound("Este trabajo no tiene ese archivo (o todavía no ha terminado).", code="job_file_not_found")
     return key, job

@@ -5,12 +5,13 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from common import jobs
+from common import job_files, jobs
 from common.celery_app import app
 from common.worker import JobTask, ProgressReporter, load_job, register_platform_tasks, task_session, worker_storage
 from petshop.app import imports, prices, reports_jobs
 
 reconcile_jobs, run_diagnostic = register_platform_tasks(app, "petshop")
+job_files.install(worker_storage)  # an import's upload goes once the job has ended
 
 
 @app.task(base=JobTask)

@@ -248,6 +248,29 @@ def test_a_stock_low_report_comes_as_json_csv_and_xlsx(clerk, store):
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
 
 
+def test_each_kind_of_job_answers_at_the_route_where_it_was_submitted(clerk, store):
+    skus = unique_skus(1)
+    imported = clerk.post("petshop", "/upload-inventario/", files={"file": ("s.csv", _csv([["SKU", "Nombre", "Stock", "Precio"], [skus[0], "X", 1, "2.00"]]))},
+                          data={"store_id": str(store["id"])}).json()
+    report = clerk.post("petshop", "/reportes/inventario/", params={"store_id": store["id"], "report_type": "inventory_value"}).json()
+    prices = clerk.post("petshop", "/productos/precios/", json={"store_id": store["id"], "items": [{"sku": skus[0], "new_price": "3"}]}).json()
+
+    assert imported["status_url"] == f"/inventario/task/{imported['task_id']}"
+    assert report["status_url"] == f"/reportes/inventario/{report['task_id']}"
+    assert prices["status_url"] == f"/productos/precios/{prices['task_id']}"
+    for accepted, kind in ((imported, "inventory_import"), (report, "inventory_report"), (prices, "price_update")):
+        job = wait_for_status(clerk, "petshop", accepted["status_url"])
+        assert job["status"] == "completed" and job["kind"] == kind, job
+        # the seed's route still shows any petshop job
+        assert clerk.get("petshop", f"/inventario/task/{accepted['task_id']}").json()["kind"] == kind
+    # a kind's own route does not show another kind's job, nor another user's
+    for path in (f"/reportes/inventario/{imported['task_id']}", f"/productos/precios/{report['task_id']}",
+                 f"/reportes/inventario/{prices['task_id']}/archivo", f"/inventario/task/{report['task_id']}/errores.csv"):
+        answer = clerk.get("petshop", path)
+        assert answer.status_code == 404 and answer.json()["code"] == "job_not_found", (path, answer.text)
+    assert clerk.get("petshop", "/reportes/inventario/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
 @pytest.mark.parametrize(("params", "status"), [({"store_id": 1, "report_type": "everything"}, 422), ({"store_id": 999999, "report_type": "stock_low"}, 404)])
 def test_a_bad_report_request_is_refused_at_submit_time(clerk, params, status):
     assert clerk.post("petshop", "/reportes/inventario/", params=params).status_code == status

@@ -261,9 +261,9 @@ def test_period_defaults_and_limits():
     assert resolve_period(date(2025, 6, 20), None, today=today) == (date(2025, 6, 20), today)
     assert resolve_period(None, date(2025, 1, 31), today=today) == (date(2025, 1, 2), date(2025, 1, 31))
     assert resolve_period(today, today, today=today) == (today, today)
-    with pytest.raises(BadInput, match="after"):
+    with pytest.raises(BadInput, match="posterior"):
         resolve_period(date(2025, 6, 2), date(2025, 6, 1), today=today)
-    with pytest.raises(BadInput, match="longer"):
+    with pytest.raises(BadInput, match="más corto"):
         resolve_period(today - timedelta(days=MAX_PERIOD_DAYS), today, today=today)
 
 
@@ -312,13 +312,47 @@ def test_an_unknown_store_is_not_found(sessions):
 # --- formula injection ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text_value", ["=1+1", "+34 600", "-5", "@SUM(A1)", "\tx", "\rx", EVIL_NAME])
-def test_text_a_spreadsheet_would_evaluate_gets_an_apostrophe(text_value):
-    assert neutralise(text_value) == "'" + text_value
+# (cell text, what the file holds): OWASP's triggers = + - @ tab CR start a formula, unless the
+# text is a plain number, which Excel and LibreOffice read as a number (`-1,5` in a Spanish locale)
+FORMULA_CASES = [
+    ("=1+1", "'=1+1"),
+    (EVIL_NAME, "'" + EVIL_NAME),
+    ("@SUM(A1)", "'@SUM(A1)"),
+    ("+34 600", "'+34 600"),  # a phone number with a space is text, and would be evaluated
+    ("-1+1", "'-1+1"),
+    ("+5+cmd|' /C calc'!A0", "'+5+cmd|' /C calc'!A0"),
+    ("-2e3+A1", "'-2e3+A1"),
+    ("--1", "'--1"),
+    ("- 1", "'- 1"),
+    ("-inf", "'-inf"),
+    ("\tx", "'\tx"),
+    ("\rx", "'\rx"),
+    ("\t-1", "'\t-1"),
+    ("-1", "-1"),
+    ("-5", "-5"),
+    ("+5", "+5"),
+    ("-1,5", "-1,5"),
+    ("-1.5", "-1.5"),
+    ("-.5", "-.5"),
+    ("-1.234,56", "-1.234,56"),
+    ("1e3", "1e3"),
+    ("-1e3", "-1e3"),
+    ("-2.5E-3", "-2.5E-3"),
+    ("-5%", "-5%"),
+    ("Pelota", "Pelota"),
+    ("a=b", "a=b"),
+    ("", ""),
+    ("'ya citado", "'ya citado"),
+]
 
 
-@pytest.mark.parametrize("value", ["Pelota", "a=b", "", "'ya citado", -5, Decimal("-3.50"), 0, None, date(2025, 1, 1)])
-def test_plain_text_and_numbers_are_left_alone(value):
+@pytest.mark.parametrize(("text_value", "written"), FORMULA_CASES)
+def test_only_text_a_spreadsheet_would_run_as_a_formula_gets_an_apostrophe(text_value, written):
+    assert neutralise(text_value) == written
+
+
+@pytest.mark.parametrize("value", [-5, Decimal("-3.50"), 0, None, date(2025, 1, 1)])
+def test_values_that_are_not_text_are_left_alone(value):
     assert neutralise(value) == value
 
 
@@ -445,6 +479,6 @@ def test_xlsx_of_a_sales_summary_keeps_negative_numbers_numeric(tmp_path):
 
     cells = load_workbook(str(path)).get_sheet_by_name("Ventas").to_python()
     assert cells[0][0] == "'=Título"
-    assert cells[2][:2] == ["'-1", -3.5]
+    assert cells[2][:2] == ["-1", -3.5]  # a plain number as text stays as it is
     assert cells[2][2] == date(2025, 3, 2)
     assert "<f>" not in xlsx_parts(path)["xl/worksheets/sheet1.xml"]

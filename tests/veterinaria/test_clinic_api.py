@@ -116,7 +116,7 @@ def test_a_client_sees_only_their_own_pets(family):
     assert client.get("veterinaria", f"/propietarios/{family['owner']['id']}/mascotas/").status_code == 200
     for path in ("", "/historia", "/consultas/", "/documentos/"):
         assert client.get("veterinaria", f"/mascotas/{other['id']}{path}").status_code == 404, path
-    assert client.get("veterinaria", f"/mascotas/{other['id']}").json() == {"detail": f"No pet with id {other['id']}.", "code": "not_found"}
+    assert client.get("veterinaria", f"/mascotas/{other['id']}").json() == {"detail": f"No existe la mascota con id {other['id']}.", "code": "pet_not_found"}
     assert client.get("veterinaria", f"/propietarios/{other['owner_id']}").status_code == 404
     assert client.get("veterinaria", "/documentos/999999").status_code == 404
 
@@ -221,7 +221,7 @@ def test_bad_input_is_422_naming_the_field(vet):
     assert field_errors(post_consultation(reason="")) == {"reason"}
     assert field_errors(post_consultation(vet_id=1)) == {"vet_id"}
     before_birth = post_consultation(date="2021-01-01T10:00:00Z")
-    assert before_birth.status_code == 422 and "birth date" in before_birth.json()["detail"]
+    assert before_birth.status_code == 422 and before_birth.json()["code"] == "date_before_birth"
     bad_email = vet.post("veterinaria", "/propietarios/", json={"full_name": "X", "email": "no-es-un-correo"})
     assert field_errors(bad_email) == {"email"}
     assert vet.post("veterinaria", "/mascotas/", json={"name": "Rex", "species": "perro", "owner_id": 999999}).status_code == 404

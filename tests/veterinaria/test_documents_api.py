@@ -131,6 +131,23 @@ def test_a_medical_report_is_a_pdf_and_an_empty_history_still_gets_one(vet, pet,
     assert vet.get("veterinaria", job["result"]["pdf_url"]).content.startswith(b"%PDF")
 
 
+def test_a_medical_report_is_followed_under_its_pet(vet, pet, make_user):
+    accepted = vet.post("veterinaria", f"/mascotas/{pet['id']}/reportes/").json()
+    assert accepted["status_url"] == f"/mascotas/{pet['id']}/reportes/{accepted['task_id']}"
+
+    job = wait_for_status(vet, "veterinaria", accepted["status_url"])
+    assert job["status"] == "completed" and job["kind"] == "medical_report"
+    assert wait_task(vet, accepted["task_id"])["status"] == "completed"  # the seed's route still answers
+
+    owner = vet.post("veterinaria", "/propietarios/", json={"full_name": "Otra Familia"}).json()
+    other = vet.post("veterinaria", "/mascotas/", json={"name": "Otro", "species": "felino", "owner_id": owner["id"]}).json()
+    diagnostic = make_user("admin").post("veterinaria", "/jobs/diagnostic", json={"steps": 1, "step_seconds": 0}).json()
+    for path in (f"/mascotas/{other['id']}/reportes/{accepted['task_id']}",  # another pet's
+                 f"/mascotas/{pet['id']}/reportes/{diagnostic['task_id']}"):  # not a report
+        answer = vet.get("veterinaria", path)
+        assert answer.status_code == 404 and answer.json()["code"] == "job_not_found", (path, answer.text)
+
+
 def test_a_report_for_an_unknown_pet_is_404_at_submit_time(vet):
     assert vet.post("veterinaria", "/mascotas/999999/reportes/").status_code == 404
 

@@ -38,7 +38,7 @@ def test_a_document_that_takes_too_long_fails_with_a_message_and_the_worker_goes
     job = wait_for_status(client, "veterinaria", f"/historias-clinicas/task/{response.json()['task_id']}", timeout=90)
 
     assert job["status"] == "failed"
-    assert "time limit" in job["error"]
+    assert "tiempo límite" in job["error"]
     documents = client.get("veterinaria", f"/mascotas/{pet['id']}/documentos/").json()
     assert [d["status"] for d in documents] == ["failed"]
     report = client.post("veterinaria", f"/mascotas/{pet['id']}/reportes/").json()

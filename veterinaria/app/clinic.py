@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from common.db import utcnow
-from common.errors import BadInput, Conflict, NotFound
+from common.errors import BadInput, Conflict
+from common.lookup import not_found
 from common.security import Principal, Role
 from veterinaria.app import search
 from veterinaria.app.models import ClinicalHistory, Consultation, Document, Owner, Pet
@@ -48,7 +49,7 @@ def get_owner_or_404(*, session: Session, owner_id: int, viewer: Principal | Non
     """The owner, if it exists and `viewer` (when given) may see it."""
     owner = session.get(Owner, owner_id)
     if owner is None or (viewer is not None and not sees_all_pets(viewer) and not _owns(viewer, owner)):
-        raise NotFound(f"No owner with id {owner_id}.")
+        raise not_found("el propietario", owner_id, code="owner_not_found")
     return owner
 
 
@@ -90,7 +91,7 @@ def _flush_unique_user(session: Session, user_id: int | None) -> None:
         with session.begin_nested():
             session.flush()
     except IntegrityError:
-        raise Conflict(f"User account {user_id} is already linked to another owner.") from None
+        raise Conflict(f"La cuenta de usuario {user_id} ya está vinculada a otro propietario.", code="user_already_linked") from None
 
 
 # --- pets -----------------------------------------------------------------------------------
@@ -100,7 +101,7 @@ def get_pet_or_404(*, session: Session, pet_id: int, viewer: Principal | None = 
     """The pet, if it exists and `viewer` (when given) may see it; tasks pass no viewer."""
     pet = session.get(Pet, pet_id)
     if pet is None or (viewer is not None and not sees_all_pets(viewer) and not _owns(viewer, pet.owner)):
-        raise NotFound(f"No pet with id {pet_id}.")
+        raise not_found("la mascota", pet_id, code="pet_not_found")
     return pet
 
 
@@ -203,7 +204,9 @@ def create_consultation(
     """Record a consultation by `vet` and make it searchable."""
     date = consultation_in.date or utcnow()
     if pet.birth_date is not None and date.date() < pet.birth_date:
-        raise BadInput(f"date: {date.date()} is before {pet.name}'s birth date ({pet.birth_date}).")
+        raise BadInput(
+            f"La fecha {date.date()} es anterior al nacimiento de {pet.name} ({pet.birth_date}).", code="date_before_birth"
+        )
     consultation = Consultation(
         **consultation_in.model_dump(exclude={"date"}), date=date, pet_id=pet.id, vet_id=vet.id, vet_name=vet.username
     )
@@ -237,7 +240,7 @@ def get_document_or_404(*, session: Session, document_id: int, viewer: Principal
         if pet is None or not _owns(viewer, pet.owner):
             document = None
     if document is None:
-        raise NotFound(f"No document with id {document_id}.")
+        raise not_found("el documento", document_id, code="document_not_found")
     return document
 
 

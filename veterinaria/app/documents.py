@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from common import jobs
 from common.config import Settings
 from common.enqueue import Enqueuer
-from common.errors import BadInput, ServiceUnavailable
+from common.errors import BadInput, NotFound, ServiceUnavailable
 from common.security import Principal
 from common.storage import LocalStorage
 from common.uploads import store_upload
@@ -35,7 +35,11 @@ def submit_document(
     *, session: Session, enqueuer: Enqueuer, storage: LocalStorage, settings: Settings, upload: UploadFile,
     owner: Principal, pet: Pet | None, document_type: str | None,
 ) -> jobs.Job:
-    """Store the upload, record (or find) its Document, and queue it for reading."""
+    """Store the upload, record (or find) its Document, and queue it for reading.
+
+    A file that is not kept (the same file again, or a document that could not be queued) is deleted at once.
+    """
+    enqueuer.ensure_capacity(session=session, owner=owner)  # before storing up to MAX_UPLOAD_MB
     stored, kind = store_upload(
         storage=storage, upload=upload, prefix="documents", max_bytes=settings.max_upload_bytes,
         sniff=sniff_document, refusals=(DocumentError,),
@@ -50,13 +54,32 @@ def submit_document(
                                owner=owner, params=params)
     except ServiceUnavailable:
         if not duplicate and document.status == "pending":
-            document.status = "failed"
+            document.status = "failed"  # the same file uploaded again brings it back (_find_or_create)
             session.commit()
+            storage.delete(stored.key)
         raise
+    except BaseException:  # refused (quota): the request's transaction, and the new Document with it, rolls back
+        if not duplicate:
+            storage.delete(stored.key)
+        raise
+
+
+def get_report_job(*, session: Session, task_id: str, pet: Pet, user: Principal) -> jobs.Job:
+    """A medical-report job of this pet that the caller may see; anything else looks absent (404)."""
+    job = jobs.get_visible(session=session, job_id=task_id, user=user, service="veterinaria", kinds=("medical_report",))
+    if job.params.get("pet_id") != pet.id:
+        raise NotFound(f"Esta mascota no tiene ningún informe con el identificador {task_id}.", code="job_not_found")
+    return job
 
 
 def _find_or_create(session, stored, kind, file_name, owner, pet, document_type) -> tuple[Document, bool]:
     existing = session.scalar(select(Document).where(Document.sha256 == stored.sha256))
+    if existing is not None and existing.status == "failed":
+        # its file was deleted when it failed: this upload takes its place and is read again
+        existing.file_key, existing.file_name, existing.file_kind = stored.key, file_name[:300], kind
+        existing.status = "pending"
+        existing.pet_id = pet.id if pet else existing.pet_id
+        return existing, False
     if existing is not None:
         return existing, True
     document = Document(
@@ -141,10 +164,13 @@ def result_of(document: Document, *, job_id: str, candidates: list[dict[str, Any
     }
 
 
-def mark_failed(*, session: Session, document_id: int) -> None:
+def mark_failed(*, session: Session, document_id: int) -> str | None:
+    """Mark a document that could not be read `failed`; returns the key of its file, which nobody needs now."""
     document = session.get(Document, document_id)
     if document is not None and document.status != "processed":
         document.status = "failed"
+        return document.file_key
+    return None
 
 
 def match_pets(*, session: Session, patient: str | None, species: str | None, owner: str | None) -> list[dict[str, Any]]:

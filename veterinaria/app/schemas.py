@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from common.types import ApiDate, ApiDateTime, DbId, RequestBody
+from common.validation_messages import InvalidValue
 from veterinaria.app.search import SearchKind, search_text
 
 #: spellings of the same species, folded with search_text(), to the one word we store
@@ -40,7 +41,7 @@ def normalise_species(value: str) -> str:
     key = search_text(value)
     species = SPECIES_SYNONYMS.get(key, key)
     if not species or len(species) > 40:
-        raise ValueError("debe tener entre 1 y 40 caracteres, p. ej. «canino», «felino», «conejo»")
+        raise InvalidValue("la especie debe tener de 1 a 40 caracteres, p. ej. «canino», «felino», «conejo»")
     return species
 
 
@@ -50,7 +51,7 @@ def _normalise_sex(value: Any) -> Any:
 
 def _not_future_date(value: dt.date | None) -> dt.date | None:
     if value is not None and value > dt.date.today() + _CLOCK_SLACK:
-        raise ValueError("no puede ser una fecha futura")
+        raise InvalidValue("no puede ser una fecha futura")
     return value
 
 
@@ -59,7 +60,7 @@ def _aware_not_future(value: dt.datetime | None) -> dt.datetime | None:
         return None
     aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
     if aware > dt.datetime.now(dt.UTC) + _CLOCK_SLACK:
-        raise ValueError("no puede ser una fecha futura")
+        raise InvalidValue("no puede ser una fecha futura")
     return aware.astimezone(dt.UTC)
 
 

@@ -42,7 +42,9 @@ def process_medical_document(job_id: str) -> dict:
         )
     except (BadInput, SoftTimeLimitExceeded):  # the file, not the system: a retry would fail the same way
         with task_session() as session:
-            documents.mark_failed(session=session, document_id=document_id)
+            unreadable = documents.mark_failed(session=session, document_id=document_id)
+        if unreadable:  # after the commit; the same file uploaded again brings the document back
+            worker_storage().delete(unreadable)
         raise
     with task_session() as session:
         result = documents.file_results(

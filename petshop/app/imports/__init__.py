@@ -32,14 +32,18 @@ __all__ = ["import_inventory"]
 
 
 class ErrorSink:
-    """Failed rows: the first few kept for the result, all of them streamed to a CSV for download."""
+    """Failed rows: the first few kept for the result, all of them streamed to a CSV for download.
+
+    Every cell of the CSV, the header row included, goes through `neutralise`: the file's own
+    headers and cells come back in it, and a spreadsheet must not run them as formulas.
+    """
 
     def __init__(self, path: Path, header_names: list[str]):
         self.path = path
         self.header_names = header_names
         self.handle = open(path, "w", newline="", encoding="utf-8-sig")
         self.writer = csv.writer(self.handle)
-        self.writer.writerow(["fila", "sku", "columna", "motivo", *header_names])
+        self._write(["fila", "sku", "columna", "motivo", *header_names])
         self.kept: list[dict[str, Any]] = []
         self.count = 0
 
@@ -48,10 +52,11 @@ class ErrorSink:
         if len(self.kept) < ERRORS_IN_RESULT:
             self.kept.append({"row": error.line, "sku": error.sku, "column": error.column, "message": error.message})
         raw = error.raw or {}
-        self.writer.writerow(
-            [error.line, neutralise(error.sku or ""), error.column or "", error.message,
-             *(neutralise(str(raw.get(name, ""))) for name in self.header_names)]
-        )
+        self._write([error.line, error.sku or "", error.column or "", error.message,
+                     *(str(raw.get(name, "")) for name in self.header_names)])
+
+    def _write(self, cells: list[Any]) -> None:
+        self.writer.writerow([neutralise(cell) for cell in cells])
 
     def close(self) -> None:
         self.handle.close()

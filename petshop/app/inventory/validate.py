@@ -1,7 +1,9 @@
 """Check one data row and turn it into an InventoryRow, or explain in a RowError why not.
 
-This runs once per row of files with a million rows: the common cases (plain text, plain digits,
-numbers from XLSX cells) take a short path; anything unusual goes through `numbers`.
+Each rule is written once, in the functions below. `RowValidator.check` runs them on every row
+(files have a million rows, so each takes a short path for the usual cells: plain text, plain
+digits, numbers from XLSX cells; anything unusual goes through `numbers`), and `_explain` runs the
+same functions again to word every problem of a row that failed.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class _NeedsMark(Exception):
 
 
 def _text(value: object, limit: int, label: str) -> str | None:
+    """A text cell, stripped; None when empty; _Bad when longer than its column."""
     text = value.strip() if value.__class__ is str else cell_text(value)  # type: ignore[union-attr]
     if len(text) > limit:
         raise _Bad(f"El texto de «{label}» es demasiado largo ({len(text)} caracteres; máximo {limit})")
@@ -61,18 +64,18 @@ def _number(value: object, name: str, mark: DecimalMark | None) -> Decimal | Non
 
 
 def _count(value: object, name: str, mark: DecimalMark | None) -> int | None:
-    """A whole number >= 0 (stock, minimum stock)."""
-    if value.__class__ is str and value.isdecimal() and len(value) < 19:  # type: ignore[union-attr]
-        count = int(value)  # type: ignore[arg-type]
-    elif value.__class__ is float and value.is_integer():  # type: ignore[union-attr]
-        count = int(value)  # type: ignore[arg-type]
-    else:
-        number = _number(value, name, mark)
-        if number is None:
-            return None
-        if number != number.to_integral_value():
-            raise _Bad(f"{_WHAT[name]} «{cell_text(value)}» no es un número entero")
-        count = int(number)
+    """A whole number from 0 to MAX_COUNT (stock, minimum stock); None when empty."""
+    # the usual cells first: plain digits in a CSV (under 10 digits, so within MAX_COUNT), a whole float
+    if value.__class__ is str and value.isdecimal() and len(value) < 10:  # type: ignore[union-attr]
+        return int(value)  # type: ignore[arg-type]
+    if value.__class__ is float and value.is_integer() and 0 <= value <= MAX_COUNT:  # type: ignore[operator]
+        return int(value)  # type: ignore[arg-type]
+    number = _number(value, name, mark)
+    if number is None:
+        return None
+    if number != number.to_integral_value():
+        raise _Bad(f"{_WHAT[name]} «{cell_text(value)}» no es un número entero")
+    count = int(number)
     if count < 0:
         raise _Bad(f"{_WHAT[name]} no puede ser negativo: «{cell_text(value)}»")
     if count > MAX_COUNT:
@@ -81,7 +84,7 @@ def _count(value: object, name: str, mark: DecimalMark | None) -> int | None:
 
 
 def _price(value: object, mark: DecimalMark | None) -> Decimal | None:
-    """A price > 0, rounded half up to cents."""
+    """A price > 0 and at most MAX_PRICE, rounded half up to cents; None when empty."""
     if value.__class__ is float:
         price = Decimal(repr(value))  # repr is the shortest exact form: 12.3 -> "12.3", not 12.2999…
     elif value.__class__ is str and len(value) < 12:  # type: ignore[arg-type]
@@ -102,9 +105,10 @@ def _price(value: object, mark: DecimalMark | None) -> Decimal | None:
 
 
 def _sku(value: object) -> str:
+    """The SKU as written, leading zeros kept; "" when missing."""
     if value.__class__ is str:
         sku = value.strip()  # type: ignore[union-attr]
-        if sku.startswith('="') and sku.endswith('"') and len(sku) > 2:
+        if sku[:2] == '="' and sku[-1:] == '"' and len(sku) > 2:
             sku = sku[2:-1].strip()  # Excel's trick to keep leading zeros in a CSV: ="00123"
         return sku
     return cell_text(value)
@@ -127,47 +131,30 @@ class RowValidator:
         self.first_line_of: dict[str, int] = {}
 
     def check(self, line: int, row: list) -> InventoryRow | RowError | None:
-        """The row as an InventoryRow, its RowError, or None if it holds nothing but blanks."""
+        """The row as an InventoryRow, its RowError, or None if it holds nothing but blanks.
+
+        The same rule functions as `_explain`, which runs them again to word every problem of a
+        row that fails one.
+        """
         short = self._width - len(row)
         if short > 0:
             row.extend([""] * short)
         row.append("")
-        sku, name, stock_v, price_v, min_v, category, supplier = self._get(row)
+        sku, name, stock, price, min_stock, category, supplier = self._get(row)
         marks = self._marks
         try:
-            # text cells inline (the usual case); anything else through the helpers
-            sku = sku.strip() if sku.__class__ is str else cell_text(sku)
-            name = name.strip() if name.__class__ is str else cell_text(name)
-            category = category.strip() if category.__class__ is str else cell_text(category)
-            supplier = supplier.strip() if supplier.__class__ is str else cell_text(supplier)
-            if stock_v.__class__ is str and stock_v.isdecimal() and len(stock_v) < 10:
-                stock = int(stock_v)
-            elif stock_v.__class__ is float and stock_v.is_integer() and 0 <= stock_v <= MAX_COUNT:
-                stock = int(stock_v)
-            else:
-                stock = _count(stock_v, "stock", marks["stock"])
-            if min_v == "":
-                min_stock = None
-            elif min_v.__class__ is str and min_v.isdecimal() and len(min_v) < 10:
-                min_stock = int(min_v)
-            elif min_v.__class__ is float and min_v.is_integer() and 0 <= min_v <= MAX_COUNT:
-                min_stock = int(min_v)
-            else:
-                min_stock = _count(min_v, "min_stock", marks["min_stock"])
-            price = _price(price_v, marks["price"])
+            sku = _sku(sku)
+            name = _text(name, MAX_TEXT_LENGTH, "")
+            stock = _count(stock, "stock", marks["stock"])
+            price = _price(price, marks["price"])
+            min_stock = _count(min_stock, "min_stock", marks["min_stock"])
+            category = _text(category, MAX_TEXT_LENGTH, "")
+            supplier = _text(supplier, MAX_TEXT_LENGTH, "")
         except (_Bad, _NeedsMark):
             return self._explain(line, row)
-        if (
-            not sku
-            or sku[0] == "="
-            or len(sku) > MAX_SKU_LENGTH
-            or len(name) > MAX_TEXT_LENGTH
-            or len(category) > MAX_TEXT_LENGTH
-            or len(supplier) > MAX_TEXT_LENGTH
-            or self.first_line_of.setdefault(sku, line) != line
-        ):
+        if not sku or len(sku) > MAX_SKU_LENGTH or self.first_line_of.setdefault(sku, line) != line:
             return self._explain(line, row)
-        return InventoryRow(line, sku, name or None, stock, price, min_stock, category or None, supplier or None)
+        return InventoryRow(line, sku, name, stock, price, min_stock, category, supplier)
 
     def _resolve(self) -> None:
         if any(mark is None for mark in self._marks.values()):

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from common.db import utcnow
-from common.errors import BadInput, NotFound
+from common.errors import BadInput
+from common.lookup import not_found
 from petshop.app.models import Category, Product, Sale, StockItem, Store, Supplier
 
 CENT = Decimal("0.01")
@@ -71,7 +72,7 @@ def build_report(
     """
     store = session.get(Store, store_id)
     if store is None:
-        raise NotFound(f"No store with id {store_id}.")
+        raise not_found("la tienda", store_id, code="store_not_found")
     report_type = ReportType(report_type)
     if report_type is ReportType.STOCK_LOW:
         return _stock_low(session, store)
@@ -93,9 +94,12 @@ def resolve_period(date_from: date | None, date_to: date | None, *, today: date 
     if date_from is None:
         date_from = date_to - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
     if date_from > date_to:
-        raise BadInput(f"date_from ({date_from.isoformat()}) is after date_to ({date_to.isoformat()}).")
+        raise BadInput(
+            f"La fecha de inicio ({date_from.isoformat()}) es posterior a la de fin ({date_to.isoformat()}).",
+            code="period_reversed",
+        )
     if (date_to - date_from).days + 1 > MAX_PERIOD_DAYS:
-        raise BadInput(f"The period is longer than {MAX_PERIOD_DAYS} days; choose a shorter one.")
+        raise BadInput(f"El periodo supera los {MAX_PERIOD_DAYS} días: elige uno más corto.", code="period_too_long")
     return date_from, date_to
 
 

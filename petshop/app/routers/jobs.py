@@ -1,4 +1,10 @@
-"""The seed's petshop job endpoints: inventory upload, bulk prices, reports, and their status."""
+"""The seed's petshop job endpoints: inventory upload, bulk prices, reports, and their status.
+
+Each kind of job is followed where its submission was made: an import at `/inventario/task/{id}`
+(the seed's route, which still answers for any petshop job), a price update at
+`/productos/precios/{id}`, a report at `/reportes/inventario/{id}`; those two answer only for
+jobs of their own kind.
+"""
 
 from __future__ import annotations
 
@@ -21,12 +27,11 @@ router = APIRouter()
 ACCEPTED = {
     413: {"description": "File over the size limit"},
     422: {"description": "Not a CSV/XLSX/ODS file, or a malformed request"},
+    429: {"description": "You already have the most unfinished jobs allowed (`job_quota_exceeded`); see Retry-After"},
     503: {"description": "The job queue is unreachable; nothing was queued"},
 }
-
-
-def _accepted(job_id: str) -> JobAccepted:
-    return JobAccepted(task_id=job_id, status_url=f"/inventario/task/{job_id}")
+NOT_YOURS = {404: {"description": "No such job of this kind, or not yours"}}
+IMPORT, PRICES, REPORT = "inventory_import", "price_update", "inventory_report"
 
 
 @router.post("/upload-inventario/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ACCEPTED, tags=["inventory"])
@@ -48,19 +53,19 @@ def upload_inventory(
         session=session, enqueuer=enqueuer, storage=storage, settings=settings, store=store, upload=file,
         owner=user, dry_run=dry_run, sheet=sheet,
     )
-    return _accepted(job.id)
+    return JobAccepted(task_id=job.id, status_url=f"/inventario/task/{job.id}")
 
 
-@router.get("/inventario/task/{task_id}", response_model=InventoryTaskRead, responses={404: {"description": "No such job, or not yours"}}, tags=["inventory"])
+@router.get("/inventario/task/{task_id}", response_model=InventoryTaskRead, responses=NOT_YOURS, tags=["inventory"])
 def read_inventory_task(task_id: str, user: ShopStaff, session: SessionDep):
-    """Status, progress and result of a petshop job (import, price update or report)."""
+    """Status, progress and result of an inventory import (the seed's route: it shows any petshop job)."""
     return submissions.task_status(session=session, task_id=task_id, user=user)
 
 
 @router.get("/inventario/task/{task_id}/errores.csv", response_class=FileResponse, tags=["inventory"])
 def download_failed_rows(task_id: str, user: ShopStaff, session: SessionDep, storage: StorageDep):
     """Every failed row of an import, with its row number and the reason, as CSV."""
-    key, _ = submissions.result_file(session=session, task_id=task_id, user=user, key_field="errors_csv_key")
+    key, _ = submissions.result_file(session=session, task_id=task_id, user=user, kinds=(IMPORT,), key_field="errors_csv_key")
     return FileResponse(storage.local_path(key), media_type="text/csv", filename=f"errores-{task_id[:8]}.csv")
 
 
@@ -71,7 +76,13 @@ def update_prices(price_in: PriceUpdateIn, user: ShopStaff, session: SessionDep,
     Prices are rounded to cents (half up). The result lists old and new price per SKU; unknown SKUs are listed as failed.
     """
     job = submissions.submit_price_update(session=session, enqueuer=enqueuer, price_in=price_in, owner=user)
-    return _accepted(job.id)
+    return JobAccepted(task_id=job.id, status_url=f"/productos/precios/{job.id}")
+
+
+@router.get("/productos/precios/{task_id}", response_model=InventoryTaskRead, responses=NOT_YOURS, tags=["inventory"])
+def read_price_update(task_id: str, user: ShopStaff, session: SessionDep):
+    """Status and result of a bulk price change: old and new price per SKU once completed."""
+    return submissions.task_status(session=session, task_id=task_id, user=user, kinds=(PRICES,))
 
 
 @router.post("/reportes/inventario/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ACCEPTED, tags=["reports"])
@@ -86,12 +97,18 @@ def generate_inventory_report(
         session=session, enqueuer=enqueuer, store=store, report_type=report_type, date_from=date_from,
         date_to=date_to, owner=user,
     )
-    return _accepted(job.id)
+    return JobAccepted(task_id=job.id, status_url=f"/reportes/inventario/{job.id}")
+
+
+@router.get("/reportes/inventario/{task_id}", response_model=InventoryTaskRead, responses=NOT_YOURS, tags=["reports"])
+def read_report(task_id: str, user: ShopStaff, session: SessionDep):
+    """Status of a report; once completed, its result has the summary, a preview and the download links."""
+    return submissions.task_status(session=session, task_id=task_id, user=user, kinds=(REPORT,))
 
 
 @router.get("/reportes/inventario/{task_id}/archivo", response_class=FileResponse, tags=["reports"])
 def download_report(task_id: str, user: ShopStaff, session: SessionDep, storage: StorageDep, formato: DownloadFormat = "xlsx"):
     """A finished report as `xlsx` (default) or `csv`."""
-    key, _ = submissions.result_file(session=session, task_id=task_id, user=user, key_field=f"{formato}_key")
+    key, _ = submissions.result_file(session=session, task_id=task_id, user=user, kinds=(REPORT,), key_field=f"{formato}_key")
     media = "text/csv" if formato == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return FileResponse(storage.local_path(key), media_type=media, filename=f"informe-{task_id[:8]}.{formato}")

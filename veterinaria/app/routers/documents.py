@@ -1,4 +1,9 @@
-"""The seed's veterinaria job endpoints: clinical documents (OCR) and medical reports, with their status."""
+"""The seed's veterinaria job endpoints: clinical documents (OCR) and medical reports, with their status.
+
+A document is followed at `/historias-clinicas/task/{id}` (the seed's route, which still answers
+for any veterinaria job), a medical report at `/mascotas/{id}/reportes/{task_id}`, which answers
+only for that pet's reports.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from pydantic import BaseModel
 from common import jobs
 from common.enqueue import EnqueuerDep
 from common.errors import BadInput, NotFound
-from common.jobs import JobAccepted, JobStatus
+from common.jobs import JobAccepted, JobRead, JobStatus
 from common.security import CurrentUser
 from common.types import DbId, SafeText
 from common.web import SessionDep, SettingsDep, StorageDep
@@ -24,8 +29,10 @@ router = APIRouter()
 ACCEPTED = {
     413: {"description": "File over the size limit"},
     422: {"description": "Not a PDF/JPEG/PNG/TIFF, or a malformed request"},
+    429: {"description": "You already have the most unfinished jobs allowed (`job_quota_exceeded`); see Retry-After"},
     503: {"description": "The job queue is unreachable; nothing was queued"},
 }
+REPORT = "medical_report"
 
 
 class DocumentTaskRead(BaseModel):
@@ -56,7 +63,8 @@ def upload_document(
     The same file uploaded twice points to the document already filed.
     """
     if document_type is not None and document_type not in DOCUMENT_TYPES:
-        raise BadInput(f"«document_type» debe ser uno de: {', '.join(DOCUMENT_TYPES)}.", code="unknown_document_type")
+        raise BadInput(f"El tipo de documento (document_type) debe ser uno de: {', '.join(DOCUMENT_TYPES)}.",
+                       code="unknown_document_type")
     pet = get_visible_pet(session=session, pet_id=mascota_id, user=user) if mascota_id is not None else None
     job = documents.submit_document(
         session=session, enqueuer=enqueuer, storage=storage, settings=settings, upload=file, owner=user, pet=pet,
@@ -67,7 +75,7 @@ def upload_document(
 
 @router.get("/historias-clinicas/task/{task_id}", response_model=DocumentTaskRead, responses={404: {"description": "No such job, or not yours"}}, tags=["documents"])
 def read_document_task(task_id: str, user: CurrentUser, session: SessionDep):
-    """Status, progress and result of a veterinaria job (document reading or medical report)."""
+    """Status, progress and result of a document's reading (the seed's route: it shows any veterinaria job)."""
     job = jobs.get_visible(session=session, job_id=task_id, user=user, service="veterinaria")
     result = job.result or {}
     return DocumentTaskRead(
@@ -77,19 +85,29 @@ def read_document_task(task_id: str, user: CurrentUser, session: SessionDep):
     )
 
 
-@router.post("/mascotas/{mascota_id}/reportes/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses={404: {"description": "No such pet"}, 503: ACCEPTED[503]}, tags=["reports"])
+@router.post("/mascotas/{mascota_id}/reportes/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses={404: {"description": "No such pet"}, 429: ACCEPTED[429], 503: ACCEPTED[503]}, tags=["reports"])
 def request_medical_report(pet: VisiblePet, user: CurrentUser, session: SessionDep, enqueuer: EnqueuerDep):
-    """Queue a consolidated medical report (PDF): consultations, documents, lab values over time, weight chart."""
-    job = enqueuer.submit(session=session, kind="medical_report", task="generate_medical_report", owner=user,
+    """Queue a consolidated medical report (PDF): consultations, documents, lab values over time, weight chart.
+
+    Follow it at `GET /mascotas/{mascota_id}/reportes/{task_id}`.
+    """
+    job = enqueuer.submit(session=session, kind=REPORT, task="generate_medical_report", owner=user,
                           params={"pet_id": pet.id})
-    return JobAccepted(task_id=job.id, status_url=f"/historias-clinicas/task/{job.id}")
+    return JobAccepted(task_id=job.id, status_url=f"/mascotas/{pet.id}/reportes/{job.id}")
+
+
+@router.get("/mascotas/{mascota_id}/reportes/{task_id}", response_model=JobRead, responses={404: {"description": "No such report of this pet, or not yours"}}, tags=["reports"])
+def read_medical_report(task_id: str, pet: VisiblePet, user: CurrentUser, session: SessionDep):
+    """Status of a medical report; once completed, `result.pdf_url` is where to download it."""
+    return documents.get_report_job(session=session, task_id=task_id, pet=pet, user=user)
 
 
 @router.get("/mascotas/{mascota_id}/reportes/{task_id}/pdf", response_class=FileResponse, tags=["reports"])
 def download_medical_report(task_id: str, pet: VisiblePet, user: CurrentUser, session: SessionDep, storage: StorageDep):
     """The finished report as PDF."""
-    job = jobs.get_visible(session=session, job_id=task_id, user=user, service="veterinaria")
+    job = documents.get_report_job(session=session, task_id=task_id, pet=pet, user=user)
     key = (job.result or {}).get("pdf_key")
-    if job.kind != "medical_report" or (job.result or {}).get("mascota_id") != pet.id or not key:
-        raise NotFound("Este informe aún no está listo o no existe: consulta el estado del trabajo.", code="report_not_ready")
+    if not key:
+        raise NotFound("Este informe todavía no está listo: consulta su estado y vuelve a intentarlo cuando esté completado.",
+                       code="report_not_ready")
     return FileResponse(storage.local_path(key), media_type="application/pdf", filename=f"informe-{pet.name}.pdf")
