@@ -70,7 +70,7 @@ def test_a_nul_character_in_a_body_is_422_naming_the_field(admin, service, path,
     response = admin.post(service, path, json=body)
 
     assert response.status_code == 422, response.text
-    assert [e["message"] for e in response.json()["errors"]] == [f"«{field}» no puede contener el carácter nulo (\\0)"]
+    assert [e["message"] for e in response.json()["errors"]] == [f"«{field}»: no puede contener el carácter nulo (\\0)"]
 
 
 def test_a_nul_character_in_a_form_field_is_422(admin, store):
