@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from common.config import Settings
 from common.db import make_engine, make_session_factory, session_scope
@@ -96,6 +96,14 @@ def get_session(request: Request) -> Iterator[Session]:
 # default ("request") FastAPI sends the response first, so a client could read before the commit
 # (POST then GET gave 404) and a failed commit still answered 2xx.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_session_factory(request: Request) -> sessionmaker[Session]:
+    return request.app.state.session_factory
+
+
+# for the rare route whose service must own short transactions of its own (the login: see auth/app/service.py)
+SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
 
 
 def get_settings_dep(request: Request) -> Settings:

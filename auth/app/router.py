@@ -6,24 +6,23 @@ from functools import partial
 from typing import Annotated
 
 import anyio
-
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordRequestForm
 
 from auth.app import service
-from auth.app.throttle import Attempt, LoginThrottle
 from auth.app.schemas import Token, UserCreate, UserRead, UserUpdate
+from auth.app.throttle import Attempt, LoginThrottle
 from common.errors import Conflict, Unauthenticated
 from common.security import AdminUser, CurrentUser, Role, TokenCodec
 from common.types import DbId, Offset
-from common.web import SessionDep
+from common.web import SessionDep, SessionFactoryDep
 
 router = APIRouter()
 
 
 @router.post("/token", response_model=Token, responses={429: {"description": "Too many failed logins lately"}}, tags=["login"])
-async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, session: SessionDep) -> Token:
+async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, sessions: SessionFactoryDep) -> Token:
     """Log in with username and password (OAuth2 password flow); returns a bearer token.
 
     Send it on every other request as `Authorization: Bearer <access_token>`, to any service.
@@ -32,10 +31,10 @@ async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: 
     throttle: LoginThrottle = request.app.state.login_throttle
     attempt = Attempt(username=form.username, address=request.client.host if request.client else "unknown")
     await run_in_threadpool(throttle.check, attempt)
-    # the password check (Argon2) runs in a worker thread, a bounded number at a time: waiting for a
-    # slot holds no thread, so /health and the other routes keep theirs and a core
+    # the password check (Argon2) runs in a worker thread, a bounded number at a time, outside any
+    # transaction: waiting for a slot holds no thread, no connection and no lock
     user = await anyio.to_thread.run_sync(
-        partial(service.authenticate, session=session, username=form.username, password=form.password),
+        partial(service.authenticate, sessions=sessions, username=form.username, password=form.password),
         limiter=request.app.state.verify_limiter,
     )
     if user is None:

@@ -1,15 +1,15 @@
-"""Users: creation, lookup, password checks. Services flush; the caller owns the transaction."""
+"""Users: creation, lookup, password checks. Services flush; the caller owns the transaction (except `authenticate`)."""
 
 from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from auth.app.models import User
 from auth.app.schemas import UserCreate, UserUpdate
-from common.db import utcnow
+from common.db import session_scope, utcnow
 from common.errors import Conflict, NotFound
 from common.security import Role
 
@@ -22,11 +22,19 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def authenticate(*, session: Session, username: str, password: str) -> User | None:
-    """The active user with these credentials, or None; upgrades an outdated hash on the way."""
+def authenticate(*, sessions: sessionmaker[Session], username: str, password: str) -> User | None:
+    """The active user with these credentials, or None; upgrades an outdated hash on the way.
+
+    It owns its transactions, the one exception besides `jobs.submit`: a short one to read the account,
+    none while Argon2 runs (tens of milliseconds of CPU), and a short one to store an upgraded hash.
+    Inside a request's transaction the check would hold, on SQLite, the database's write lock (every
+    transaction takes it at BEGIN) and, on PostgreSQL, a pooled connection: a burst of wrong passwords
+    then stalled every other request of every service, /health included.
+    """
     if "\x00" in username or "\x00" in password:
         return None  # no account has one (the API refuses them), and PostgreSQL cannot compare them
-    user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    with session_scope(sessions) as session:
+        user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
@@ -34,8 +42,8 @@ def authenticate(*, session: Session, username: str, password: str) -> User | No
     if user is None or not user.is_active:
         return None
     if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-        session.flush()
+        with session_scope(sessions) as session:
+            session.execute(update(User).where(User.id == user.id).values(password_hash=hash_password(password)))
     return user
 
 
