@@ -39,7 +39,7 @@ class LocalStorage:
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
         if not path.is_relative_to(self.root) or path == self.root:
-            raise NotFound("No such file.")
+            raise NotFound("No existe ese archivo.", code="file_not_found")
         return path
 
     def new_key(self, prefix: str, suffix: str = "") -> str:
@@ -60,8 +60,9 @@ class LocalStorage:
                     size += len(chunk)
                     if size > max_bytes:
                         raise TooLarge(
-                            f"The file is larger than the {max_bytes // (1024 * 1024)} MB limit. "
-                            "Split it into smaller files or ask the administrator to raise MAX_UPLOAD_MB."
+                            f"El archivo supera el límite de {max_bytes // (1024 * 1024)} MB. "
+                            "Divídelo en archivos más pequeños o pide al administrador que suba MAX_UPLOAD_MB.",
+                            code="upload_too_large",
                         )
                     if len(head) < 8192:
                         head += chunk[: 8192 - len(head)]
@@ -70,7 +71,7 @@ class LocalStorage:
                 out.flush()
                 os.fsync(out.fileno())
             if size == 0:
-                raise BadInput("The file is empty (0 bytes). Please choose the file again and re-upload it.")
+                raise BadInput("El archivo está vacío (0 bytes): elígelo de nuevo y vuelve a subirlo.", code="file_empty")
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
@@ -89,7 +90,7 @@ class LocalStorage:
         try:
             handle = open(self._path(key), "rb")
         except FileNotFoundError:
-            raise NotFound("The file is no longer available.") from None
+            raise NotFound("El archivo ya no está disponible.", code="file_gone") from None
         with handle:
             yield handle
 
@@ -97,7 +98,7 @@ class LocalStorage:
         """A path a library that needs a real file can read (the file itself, for local storage)."""
         path = self._path(key)
         if not path.exists():
-            raise NotFound("The file is no longer available.")
+            raise NotFound("El archivo ya no está disponible.", code="file_gone")
         return path
 
     def delete(self, key: str) -> None:

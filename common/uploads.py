@@ -28,4 +28,4 @@ def store_upload(
         return stored, sniff(stored.head)
     except refusals as exc:
         storage.delete(stored.key)
-        raise BadInput(getattr(exc, "message", str(exc))) from None
+        raise BadInput(getattr(exc, "message", str(exc)), code=getattr(exc, "code", None)) from None

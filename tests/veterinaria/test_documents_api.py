@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+import pypdfium2
 import pytest
 
 from tests.jobs_helpers import wait_for_status
@@ -99,6 +100,7 @@ def test_a_photographed_page_is_read_by_ocr(vet, pet, tmp_path):
 def test_files_that_are_not_documents_are_refused_at_upload(vet, name, content):
     response = vet.post("veterinaria", "/historias-clinicas/", files={"file": (name, content)})
     assert response.status_code == 422, response.text
+    assert response.json()["code"] not in ("bad_input", "document_unreadable")  # the refusal's own code
 
 
 def test_a_truncated_pdf_fails_the_job_with_a_message(vet, pet, tmp_path):
@@ -163,3 +165,43 @@ def test_a_multi_page_scan_is_read_page_by_page_by_the_ocr_helpers(vet, pet, tmp
     pages = job["result"]["pages"]
     assert [p["number"] for p in pages] == [1, 2, 3]
     assert all(pet["name"] in p["text"] for p in pages)
+
+
+def report_text(client, pet_id: int) -> str:
+    job = wait_task(client, client.post("veterinaria", f"/mascotas/{pet_id}/reportes/").json()["task_id"])
+    assert job["status"] == "completed", job
+    content = client.get("veterinaria", job["result"]["pdf_url"]).content
+    document = pypdfium2.PdfDocument(content)
+    try:
+        return "\n".join(page.get_textpage().get_text_range() for page in document)
+    finally:
+        document.close()
+
+
+def test_thousands_points_are_stored_as_meant_kept_as_printed_and_reported(vet, pet, tmp_path):
+    lines = [
+        "LABORATORIO VETERINARIO - HEMOGRAMA", f"Paciente: {pet['name']}    Especie: Canino",
+        f"Propietario: {pet['owner']['full_name']}", "Fecha: 15/01/2024", "Veterinario: Dr. Tomás Ibáñez",
+        "Leucocitos ......... 9.400 /µL (5.500 - 19.500)",
+        "Plaquetas ......... 310.000 /µL (200.000 - 500.000)",
+        "Hemoglobina ....... 12,5 g/dL (12,0 - 18,0)",
+        "ALT ............... 1.200 U/L",
+    ]
+    job = upload(vet, write_pdf(tmp_path / "hemograma.pdf", [lines]), mascota_id=pet["id"])
+
+    assert job["status"] == "completed", job
+    labs = {v["name"]: v for v in job["result"]["fields"]["lab_values"]}
+    assert (labs["Leucocitos"]["value"], labs["Leucocitos"]["raw"], labs["Leucocitos"]["ambiguous"]) == (9400, "9.400", False)
+    assert labs["Plaquetas"]["value"] == 310000
+    assert (labs["ALT"]["value"], labs["ALT"]["raw"], labs["ALT"]["ambiguous"]) == (None, "1.200", True)
+    assert job["result"]["fields"]["vet_name"] == "Tomás Ibáñez"
+    assert job["result"]["document_type_label"] == job["document_type_label"] == "análisis"
+    assert job["document_type"] == "analisis"  # the identifier stays ASCII
+    listed = vet.get("veterinaria", f"/mascotas/{pet['id']}/documentos/").json()
+    assert [(d["document_type"], d["document_type_label"]) for d in listed] == [("analisis", "análisis")]
+
+    report = report_text(vet, pet["id"])
+    assert "9400 /µL" in report and "310 000 /µL" in report and "12,5 g/dL" in report
+    assert "1.200 U/L (?)" in report and "tal como lo imprimió el laboratorio" in report
+    assert "9,4 /µL" not in report and "9.4 /µL" not in report
+    assert "análisis" in report

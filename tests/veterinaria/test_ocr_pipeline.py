@@ -1,12 +1,11 @@
 """The document pipeline, one step at a time: sniffing, PDF text layers, rendering, OCR with
-orientation and skew correction, multi-page images, helper processes, and every bad input."""
+orientation and skew correction, multi-page images, and every bad input (helper processes:
+test_ocr_helpers.py)."""
 
 from __future__ import annotations
 
 import resource
-import time
 
-import billiard
 import pytest
 from PIL import Image
 from tesserocr import PyTessBaseAPI
@@ -15,11 +14,9 @@ from tests.veterinaria.pages import add_noise, blur, render_page, rotate, skew, 
 from veterinaria.app.ocr import (
     DocumentError,
     OcrEngine,
-    close_pool,
     extract_document,
     extract_fields,
     get_engine,
-    pool,
     sniff_document,
 )
 from veterinaria.app.ocr.engine import PageLayout, ensure_osd_mode, find_tessdata
@@ -309,49 +306,6 @@ def test_an_unsure_osd_keeps_the_page_as_it_is(marked_page):
     assert (page.text, page.rotated) == ("0 otsu", 0)
 
 
-# --- helper processes -----------------------------------------------------------------------------
-
-def test_helper_processes_read_pages_like_this_process(document, page_image, pdf_file, engine):
-    samples = [document(0), document(1), document(2)]
-    path = pdf_file([page_image(sample.lines) for sample in samples])
-    try:
-        pooled = extract_document(path, dpi=200, workers=2)
-        pool.get_pool(2)._helpers[0].process.kill()  # a helper dies between documents (OOM killer, say)
-        again = extract_document(path, dpi=200, workers=2)
-    finally:
-        close_pool()
-
-    serial = extract_document(path, dpi=200, engine=engine)
-    assert [page.number for page in pooled.pages] == [1, 2, 3]
-    assert pooled.text == serial.text == again.text
-
-
-def test_text_layer_pdf_starts_no_helpers(document, pdf_file):
-    extract_document(pdf_file([document(0).lines, document(1).lines]), workers=2)
-
-    assert pool._pool is None
-
-
-def _read_in_a_daemon(path: str) -> str:
-    try:
-        return extract_document(path, dpi=200, workers=2).text
-    finally:
-        close_pool()
-
-
-def test_helpers_start_inside_a_celery_prefork_child(document, page_image, pdf_file):
-    # Celery's children are daemonic: multiprocessing refuses to start processes there, subprocess does not
-    sample = document(2)
-    path = pdf_file([page_image(sample.lines), page_image(document(3).lines)])
-    workers = billiard.Pool(1)
-    try:
-        text = workers.apply(_read_in_a_daemon, (str(path),))
-    finally:
-        workers.terminate()
-
-    assert sample.owner in text
-
-
 # --- orientation detection guard --------------------------------------------------------------------
 
 def test_orientation_detection_refuses_a_recognition_api():
@@ -393,16 +347,15 @@ def test_page_cap_names_the_limit(bad_file):
     assert "tiene 5 páginas y el máximo es 3" in error.value.message
 
 
-def test_decompression_bomb_fails_fast_with_little_memory(bad_file):
+def test_decompression_bomb_is_refused_with_little_memory(bad_file):
     path = bad_file("bomb")
     assert path.stat().st_size < 2_000_000
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
-    started = time.monotonic()
 
     with pytest.raises(DocumentError) as error:
         extract_document(path, engine=NoOcr())
 
-    assert time.monotonic() - started < 1.0
+    # how fast it is refused is measured by bench/ocr_refusal.py; here: refused, unread, unrendered
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 100_000
     assert "demasiado grande" in error.value.message
 

@@ -25,9 +25,11 @@ from common.storage import LocalStorage
 from common.uploads import store_upload
 from veterinaria.app.models import Document, LabValue, Pet
 from veterinaria.app.ocr import DocumentError, DocumentText, extract_document, extract_fields, sniff_document
+from veterinaria.app.ocr.fields import DOCUMENT_TYPES as DOCUMENT_TYPES, type_label
+from veterinaria.app.ocr.pool import HelperDied
+
 from veterinaria.app.search import index_entry, search_text
 
-DOCUMENT_TYPES = ("radiografia", "analisis", "historial", "receta", "vacunacion", "otro")
 EXCERPT_PAGES = 50
 
 
@@ -106,7 +108,15 @@ def read_document(*, storage: LocalStorage, document: Document, settings: Settin
             workers=settings.ocr_page_workers,
         )
     except DocumentError as exc:
-        raise BadInput(exc.message) from None
+        raise BadInput(exc.message, code=exc.code) from None
+    except HelperDied as exc:
+        if exc.page is None:
+            raise
+        # the page, not the system: it took down a fresh OCR helper too, and would again on a retry
+        raise BadInput(
+            f"No se pudo leer la página {exc.page}: el lector de texto se detuvo dos veces con ella (suele ser una "
+            "imagen enorme o dañada). Escanéala de nuevo a 300 ppp o súbela aparte.", code="page_stopped_ocr",
+        ) from None
 
 
 def file_results(
@@ -135,8 +145,9 @@ def file_results(
     document.status = "processed"
     session.query(LabValue).filter(LabValue.document_id == document.id).delete()
     session.add_all(
-        LabValue(document_id=document.id, pet_id=pet_id, name=v.name[:100], value=v.value, unit=(v.unit or "")[:30],
-                 reference=(v.reference or "")[:60], measured_on=fields.date)
+        LabValue(document_id=document.id, pet_id=pet_id, name=v.name[:100], value=v.value, raw_value=v.raw[:40],
+                 ambiguous=v.ambiguous, unit=(v.unit or "")[:30], reference=(v.reference or "")[:60],
+                 measured_on=fields.date)
         for v in fields.lab_values
     )
     index_entry(session=session, kind="document", ref_id=document.id, pet_id=pet_id,
@@ -151,6 +162,7 @@ def result_of(document: Document, *, job_id: str, candidates: list[dict[str, Any
         "task_id": job_id,
         "file_path": document.file_key,
         "document_type": document.document_type,
+        "document_type_label": type_label(document.document_type),
         "extracted_text": document.extracted_text,
         "status": "completed",
         "confidence": document.confidence,
@@ -196,6 +208,7 @@ def _fields_json(fields) -> dict[str, Any]:
         "owner_name": fields.owner_name,
         "date": fields.date.isoformat() if isinstance(fields.date, date) else None,
         "vet_name": fields.vet_name,
-        "lab_values": [{"name": v.name, "value": v.value, "unit": v.unit, "reference": v.reference} for v in fields.lab_values],
+        "lab_values": [{"name": v.name, "value": v.value, "raw": v.raw, "ambiguous": v.ambiguous, "unit": v.unit,
+                        "reference": v.reference} for v in fields.lab_values],
     }
 

@@ -16,9 +16,11 @@ from common.db import utcnow
 from common.errors import NotFound
 from common.storage import LocalStorage
 from veterinaria.app.models import Consultation, Document, LabValue, Pet
+from veterinaria.app.ocr.fields import type_label
 
 EXCERPT_CHARS = 300
 LAB_DATES = 6
+AMBIGUOUS_MARK = "(?)"
 _TYPOGRAPHY = str.maketrans({"—": "-", "–": "-", "“": '"', "”": '"', "‘": "'", "’": "'", "…": "...", "•": "-", "\u00a0": " "})
 
 
@@ -26,7 +28,8 @@ def generate(*, session: Session, storage: LocalStorage, job_id: str, pet_id: in
     """Build the report of `pet_id`, store the PDF, and return the job result."""
     pet = session.get(Pet, pet_id)
     if pet is None:
-        raise NotFound(f"No pet with id {pet_id}.")
+        raise NotFound(f"No existe la mascota {pet_id}: puede que se haya borrado antes de generar el informe.",
+                       code="pet_not_found")
     consultations = list(session.scalars(select(Consultation).where(Consultation.pet_id == pet_id).order_by(Consultation.date, Consultation.id)))
     documents = list(session.scalars(
         select(Document).where(Document.pet_id == pet_id, Document.status == "processed")
@@ -139,7 +142,7 @@ def _documents_section(pdf: ReportPdf, documents: list[Document]) -> None:
         pdf.paragraph("Ningún documento archivado.")
     for document in documents:
         pdf.set_font("Helvetica", "B", 10)
-        pdf.multi_cell(0, 5, safe(f"{_day(document.document_date)} - {document.document_type} - {document.file_name or 'documento'}"),
+        pdf.multi_cell(0, 5, safe(f"{_day(document.document_date)} - {type_label(document.document_type)} - {document.file_name or 'documento'}"),
                        new_x="LMARGIN", new_y="NEXT")
         excerpt = " ".join(document.extracted_text.split())[:EXCERPT_CHARS]
         pdf.paragraph(excerpt + ("..." if len(document.extracted_text) > EXCERPT_CHARS else ""), size=9)
@@ -155,7 +158,7 @@ def _lab_section(pdf: ReportPdf, lab_values: list[LabValue]) -> None:
     table: dict[str, dict[date | None, str]] = defaultdict(dict)
     for value in lab_values:
         if value.measured_on in dates:
-            table[value.name][value.measured_on] = f"{value.value:g} {value.unit}".strip()
+            table[value.name][value.measured_on] = lab_cell(value)
     name_width = 50
     column = (pdf.w - pdf.l_margin - pdf.r_margin - name_width) / max(len(dates), 1)
     pdf.set_font("Helvetica", "B", 9)
@@ -169,6 +172,25 @@ def _lab_section(pdf: ReportPdf, lab_values: list[LabValue]) -> None:
         for day in dates:
             pdf.cell(column, 6, safe(table[name].get(day, "")), border=1, align="C")
         pdf.ln()
+    if any(value.ambiguous for value in lab_values):
+        pdf.paragraph(f"{AMBIGUOUS_MARK} Número copiado tal como lo imprimió el laboratorio: no se puede saber si "
+                      "el punto o la coma separa miles o decimales. Compruébalo en el documento original.", size=8)
+
+
+def lab_cell(value: LabValue) -> str:
+    """A lab value for the report: "9400 /µL", "310 000 /µL", "9,4 x10^3/µL"; an ambiguous one as printed, marked."""
+    if value.ambiguous or value.value is None:
+        return f"{value.raw_value} {value.unit} {AMBIGUOUS_MARK}".strip()
+    return f"{spanish_number(value.value)} {value.unit}".strip()
+
+
+def spanish_number(number: float) -> str:
+    """Decimal comma; digits grouped by a space from five digits on (the RAE's and SI's rule, unambiguous)."""
+    whole, _, fraction = f"{number:.6f}".rstrip("0").rstrip(".").partition(".")
+    sign, whole = ("-", whole[1:]) if whole.startswith("-") else ("", whole)
+    if len(whole) > 4:
+        whole = f"{int(whole):,}".replace(",", " ")
+    return sign + whole + ("," + fraction if fraction else "")
 
 
 def _weight_section(pdf: ReportPdf, weights: list[tuple[date, float]]) -> None:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from common.db import Base, UTCDateTime, utcnow
@@ -96,7 +96,11 @@ class Document(Base):
 
 
 class LabValue(Base):
-    """One lab result read from an analysis: name, number and unit, on the document's date."""
+    """One lab result read from an analysis: name, number and unit, on the document's date.
+
+    `raw_value` is the number as printed ("9.400"); `value` is what it means (9400), None when the
+    printing leaves that open (`ambiguous`, e.g. "1.200 U/L" with no range to settle it).
+    """
 
     __tablename__ = "vet_lab_values"
     __table_args__ = (Index("ix_vet_lab_values_pet_id_name", "pet_id", "name"),)
@@ -105,7 +109,9 @@ class LabValue(Base):
     document_id: Mapped[int] = mapped_column(ForeignKey("vet_documents.id", ondelete="CASCADE"), index=True)
     pet_id: Mapped[int | None] = mapped_column(ForeignKey("vet_pets.id"), default=None)
     name: Mapped[str] = mapped_column(String(100))
-    value: Mapped[float] = mapped_column(Float)
+    value: Mapped[float | None] = mapped_column(Float, default=None)
+    raw_value: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    ambiguous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     unit: Mapped[str] = mapped_column(String(30), default="")
     reference: Mapped[str] = mapped_column(String(60), default="")
     measured_on: Mapped[date | None] = mapped_column(Date, default=None)

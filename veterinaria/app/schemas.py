@@ -14,10 +14,12 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    computed_field,
 )
 
 from common.types import ApiDate, ApiDateTime, DbId, RequestBody
 from common.validation_messages import InvalidValue
+from veterinaria.app.ocr.fields import type_label
 from veterinaria.app.search import SearchKind, search_text
 
 #: spellings of the same species, folded with search_text(), to the one word we store
@@ -194,13 +196,18 @@ class DocumentSummary(BaseModel):
 
     id: int
     pet_id: int | None
-    document_type: str = Field(examples=["analisis"])
+    document_type: str = Field(examples=["analisis"], description="Identifier: radiografia, analisis, historial, receta, vacunacion, otro")
     document_date: dt.date | None
     pages: int
     confidence: float = Field(description="OCR confidence 0–1 (1 for a text layer)")
     status: str = Field(examples=["processed"], description="pending, processed or failed")
     file_name: str
     created_at: dt.datetime
+
+    @computed_field(description="The type as people write it", examples=["análisis"])
+    @property
+    def document_type_label(self) -> str:
+        return type_label(self.document_type)
 
 
 class DocumentRead(DocumentSummary):
@@ -209,7 +216,10 @@ class DocumentRead(DocumentSummary):
     file_kind: str = Field(examples=["pdf"])
     size: int = Field(description="Bytes")
     extracted_text: str
-    fields: dict[str, Any] = Field(description="Patient, owner, date, vet, lab values… as read from the text")
+    fields: dict[str, Any] = Field(
+        description="Patient, owner, date, vet (spelled as in the document), lab values… as read from the text. "
+        "Each lab value: name, value (null when ambiguous), raw (the number as printed), ambiguous, unit, reference"
+    )
     page_texts: list[dict[str, Any]] = Field(description="Per page: number, text, confidence")
     processing_time: float = Field(description="Seconds the reading took")
 

@@ -117,5 +117,5 @@ def extract_document(
             _read_serially(items, engine, collect)
     pages.sort(key=lambda page: page.number)
     if not any(page.text.strip() for page in pages):
-        raise DocumentError(NO_TEXT)
+        raise DocumentError(NO_TEXT, code="document_without_text")
     return DocumentText.from_pages("pdf" if kind == "pdf" else "image", pages)

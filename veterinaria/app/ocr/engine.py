@@ -14,9 +14,13 @@ from math import degrees
 from pathlib import Path
 
 from PIL import Image
-from tesserocr import OEM, PSM, PT, RIL, PyTessBaseAPI, WritingDirection
+from tesserocr import OEM, PSM, PT, RIL, PyTessBaseAPI, WritingDirection, iterate_level
+
+from veterinaria.app.ocr.text import fold
 
 LANGUAGES = "spa+eng"
+#: the language whose spelling wins: Spanish words keep their accents (see `_restore_spanish`)
+PRIMARY = "spa"
 DEBIAN_TESSDATA = "/usr/share/tesseract-ocr/5/tessdata"
 #: OSD works on blobs, not on fine detail: larger pages are halved first (3× faster, same answer).
 OSD_MAX_SIDE = 2600
@@ -106,6 +110,8 @@ class OcrEngine:
         self._api = PyTessBaseAPI(path=str(folder), lang=languages, psm=PSM.AUTO, oem=OEM.LSTM_ONLY)
         self._api.SetVariable("debug_file", os.devnull)  # "Detected N diacritics" etc. are not log lines
         self._osd = OrientationDetector(folder)
+        self._folder = folder
+        self._primary: PyTessBaseAPI | None = None  # Spanish alone, one line at a time: opened on first need
         self._current: tuple[Image.Image, str] | None = None
 
     def _load(self, image: Image.Image, dpi: int | None, thresholding: str) -> None:
@@ -144,6 +150,8 @@ class OcrEngine:
         """
         self._load(image, dpi, thresholding)
         text = self._api.GetUTF8Text()
+        if text.strip() and "+" in self._api.GetInitLanguagesAsString():
+            text = self._restore_spanish(text, image, dpi, thresholding)
         if not text.strip():
             confidence = 0.0
         else:
@@ -153,6 +161,54 @@ class OcrEngine:
         self._current = None
         self._api.Clear()
         return text, max(0.0, min(1.0, confidence))
+
+    def _restore_spanish(self, text: str, image: Image.Image, dpi: int | None, thresholding: str) -> str:
+        """Give back the accents that the English model took from Spanish words.
+
+        With "spa+eng" Tesseract tries the language it used last first and keeps its reading when
+        it is plausible: after one English word (a unit like "x10^3/uL") the following Spanish
+        words are often read by the English model, which has no "á" or "ñ" ("Ibáñez" → "Ibanez").
+        Each line with a word read in English is read again in Spanish alone; a word whose Spanish
+        reading has the same letters but for accents takes the Spanish spelling.
+        """
+        lines: list[tuple[tuple[int, int, int, int], list[tuple[str, str]]]] = []
+        for word in iterate_level(self._api.GetIterator(), RIL.WORD):
+            if word.IsAtBeginningOf(RIL.TEXTLINE) or not lines:
+                lines.append((word.BoundingBox(RIL.TEXTLINE), []))
+            lines[-1][1].append((word.GetUTF8Text(RIL.WORD) or "", word.WordRecognitionLanguage() or ""))
+        spelled_as: list[tuple[str, str]] = []  # every word (as read, as Spanish spells it), in reading order
+        primary = None
+        for box, words in lines:
+            spanish: list[str] = []
+            if box is not None and any(lang != PRIMARY and _could_be_accented(read) for read, lang in words):
+                primary = primary or self._primary_on(image, dpi, thresholding)
+                spanish = _read_box(primary, image, box).split()
+            if len(spanish) != len(words):
+                spanish = [read for read, _ in words]
+            for (read, lang), spelled in zip(words, spanish, strict=True):
+                better = lang != PRIMARY and spelled != read and fold(spelled) == fold(read)
+                spelled_as.append((read, spelled if better else read))
+        if primary is not None:
+            primary.Clear()
+        cursor, pieces = 0, []
+        for read, spelled in spelled_as:  # walk the text word by word, so each fix lands on its own word
+            found = text.find(read, cursor) if read else -1
+            if found < 0:
+                continue
+            pieces += [text[cursor:found], spelled]
+            cursor = found + len(read)
+        return "".join(pieces) + text[cursor:]
+
+    def _primary_on(self, image: Image.Image, dpi: int | None, thresholding: str) -> PyTessBaseAPI:
+        """The Spanish-only API (opened on first need), set to read lines of this image."""
+        if self._primary is None:
+            self._primary = PyTessBaseAPI(path=str(self._folder), lang=PRIMARY, psm=PSM.SINGLE_LINE, oem=OEM.LSTM_ONLY)
+            self._primary.SetVariable("debug_file", os.devnull)
+        self._primary.SetVariable("thresholding_method", THRESHOLDING[thresholding])
+        self._primary.SetImage(image)
+        if dpi:
+            self._primary.SetSourceResolution(dpi)
+        return self._primary
 
     def orientation(self, image: Image.Image) -> int:
         """Degrees (0/90/180/270, counter-clockwise) that make the page upright; 0 when unsure."""
@@ -164,6 +220,21 @@ class OcrEngine:
     def close(self) -> None:
         self._api.End()
         self._osd.close()
+        if self._primary is not None:
+            self._primary.End()
+
+
+def _could_be_accented(word: str) -> bool:
+    """A word in letters with a vowel or an n: numbers and units ("4,1", "mg/dL") never gain an accent."""
+    letters = word.strip(".,:;()\"'¿?¡!")
+    return letters.isalpha() and any(char in "aeiounAEIOUN" for char in letters)
+
+
+def _read_box(api: PyTessBaseAPI, image: Image.Image, box: tuple[int, int, int, int], pad: int = 4) -> str:
+    left, top, right, bottom = box
+    left, top = max(0, left - pad), max(0, top - pad)
+    api.SetRectangle(left, top, min(image.width, right + pad) - left, min(image.height, bottom + pad) - top)
+    return api.GetUTF8Text()
 
 
 _engine: OcrEngine | None = None

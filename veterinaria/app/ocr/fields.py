@@ -17,7 +17,10 @@ from veterinaria.app.ocr.dates import find_dates
 from veterinaria.app.ocr.lab_values import LabValue, extract_lab_values
 from veterinaria.app.ocr.text import fold
 
+#: stored and API identifiers (plain ASCII, stable), and how a person writes each
 DOCUMENT_TYPES = ("radiografia", "analisis", "historial", "receta", "vacunacion", "otro")
+TYPE_LABELS = {"radiografia": "radiografía", "analisis": "análisis", "historial": "historial", "receta": "receta",
+               "vacunacion": "vacunación", "otro": "otro"}
 
 _TYPE_KEYWORDS: dict[str, tuple[str, ...]] = {
     "radiografia": (r"radiograf", r"\brx\b", r"proyecci[oó]n", r"radiolog", r"diagnostico por imagen"),
@@ -83,6 +86,11 @@ class DocumentFields:
     date: date | None = None
     vet_name: str | None = None
     lab_values: list[LabValue] = field(default_factory=list)
+
+
+def type_label(document_type: str) -> str:
+    """The type as people write it: "vacunacion" → "vacunación"."""
+    return TYPE_LABELS.get(document_type, document_type)
 
 
 def classify(text: str) -> str:

@@ -2,7 +2,9 @@
 
 A line is a lab value when its name is a known analyte, or when a lab unit follows the number
 (so "Amoxicilina 250 mg" in a prescription is not one). Works on OCR output: accents may be
-lost, `dL` may read `dl` or `dI`, `µL` may read `uL`.
+lost, `dL` may read `dl` or `dI`, `µL` may read `uL`. The number is read by `numbers.read_value`
+with the analyte, unit and reference range of its line (`9.400 /µL` is 9400, `9.4 x10^3/µL` is
+9.4); the printed number is kept beside it, and one the line cannot settle is flagged ambiguous.
 """
 
 from __future__ import annotations
@@ -11,15 +13,18 @@ import re
 from dataclasses import dataclass
 from difflib import get_close_matches
 
+from veterinaria.app.ocr.numbers import read_value
 from veterinaria.app.ocr.text import fold
 
 
 @dataclass
 class LabValue:
     name: str
-    value: float
+    value: float | None  # None when `ambiguous`
     unit: str | None = None
     reference: str | None = None  # the printed reference range, e.g. "12-18"
+    raw: str = ""  # the value as printed, comparator included: "9.400", "< 0,1"
+    ambiguous: bool = False  # the printing leaves open what the number is ("1.200 U/L", no range)
 
 
 #: canonical spelling -> other spellings (folded)
@@ -47,10 +52,10 @@ _NOT_ANALYTES = ("fecha", "edad", "peso", "tel", "lote", "chip", "paciente", "es
                  "historia", "colegiad", "temperatura", "cp", "dni", "n ", "no ", "mayor", "calle")
 
 #: canonical unit -> pattern on folded text (OCR reads l as I or 1, µ as u or p)
-_POWER = r"x?\s*10\s*(?:[\^*”“\"'’7%]\s*)?"  # OCR reads the caret of 10^3 as *, ”, % or 7
+_POWER = r"x?\s*10\s*(?:[\^*”“\"'’7%]\s*){0,2}"  # OCR reads the caret of 10^3 as *, ”, % or 7, or two of them
 _UNITS: tuple[tuple[str, str], ...] = (
-    ("x10^3/µL", _POWER + r"[3³]\s*/\s*[µμup]{0,2}\s*[li1]"),
-    ("x10^6/µL", _POWER + r"[6⁶]\s*/\s*[µμup]{0,2}\s*[li1]"),
+    ("x10^3/µL", _POWER + r"[3³]\s*/\s*[µμuph]{0,2}\s*[li1]"),
+    ("x10^6/µL", _POWER + r"[6⁶]\s*/\s*[µμuph]{0,2}\s*[li1]"),
     ("x10^9/L", _POWER + r"9\s*/\s*[li1]"),
     ("x10^12/L", _POWER + r"12\s*/\s*[li1]"),
     ("µmol/L", r"[µμu]mol\s*/\s*[li1]"),
@@ -65,7 +70,7 @@ _UNITS: tuple[tuple[str, str], ...] = (
     ("UI/L", r"u[i1l]\s*/\s*[li1]"),
     ("U/L", r"u\s*/\s*[li1]"),
     ("/µL", r"/\s*[µμu]\s*[li1]"),
-    ("/mm³", r"/\s*mm\s*[3³]"),
+    ("/mm³", r"/\s*mm\s*[3³?*]"),  # OCR reads the superscript as ? or *
     ("mOsm/kg", r"mosm\s*/\s*kg"),
     ("mm/h", r"mm\s*/\s*h"),
     ("fL", r"f[li1]"),
@@ -79,22 +84,6 @@ _REFERENCE = re.compile(rf"[(\[]?\s*({_NUMBER})\s*[-–—]\s*({_NUMBER})\s*[)\]
 #: the name ends at leader dots or a colon, even when OCR turned some dots into digits ("..00655")
 _NAME_STOP = re.compile(r"\s*(?:[.…·_]{2,}|[:=|¿])")
 _LEADERS = re.compile(r"[\s:;=._…·|¿?,'-]+$")
-
-
-def parse_number(text: str) -> float | None:
-    """12.5, 12,5, 1.250,5 and 250.000 (Spanish thousands) as floats."""
-    if "," in text and "." in text:
-        text = text.replace(".", "").replace(",", ".")
-    elif "," in text:
-        if text.count(",") > 1:
-            return None
-        text = text.replace(",", ".")
-    elif text.count(".") > 1 or re.fullmatch(r"[1-9]\d{0,2}\.\d{3}", text) and len(text) > 5:
-        text = text.replace(".", "")
-    try:
-        return float(text)
-    except ValueError:
-        return None
 
 
 def _unit_at(rest: str) -> tuple[str | None, int]:
@@ -149,15 +138,19 @@ def parse_lab_line(line: str) -> LabValue | None:
         return None
     if name_key.startswith(_NOT_ANALYTES) or re.search(r"\d", name_key.replace("t4", "")):
         return None
-    value = parse_number(match.group(2))
     analyte = _analyte(name_key)
-    if value is None or (analyte is None and unit is None):
+    if analyte is None and unit is None:
         return None
     reference = None
     ref = _REFERENCE.search(folded[unit_end:])
     if ref:
         reference = f"{ref.group(1)}-{ref.group(2)}" if ref.group(1) else f"{ref.group(3)}{ref.group(4)}"
-    return LabValue(name=analyte or raw_name, value=value, unit=unit, reference=reference)
+    reading = read_value(match.group(2), analyte=analyte, unit=unit, reference=reference)
+    if reading.value is None and not reading.ambiguous:
+        return None
+    raw = line[match.start(1) if match.group(1) else match.start(2):match.end(2)]
+    return LabValue(name=analyte or raw_name, value=reading.value, unit=unit, reference=reference, raw=raw,
+                    ambiguous=reading.ambiguous)
 
 
 def extract_lab_values(text: str) -> list[LabValue]:

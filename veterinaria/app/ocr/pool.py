@@ -35,7 +35,11 @@ class PageScan:
 
 
 class HelperDied(RuntimeError):
-    pass
+    """An OCR helper process died; `page` is set when one page took every try with it."""
+
+    def __init__(self, message: str, page: int | None = None) -> None:
+        super().__init__(message)
+        self.page = page
 
 
 class _Helper:
@@ -80,7 +84,15 @@ class _Helper:
 
 
 class OcrPool:
-    """`size` helper processes; `run` OCRs pages on whichever helper is free."""
+    """`size` helper processes; `run` OCRs pages on whichever helper is free.
+
+    A helper can die at any moment (the OOM killer, a crash in Tesseract), also between the
+    check that found it alive and the page sent to it: a page whose helper died, on the way in
+    (BrokenPipeError) or on the way out (HelperDied), goes to a fresh helper that takes the dead
+    one's place. A page that kills `MAX_TRIES` helpers in a row fails the document.
+    """
+
+    MAX_TRIES = 2
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -89,13 +101,29 @@ class OcrPool:
     def run(self, items: Iterable[PageText | PageScan], on_result: Callable[[PageText], None]) -> None:
         """Send every PageScan to a free helper (ready PageTexts pass straight through) until all are read."""
         idle = list(self._helpers)
-        busy: dict[Connection, _Helper] = {}
+        busy: dict[Connection, tuple[_Helper, PageScan, int]] = {}
+
+        def send(helper: _Helper, scan: PageScan, tries: int) -> None:
+            while True:
+                try:
+                    helper.submit(scan)
+                except OSError:  # BrokenPipeError: it died while idle
+                    helper = self._replace(helper, scan, tries)
+                    tries += 1
+                    continue
+                busy[helper.inbox] = (helper, scan, tries)
+                return
 
         def collect() -> None:
             for inbox in wait(list(busy)):
-                helper = busy.pop(inbox)
-                on_result(helper.result())
+                helper, scan, tries = busy.pop(inbox)
+                try:
+                    page = helper.result()
+                except HelperDied:  # it died on this page: once more on a fresh helper
+                    send(self._replace(helper, scan, tries), scan, tries + 1)
+                    continue
                 idle.append(helper)
+                on_result(page)
 
         for item in items:  # the next page renders while the helpers read the previous ones
             if isinstance(item, PageText):
@@ -103,11 +131,19 @@ class OcrPool:
                 continue
             while not idle:
                 collect()
-            helper = idle.pop()
-            helper.submit(item)
-            busy[helper.inbox] = helper
+            send(idle.pop(), item, 1)
         while busy:
             collect()
+
+    def _replace(self, dead: _Helper, scan: PageScan, tries: int) -> _Helper:
+        """A fresh helper in the dead one's place; HelperDied if this page has used up its tries."""
+        dead.close(kill=True)
+        if tries >= self.MAX_TRIES:
+            raise HelperDied(f"page {scan.number}: {tries} OCR helpers died reading it (exit code {dead.process.poll()})",
+                             page=scan.number)
+        fresh = _Helper()
+        self._helpers[self._helpers.index(dead)] = fresh
+        return fresh
 
     def alive(self) -> bool:
         return all(helper.process.poll() is None for helper in self._helpers)

@@ -45,6 +45,7 @@ class DocumentTaskRead(BaseModel):
     error: str | None = None
     file_path: str | None = None
     document_type: str | None = None
+    document_type_label: str | None = None  # "vacunación" for "vacunacion"
     extracted_text: str | None = None
     confidence: float | None = None
     result: dict[str, Any] | None = None
@@ -81,6 +82,7 @@ def read_document_task(task_id: str, user: CurrentUser, session: SessionDep):
     return DocumentTaskRead(
         task_id=job.id, status=job.status, progress=job.progress, kind=job.kind, error=job.error, result=job.result,
         file_path=result.get("file_path"), document_type=result.get("document_type"),
+        document_type_label=result.get("document_type_label"),
         extracted_text=result.get("extracted_text"), confidence=result.get("confidence"),
     )
 
