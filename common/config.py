@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, TypeAdapter, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from common.types import Password
+
 SettingsT = TypeVar("SettingsT", bound="Settings")
+#: HS256 with a shorter key is open to offline guessing (RFC 7518 §3.2 asks for at least 256 bits)
+MIN_JWT_SECRET_BYTES = 32
+
+_PASSWORD = TypeAdapter(Password)
 
 #: What a worker child holds before it reads any file (Python, Celery, SQLAlchemy, the task
 #: modules, Tesseract's language data): bench/memory_bound.py prints the measured figure.
@@ -39,6 +45,8 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=5, ge=1)
 
     # security
+    # outside development a configured JWT_SECRET or ADMIN_PASSWORD that is weak stops the process
+    environment: Literal["development", "production"] = "production"
     jwt_secret: SecretStr | None = None  # default: generated into <var_dir>/secrets/jwt_secret
     jwt_algorithm: str = "HS256"
     jwt_issuer: str = "timon-auth"
@@ -47,6 +55,12 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None  # default: generated into <var_dir>/secrets/admin_password
     flower_user: str = "admin"
     flower_password: SecretStr | None = None  # default: generated into <var_dir>/secrets/flower_password
+    # login throttling (auth/app/throttle.py): failed logins per account and per client address in a
+    # moving window, and how many password checks (Argon2, ~64 MiB and a core each) run at once
+    login_max_failures_per_account: int = Field(default=10, ge=1)
+    login_max_failures_per_address: int = Field(default=50, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+    login_max_concurrent_verifies: int = Field(default=1, ge=1, le=64)
     # browser origins allowed to call the services (the other services' /docs pages log in at auth)
     cors_origins: list[str] = [f"http://{host}:{port}" for host in ("127.0.0.1", "localhost") for port in (8001, 8002, 8004)]
     # where browsers reach the auth service: the Authorize button in every service's /docs logs in there
@@ -54,6 +68,8 @@ class Settings(BaseSettings):
 
     # uploads
     max_upload_mb: int = Field(default=20, ge=1)
+    # every other request body (JSON, forms): a bulk price list of 100,000 SKUs is about 5 MB
+    max_body_mb: int = Field(default=8, ge=1)
     max_document_pages: int = Field(default=200, ge=1)  # longer PDFs are refused with a message
     # OCR helper processes per worker process for multi-page scans (1: OCR in the worker process itself)
     ocr_page_workers: int = Field(default=2, ge=1, le=16)
@@ -99,6 +115,27 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.var_dir / 'timon.db'}"
         return self
 
+    @field_validator("jwt_secret")
+    @classmethod
+    def _strong_jwt_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        secret = value.get_secret_value() if value is not None else ""
+        if secret and info.data.get("environment") != "development" and len(secret.encode()) < MIN_JWT_SECRET_BYTES:
+            raise ValueError(f"must be at least {MIN_JWT_SECRET_BYTES} bytes (or set ENVIRONMENT=development)")
+        return value
+
+    @field_validator("admin_password")
+    @classmethod
+    def _admin_password_the_api_accepts(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        password = value.get_secret_value() if value is not None else ""
+        if password and info.data.get("environment") != "development":
+            try:
+                _PASSWORD.validate_python(password)
+            except ValidationError:
+                raise ValueError(
+                    "must be 10 to 256 characters with no NUL, as POST /users/ requires (or set ENVIRONMENT=development)"
+                ) from None
+        return value
+
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, value: str) -> str:
@@ -125,6 +162,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def max_body_bytes(self) -> int:
+        return self.max_body_mb * 1024 * 1024
 
     @property
     def file_memory_budget_bytes(self) -> int:

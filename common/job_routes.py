@@ -11,6 +11,7 @@ from common.diagnostics import DiagnosticIn
 from common.enqueue import EnqueuerDep
 from common.jobs import JobAccepted, JobRead, JobStatus, JobSummary
 from common.security import AdminUser, CurrentUser
+from common.types import Offset
 from common.web import SessionDep
 
 
@@ -22,9 +23,9 @@ def make_jobs_router(service: str) -> APIRouter:
         user: CurrentUser,
         session: SessionDep,
         status: JobStatus | None = None,
-        kind: str | None = None,
+        kind: Annotated[str | None, Query(max_length=40)] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Offset = 0,
     ):
         """Your jobs on this service, newest first (an admin sees everyone's), without their results.
 

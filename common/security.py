@@ -80,21 +80,25 @@ class TokenCodec:
 # tokenUrl is relative to the auth service; /docs on the other services shows it for reference
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/token", auto_error=False)
 
-def get_current_principal(
-    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Principal:
+def principal_from_token(codec: TokenCodec, token: str | None) -> Principal:
+    """The caller a bearer token names; Unauthenticated (401, Spanish) when it is missing or not valid."""
     if not token:
         raise Unauthenticated(
             "Inicia sesión para continuar: pide un token en el servicio de acceso (POST /token) "
             "y envíalo como 'Authorization: Bearer <token>'."
         )
-    codec: TokenCodec = request.app.state.token_codec
     try:
         return codec.verify(token)
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("Tu sesión ha caducado: vuelve a iniciar sesión.", code="session_expired") from None
     except jwt.InvalidTokenError:
         raise Unauthenticated("El token no es válido: vuelve a iniciar sesión.", code="invalid_token") from None
+
+
+def get_current_principal(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
+    return principal_from_token(request.app.state.token_codec, token)
 
 
 CurrentUser = Annotated[Principal, Depends(get_current_principal)]

@@ -12,16 +12,16 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from common.config import Settings
 from common.db import make_engine, make_session_factory, session_scope
 from common.enqueue import Enqueuer
 from common.errors import install_error_handlers
+from common.guards import RequestGuard
 from common.jobs import JobQuota
 from common.security import TokenCodec
 from common.storage import LocalStorage
-from common.uploads import UploadSizeLimit
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def create_service_app(
         )
         routers = [*routers, make_jobs_router(name)]
     install_error_handlers(app)
-    app.add_middleware(UploadSizeLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(RequestGuard, max_upload_bytes=settings.max_upload_bytes, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]
@@ -92,7 +92,18 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit runs when the route returns, before the response is sent. With the
+# default ("request") FastAPI sends the response first, so a client could read before the commit
+# (POST then GET gave 404) and a failed commit still answered 2xx.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_session_factory(request: Request) -> sessionmaker[Session]:
+    return request.app.state.session_factory
+
+
+# for the rare route whose service must own short transactions of its own (the login: see auth/app/service.py)
+SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
 
 
 def get_settings_dep(request: Request) -> Settings:

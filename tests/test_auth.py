@@ -69,7 +69,7 @@ def test_a_taken_username_is_409(admin, make_user):
         "auth", "/users/", json={"username": clerk.user["username"].upper(), "password": "p" * 12, "role": "empleado"}
     )
     assert response.status_code == 409
-    assert "already taken" in response.json()["detail"]
+    assert response.json()["code"] == "username_taken" and "ya está en uso" in response.json()["detail"]
 
 
 @pytest.mark.parametrize(

@@ -79,3 +79,35 @@ def test_env_example_documents_every_setting():
         if "=" in line and name.isupper():
             documented.add(name)
     assert {name.upper() for name in Settings.model_fields} <= documented
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"JWT_SECRET": "s" * 31}, "JWT_SECRET"),
+        ({"ADMIN_PASSWORD": "short"}, "ADMIN_PASSWORD"),
+        ({"ADMIN_PASSWORD": "p" * 257}, "ADMIN_PASSWORD"),
+    ],
+)
+def test_a_weak_secret_stops_the_process_outside_development(env, named):
+    result = run_python("from common.config import load_settings; load_settings()", **env)
+
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("timon: bad configuration:") and named in lines[0]
+
+
+def test_development_accepts_weak_secrets_and_strong_ones_pass_everywhere():
+    weak = {"JWT_SECRET": "dev", "ADMIN_PASSWORD": "admin"}
+    assert run_python("from common.config import load_settings; load_settings()", ENVIRONMENT="development", **weak).returncode == 0
+    strong = {"JWT_SECRET": "s" * 32, "ADMIN_PASSWORD": "una-clave-larga"}
+    assert run_python("from common.config import load_settings; load_settings()", **strong).returncode == 0
+
+
+def test_the_readme_states_the_cors_default_the_code_has():
+    row = next(line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `CORS_ORIGINS`"))
+    default = Settings(_env_file=None).cors_origins
+
+    assert "`[]`" not in row.split("|")[2] and default
+    assert {"127.0.0.1", "localhost", "8001", "8002", "8004"} <= set(row.replace("(", " ").replace(")", " ").replace(",", " ").replace("`", " ").split())
+    assert {origin.rsplit(":", 1)[1] for origin in default} == {"8001", "8002", "8004"}

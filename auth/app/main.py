@@ -5,9 +5,11 @@ Run: `uvicorn --factory auth.app.main:create_app --port 8001`.
 
 from __future__ import annotations
 
+import anyio
 from fastapi import FastAPI
 
 from auth.app.router import router
+from auth.app.throttle import LoginThrottle
 from common.config import Settings, load_settings
 from common.web import create_service_app
 
@@ -21,10 +23,10 @@ Roles: `admin` (everything, user management), `veterinario` (clinical data), `em
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(
-        name="auth",
-        title="Timón Pet Store — auth",
-        description=DESCRIPTION,
-        settings=settings or load_settings(),
-        routers=[router],
+    settings = settings or load_settings()
+    app = create_service_app(
+        name="auth", title="Timón Pet Store — auth", description=DESCRIPTION, settings=settings, routers=[router]
     )
+    app.state.login_throttle = LoginThrottle(settings)
+    app.state.verify_limiter = anyio.CapacityLimiter(settings.login_max_concurrent_verifies)
+    return app

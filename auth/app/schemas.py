@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from common.security import Role
+from common.types import Password, RequestBody
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]+$"
 
@@ -17,24 +18,23 @@ class Token(BaseModel):
     expires_in: int = Field(description="Seconds until the token expires", examples=[3600])
 
 
-class UserCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UserCreate(RequestBody):
     username: str = Field(min_length=3, max_length=150, pattern=USERNAME_PATTERN, examples=["lucia.vet"])
-    password: str = Field(min_length=10, max_length=256, examples=["una-clave-larga-y-secreta"])
+    password: Password = Field(examples=["una-clave-larga-y-secreta"])
     role: Role = Field(examples=[Role.VET])
     full_name: str = Field(default="", max_length=200, examples=["Lucía Fernández"])
     email: EmailStr | None = Field(default=None, examples=["lucia@timon.example"])
 
 
-class UserUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class UserUpdate(RequestBody):
+    """Only the fields sent change. `email` may be null (removes it); the others may be left out, not nulled."""
 
-    password: str | None = Field(default=None, min_length=10, max_length=256)
-    role: Role | None = None
-    full_name: str | None = Field(default=None, max_length=200)
+    # typed without None and defaulting to None: leaving a field out is fine, sending null is a 422
+    password: Password = Field(default=None)
+    role: Role = Field(default=None)
+    full_name: str = Field(default=None, max_length=200)
     email: EmailStr | None = None
-    is_active: bool | None = None
+    is_active: bool = Field(default=None)
 
 
 class UserRead(BaseModel):

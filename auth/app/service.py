@@ -1,15 +1,15 @@
-"""Users: creation, lookup, password checks. Services flush; the caller owns the transaction."""
+"""Users: creation, lookup, password checks. Services flush; the caller owns the transaction (except `authenticate`)."""
 
 from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from auth.app.models import User
 from auth.app.schemas import UserCreate, UserUpdate
-from common.db import utcnow
+from common.db import session_scope, utcnow
 from common.errors import Conflict, NotFound
 from common.security import Role
 
@@ -22,9 +22,19 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def authenticate(*, session: Session, username: str, password: str) -> User | None:
-    """The active user with these credentials, or None; upgrades an outdated hash on the way."""
-    user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+def authenticate(*, sessions: sessionmaker[Session], username: str, password: str) -> User | None:
+    """The active user with these credentials, or None; upgrades an outdated hash on the way.
+
+    It owns its transactions, the one exception besides `jobs.submit`: a short one to read the account,
+    none while Argon2 runs (tens of milliseconds of CPU), and a short one to store an upgraded hash.
+    Inside a request's transaction the check would hold, on SQLite, the database's write lock (every
+    transaction takes it at BEGIN) and, on PostgreSQL, a pooled connection: a burst of wrong passwords
+    then stalled every other request of every service, /health included.
+    """
+    if "\x00" in username or "\x00" in password:
+        return None  # no account has one (the API refuses them), and PostgreSQL cannot compare them
+    with session_scope(sessions) as session:
+        user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
@@ -32,15 +42,15 @@ def authenticate(*, session: Session, username: str, password: str) -> User | No
     if user is None or not user.is_active:
         return None
     if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-        session.flush()
+        with session_scope(sessions) as session:
+            session.execute(update(User).where(User.id == user.id).values(password_hash=hash_password(password)))
     return user
 
 
 def get_or_404(*, session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"No user with id {user_id}.")
+        raise NotFound(f"No existe ningún usuario con id {user_id}.", code="user_not_found")
     return user
 
 
@@ -54,7 +64,7 @@ def list_users(*, session: Session, role: Role | None = None, limit: int = 100, 
 def create(*, session: Session, user_in: UserCreate) -> User:
     taken = session.scalar(select(User.id).where(func.lower(User.username) == user_in.username.lower()))
     if taken is not None:
-        raise Conflict(f"The username '{user_in.username}' is already taken.")
+        raise Conflict(f"El nombre de usuario «{user_in.username}» ya está en uso: elige otro.", code="username_taken")
     user = User(
         username=user_in.username,
         full_name=user_in.full_name,

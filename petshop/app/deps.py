@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from common.security import Principal, Role, require_role
+from common.types import DbId
 from common.web import SessionDep
 from petshop.app import service
 from petshop.app.models import Store
@@ -16,7 +17,7 @@ ShopStaff = Annotated[Principal, Depends(require_role(Role.STAFF))]
 Admin = Annotated[Principal, Depends(require_role())]
 
 
-def valid_store(store_id: int, session: SessionDep) -> Store:
+def valid_store(store_id: DbId, session: SessionDep) -> Store:
     return service.get_store_or_404(session=session, store_id=store_id)
 
 

@@ -9,14 +9,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from common.jobs import JobStatus
+from common.types import ApiDate, ApiDateTime, DbId, Quantity, RequestBody
 from common.validation_messages import InvalidValue
 
 Price = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2, examples=["29.99"])]
 Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$", examples=["PET001"])]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Strict(RequestBody):
+    """A request body: unknown fields and NUL characters refused (common/types.py)."""
 
 
 class StoreCreate(Strict):
@@ -51,14 +52,14 @@ class NamedRead(BaseModel):
 class ProductCreate(Strict):
     sku: Sku
     name: str = Field(min_length=1, max_length=300, examples=["Alimento para Perros Premium"])
-    category_id: int | None = None
-    supplier_id: int | None = None
+    category_id: DbId | None = None
+    supplier_id: DbId | None = None
 
 
 class ProductUpdate(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=300)
-    category_id: int | None = None
-    supplier_id: int | None = None
+    category_id: DbId | None = None
+    supplier_id: DbId | None = None
 
 
 class ProductRead(BaseModel):
@@ -74,8 +75,8 @@ class ProductRead(BaseModel):
 class StockSet(Strict):
     """The stock of a product in a store, set to these values."""
 
-    quantity: int = Field(ge=0, examples=[50])
-    min_stock: int = Field(default=0, ge=0, examples=[10])
+    quantity: Quantity = Field(examples=[50])
+    min_stock: Quantity = Field(default=0, examples=[10])
     price: Price
 
 
@@ -93,13 +94,13 @@ class StockRead(BaseModel):
 
 class SaleLineIn(Strict):
     sku: Sku
-    quantity: int = Field(gt=0, examples=[2])
+    quantity: Quantity = Field(gt=0, examples=[2])
     unit_price: Price | None = Field(default=None, description="Defaults to the store's current price")
 
 
 class SaleCreate(Strict):
     lines: list[SaleLineIn] = Field(min_length=1, max_length=500)
-    sold_at: datetime | None = Field(default=None, description="Defaults to now")
+    sold_at: ApiDateTime | None = Field(default=None, description="Defaults to now")
 
 
 class SaleRead(BaseModel):
@@ -121,11 +122,11 @@ class PriceItem(Strict):
 class PriceUpdateIn(Strict):
     """Either explicit prices per SKU, or a percentage for a category or supplier, in one store."""
 
-    store_id: int = Field(examples=[1])
+    store_id: DbId = Field(examples=[1])
     items: list[PriceItem] | None = Field(default=None, max_length=100_000)
     percentage: Decimal | None = Field(default=None, gt=-100, le=1000, examples=["5.0"], description="+5 raises 5 %, -10 lowers 10 %")
-    category_id: int | None = None
-    supplier_id: int | None = None
+    category_id: DbId | None = None
+    supplier_id: DbId | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> PriceUpdateIn:
@@ -139,10 +140,10 @@ class PriceUpdateIn(Strict):
 
 
 class ReportParams(BaseModel):
-    store_id: int
+    store_id: DbId
     report_type: str
-    date_from: date | None = None
-    date_to: date | None = None
+    date_from: ApiDate | None = None
+    date_to: ApiDate | None = None
 
 
 class InventoryTaskRead(BaseModel):

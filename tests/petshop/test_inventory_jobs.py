@@ -145,7 +145,7 @@ def _csv(rows: list[list]) -> bytes:
 @pytest.mark.parametrize(
     ("name", "content", "fragment"),
     [
-        ("vacio.csv", b"", "empty"),
+        ("vacio.csv", b"", "vacío"),
         ("foto.xlsx", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, ""),
     ],
 )

@@ -16,6 +16,7 @@ from fastapi import Depends
 from sqlalchemy.orm import Session
 
 from common.security import Principal, Role, require_role
+from common.types import DbId
 from common.web import SessionDep
 from veterinaria.app import clinic
 from veterinaria.app.models import Document, Owner, Pet
@@ -31,23 +32,23 @@ def get_visible_pet(*, session: Session, pet_id: int, user: Principal) -> Pet:
     return clinic.get_pet_or_404(session=session, pet_id=pet_id, viewer=user)
 
 
-def visible_pet(mascota_id: int, user: ClinicReader, session: SessionDep) -> Pet:
+def visible_pet(mascota_id: DbId, user: ClinicReader, session: SessionDep) -> Pet:
     return get_visible_pet(session=session, pet_id=mascota_id, user=user)
 
 
-def editable_pet(mascota_id: int, _staff: ClinicStaff, session: SessionDep) -> Pet:
+def editable_pet(mascota_id: DbId, _staff: ClinicStaff, session: SessionDep) -> Pet:
     return clinic.get_pet_or_404(session=session, pet_id=mascota_id)
 
 
-def visible_owner(owner_id: int, user: ClinicReader, session: SessionDep) -> Owner:
+def visible_owner(owner_id: DbId, user: ClinicReader, session: SessionDep) -> Owner:
     return clinic.get_owner_or_404(session=session, owner_id=owner_id, viewer=user)
 
 
-def editable_owner(owner_id: int, _staff: ClinicStaff, session: SessionDep) -> Owner:
+def editable_owner(owner_id: DbId, _staff: ClinicStaff, session: SessionDep) -> Owner:
     return clinic.get_owner_or_404(session=session, owner_id=owner_id)
 
 
-def visible_document(document_id: int, user: ClinicReader, session: SessionDep) -> Document:
+def visible_document(document_id: DbId, user: ClinicReader, session: SessionDep) -> Document:
     return clinic.get_document_or_404(session=session, document_id=document_id, viewer=user)
 
 

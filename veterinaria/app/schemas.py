@@ -17,6 +17,7 @@ from pydantic import (
     computed_field,
 )
 
+from common.types import ApiDate, ApiDateTime, DbId, RequestBody
 from common.validation_messages import InvalidValue
 from veterinaria.app.ocr.fields import type_label
 from veterinaria.app.search import SearchKind, search_text
@@ -73,14 +74,14 @@ Species = Annotated[
 Sex = Annotated[Literal["macho", "hembra", ""], BeforeValidator(_normalise_sex)]
 Breed = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^[0-9+()./ -]*$")]
-BirthDate = Annotated[dt.date | None, AfterValidator(_not_future_date)]
-ConsultationDate = Annotated[dt.datetime | None, AfterValidator(_aware_not_future)]
+BirthDate = Annotated[ApiDate | None, AfterValidator(_not_future_date)]
+ConsultationDate = Annotated[ApiDateTime | None, AfterValidator(_aware_not_future)]
 ClinicalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
 Weight = Annotated[Decimal, Field(gt=0, lt=1000, max_digits=6, decimal_places=2, examples=["12.40"])]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Strict(RequestBody):
+    """A request body: unknown fields and NUL characters refused (common/types.py)."""
 
 
 # --- owners ---------------------------------------------------------------------------------
@@ -90,8 +91,8 @@ class OwnerCreate(Strict):
     full_name: PersonName = Field(examples=["María García López"])
     phone: Phone = Field(default="", examples=["+34 600 123 456"])
     email: EmailStr | None = Field(default=None, examples=["maria.garcia@example.com"])
-    user_id: int | None = Field(
-        default=None, gt=0, examples=[42], description="The owner's auth account (role `cliente`): they then see their pets"
+    user_id: DbId | None = Field(
+        default=None, examples=[42], description="The owner's auth account (role `cliente`): they then see their pets"
     )
 
 
@@ -99,7 +100,7 @@ class OwnerUpdate(Strict):
     full_name: PersonName | None = Field(default=None, examples=["María García López"])
     phone: Phone | None = Field(default=None, examples=["+34 600 123 456"])
     email: EmailStr | None = None
-    user_id: int | None = Field(default=None, gt=0, description="Link (or, with null, unlink) an auth account")
+    user_id: DbId | None = Field(default=None, description="Link (or, with null, unlink) an auth account")
 
 
 class OwnerRead(BaseModel):
@@ -129,7 +130,7 @@ class PetCreate(Strict):
     breed: Breed = Field(default="", examples=["Labrador"])
     sex: Sex = Field(default="", examples=["hembra"], description="'macho', 'hembra' or empty")
     birth_date: BirthDate = Field(default=None, examples=["2020-03-15"])
-    owner_id: int = Field(gt=0, examples=[1])
+    owner_id: DbId = Field(examples=[1])
 
 
 class PetUpdate(Strict):
@@ -138,7 +139,7 @@ class PetUpdate(Strict):
     breed: Breed | None = None
     sex: Sex | None = None
     birth_date: BirthDate = Field(default=None, description="null clears it")
-    owner_id: int | None = Field(default=None, gt=0, description="Move the pet to another owner")
+    owner_id: DbId | None = Field(default=None, description="Move the pet to another owner")
 
 
 class PetRead(BaseModel):

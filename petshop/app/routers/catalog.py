@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 
+from common.types import ApiDate, DbId, Offset, SafeText
 from common.web import SessionDep
 from petshop.app import service
 from petshop.app.deps import Admin, ShopStaff, ValidStore
@@ -28,7 +29,6 @@ from petshop.app.schemas import (
 
 router = APIRouter()
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.get("/tiendas/", response_model=list[StoreRead], tags=["stores"])
@@ -82,7 +82,7 @@ def create_supplier(supplier_in: NamedCreate, _user: ShopStaff, session: Session
 @router.get("/productos/", response_model=list[ProductRead], tags=["catalog"])
 def list_products(
     _user: ShopStaff, session: SessionDep, q: Annotated[str | None, Query(max_length=100, description="Part of the name or SKU")] = None,
-    category_id: int | None = None, supplier_id: int | None = None, limit: Limit = 50, offset: Offset = 0,
+    category_id: DbId | None = None, supplier_id: DbId | None = None, limit: Limit = 50, offset: Offset = 0,
 ):
     """Products, searchable by name or SKU and filtered by category or supplier."""
     return service.list_products(
@@ -97,13 +97,13 @@ def create_product(product_in: ProductCreate, _user: ShopStaff, session: Session
 
 
 @router.get("/productos/{product_id}", response_model=ProductRead, tags=["catalog"])
-def read_product(product_id: int, _user: ShopStaff, session: SessionDep):
+def read_product(product_id: DbId, _user: ShopStaff, session: SessionDep):
     """One product."""
     return service.get_product_or_404(session=session, product_id=product_id)
 
 
 @router.patch("/productos/{product_id}", response_model=ProductRead, tags=["catalog"])
-def update_product(product_id: int, product_in: ProductUpdate, _user: ShopStaff, session: SessionDep):
+def update_product(product_id: DbId, product_in: ProductUpdate, _user: ShopStaff, session: SessionDep):
     """Rename a product or change its category or supplier."""
     product = service.get_product_or_404(session=session, product_id=product_id)
     return service.update_product(session=session, product=product, product_in=product_in)
@@ -120,7 +120,7 @@ def _stock_read(item) -> StockRead:
 def list_stock(
     store: ValidStore, _user: ShopStaff, session: SessionDep,
     low: Annotated[bool, Query(description="Only products at or below their minimum stock")] = False,
-    q: Annotated[str | None, Query(max_length=100)] = None, category_id: int | None = None,
+    q: Annotated[str | None, Query(max_length=100)] = None, category_id: DbId | None = None,
     limit: Limit = 50, offset: Offset = 0,
 ):
     """A store's stock: units, minimum and price per product."""
@@ -131,7 +131,7 @@ def list_stock(
 
 
 @router.put("/tiendas/{store_id}/stock/{sku}", response_model=StockRead, tags=["stock"])
-def set_stock(sku: str, stock_in: StockSet, store: ValidStore, _user: ShopStaff, session: SessionDep):
+def set_stock(sku: Annotated[SafeText, Path(max_length=64)], stock_in: StockSet, store: ValidStore, _user: ShopStaff, session: SessionDep):
     """Set one product's units, minimum and price in a store."""
     product = service.get_product_by_sku(session=session, sku=sku)
     return _stock_read(service.set_stock(session=session, store=store, product=product, stock_in=stock_in))
@@ -145,7 +145,7 @@ def record_sale(sale_in: SaleCreate, store: ValidStore, _user: ShopStaff, sessio
 
 @router.get("/tiendas/{store_id}/ventas/", response_model=list[SaleRead], tags=["sales"])
 def list_sales(
-    store: ValidStore, _user: ShopStaff, session: SessionDep, date_from: date | None = None, date_to: date | None = None,
+    store: ValidStore, _user: ShopStaff, session: SessionDep, date_from: ApiDate | None = None, date_to: ApiDate | None = None,
     limit: Limit = 100, offset: Offset = 0,
 ):
     """A store's sales lines, newest first, optionally between two dates (inclusive)."""

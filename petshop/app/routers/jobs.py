@@ -8,7 +8,6 @@ jobs of their own kind.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
@@ -16,6 +15,7 @@ from fastapi.responses import FileResponse
 
 from common.enqueue import EnqueuerDep
 from common.jobs import JobAccepted
+from common.types import ApiDate, DbId, SafeText
 from common.web import SessionDep, SettingsDep, StorageDep
 from petshop.app import service, submissions
 from petshop.app.deps import ShopStaff
@@ -37,10 +37,10 @@ IMPORT, PRICES, REPORT = "inventory_import", "price_update", "inventory_report"
 @router.post("/upload-inventario/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ACCEPTED, tags=["inventory"])
 def upload_inventory(
     file: Annotated[UploadFile, File(description="CSV (`,` `;` or tab), XLSX or ODS from a supplier")],
-    store_id: Annotated[int, Form(description="The store whose stock the file sets")],
+    store_id: Annotated[DbId, Form(description="The store whose stock the file sets")],
     user: ShopStaff, session: SessionDep, enqueuer: EnqueuerDep, storage: StorageDep, settings: SettingsDep,
     dry_run: Annotated[bool, Form(description="Check and count only; write nothing")] = False,
-    sheet: Annotated[str | None, Form(description="Sheet to read (default: the first visible one)")] = None,
+    sheet: Annotated[SafeText | None, Form(max_length=200, description="Sheet to read (default: the first visible one)")] = None,
 ):
     """Queue an inventory file for import into one store; follow it at `GET /inventario/task/{task_id}`.
 
@@ -87,9 +87,9 @@ def read_price_update(task_id: str, user: ShopStaff, session: SessionDep):
 
 @router.post("/reportes/inventario/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ACCEPTED, tags=["reports"])
 def generate_inventory_report(
-    store_id: int, report_type: ReportType, user: ShopStaff, session: SessionDep, enqueuer: EnqueuerDep,
-    date_from: Annotated[date | None, Query(description="sales_summary: first day (default: 30 days ago)")] = None,
-    date_to: Annotated[date | None, Query(description="sales_summary: last day, inclusive (default: today)")] = None,
+    store_id: DbId, report_type: ReportType, user: ShopStaff, session: SessionDep, enqueuer: EnqueuerDep,
+    date_from: Annotated[ApiDate | None, Query(description="sales_summary: first day (default: 30 days ago)")] = None,
+    date_to: Annotated[ApiDate | None, Query(description="sales_summary: last day, inclusive (default: today)")] = None,
 ):
     """Queue a report: `stock_low`, `inventory_value` or `sales_summary`; JSON in the job, CSV and XLSX to download."""
     store = service.get_store_or_404(session=session, store_id=store_id)

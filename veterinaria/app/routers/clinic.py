@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from common.types import DbId, Offset
 from common.web import SessionDep
 from veterinaria.app import clinic
 from veterinaria.app.deps import (
@@ -36,7 +37,6 @@ from veterinaria.app.search import SearchKind
 
 router = APIRouter()
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 
 NOT_VISIBLE = {404: {"description": "No such record, or not one of your pets'"}}
 STAFF_ONLY = {403: {"description": "Only vets and admins may do this"}}
@@ -96,7 +96,7 @@ def list_pets(
     user: ClinicReader, session: SessionDep,
     q: Annotated[str | None, Query(max_length=100, description="Part of the name (accents and case ignored)")] = None,
     species: Annotated[str | None, Query(max_length=40, description="'perro' finds 'canino', 'gato' 'felino'")] = None,
-    owner_id: int | None = None, limit: Limit = 50, offset: Offset = 0,
+    owner_id: DbId | None = None, limit: Limit = 50, offset: Offset = 0,
 ):
     """Pets by name, species and owner; a client sees only their own."""
     return clinic.list_pets(
@@ -167,7 +167,7 @@ def read_document(document: VisibleDocument):
 def search_records(
     user: ClinicReader, session: SessionDep,
     q: Annotated[str, Query(max_length=200, description="Words to find, all of them; accents and case ignored")],
-    pet_id: Annotated[int | None, Query(description="Only this pet's records")] = None,
+    pet_id: Annotated[DbId | None, Query(description="Only this pet's records")] = None,
     kind: Annotated[SearchKind | None, Query(description="Only documents or only consultations")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20, offset: Offset = 0,
 ):

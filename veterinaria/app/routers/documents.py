@@ -18,6 +18,7 @@ from common.enqueue import EnqueuerDep
 from common.errors import BadInput, NotFound
 from common.jobs import JobAccepted, JobRead, JobStatus
 from common.security import CurrentUser
+from common.types import DbId, SafeText
 from common.web import SessionDep, SettingsDep, StorageDep
 from veterinaria.app import documents
 from veterinaria.app.deps import ClinicStaff, VisiblePet, get_visible_pet
@@ -54,8 +55,8 @@ class DocumentTaskRead(BaseModel):
 def upload_document(
     file: Annotated[UploadFile, File(description="PDF (text or scanned), JPEG, PNG or TIFF: a scan or a phone photo")],
     user: ClinicStaff, session: SessionDep, enqueuer: EnqueuerDep, storage: StorageDep, settings: SettingsDep,
-    mascota_id: Annotated[int | None, Form(description="The pet it belongs to; without it, the pet is matched from the text")] = None,
-    document_type: Annotated[str | None, Form(description=f"One of {', '.join(DOCUMENT_TYPES)}; detected when absent")] = None,
+    mascota_id: Annotated[DbId | None, Form(description="The pet it belongs to; without it, the pet is matched from the text")] = None,
+    document_type: Annotated[SafeText | None, Form(max_length=40, description=f"One of {', '.join(DOCUMENT_TYPES)}; detected when absent")] = None,
 ):
     """Queue a clinical document for reading (text layer or OCR); follow it at `GET /historias-clinicas/task/{task_id}`.
 
