@@ -7,7 +7,6 @@ endpoints read it, so a result outlives Redis's result expiry and an unknown id 
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from common.db import Base, UTCDateTime, utcnow
 from common.errors import NotFound, ServiceUnavailable, TooManyRequests
+from common.job_results import bound_result
 from common.security import Principal
 
 log = logging.getLogger(__name__)
@@ -335,35 +335,6 @@ def set_progress(*, session: Session, job_id: str, progress: int) -> None:
         .where(Job.id == job_id, Job.status == JobStatus.PROCESSING)
         .values(progress=max(0, min(100, int(progress))), updated_at=utcnow())
     )
-
-
-#: The largest result a job row keeps, as JSON. Domain code caps its own lists (counts, the first N,
-#: a `_truncated` flag); this is the safety net for a result that still came out too big.
-MAX_RESULT_BYTES = 256 * 1024
-_LIST_ITEMS = 50
-_TEXT_CHARS = 2000
-
-
-def _trimmed(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _trimmed(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_trimmed(item) for item in value[:_LIST_ITEMS]]
-    if isinstance(value, str) and len(value) > _TEXT_CHARS:
-        return value[:_TEXT_CHARS] + "…"
-    return value
-
-
-def bound_result(result: dict[str, Any], *, job_id: str = "?") -> dict[str, Any]:
-    """The result as it is when its JSON fits MAX_RESULT_BYTES; else lists and texts cut, flagged."""
-    size = len(json.dumps(result, default=str))
-    if size <= MAX_RESULT_BYTES:
-        return result
-    log.warning("job %s: result of %d bytes trimmed to fit %d", job_id, size, MAX_RESULT_BYTES)
-    trimmed = {**_trimmed(result), "result_truncated": True}
-    if len(json.dumps(trimmed, default=str)) > MAX_RESULT_BYTES:  # many keys: keep the scalars only
-        trimmed = {key: value for key, value in trimmed.items() if not isinstance(value, (dict, list))}
-    return trimmed
 
 
 def complete(*, session: Session, job_id: str, result: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from common import jobs
+from common.job_results import MAX_RESULT_BYTES
 from common.db import session_scope, utcnow
 from common.errors import NotFound, ServiceUnavailable
 from common.security import Principal, Role
@@ -185,7 +186,7 @@ def test_a_result_too_big_for_the_row_is_trimmed_and_flagged(sessions):
     stored = reload(sessions, job.id).result
     assert stored["rows"] == 123 and stored["result_truncated"] is True
     assert len(stored["names"]) == 50 and len(stored["text"]) < 2100
-    assert len(json.dumps(stored)) <= jobs.MAX_RESULT_BYTES
+    assert len(json.dumps(stored)) <= MAX_RESULT_BYTES
 
 
 def test_a_small_result_is_kept_as_it_is(sessions):
