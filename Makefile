@@ -8,11 +8,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # tesseract-ocr-*: language data for the tesserocr wheel's engine; fonts-dejavu-core: the OCR tests render pages;
-# redis-server: Debian's Redis 7, the major version compose runs, for make up and the tests
-APT_PACKAGES := docker-compose redis-server tesseract-ocr-spa tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core
+# redis-server: Debian's Redis 7, the major version compose runs, for make up and the tests;
+# chromium: the browser the console's stories drive through Playwright (tests/test_console_browser.py)
+APT_PACKAGES := docker-compose redis-server tesseract-ocr-spa tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core chromium
 PYTEST_ARGS ?=
 
-.PHONY: up test test-sqlite test-postgresql install system-deps bench clean
+.PHONY: up test test-sqlite test-postgresql install system-deps bench vendor clean
 
 up: install
 	$(PY) -m common.devstack
@@ -54,6 +55,11 @@ bench: install
 	@dpkg -s tesseract-ocr >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends tesseract-ocr  # the CLI baseline
 	$(PY) -m pip install --quiet -e ".[dev,bench]"
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# re-download the console's pinned browser assets (htmx, axe-core, uPlot) with npm pack and check
+# their hashes against console/static/vendor/manifest.json; --write puts them in place
+vendor: install
+	$(PY) -m console.vendor $(VENDOR_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

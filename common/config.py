@@ -102,6 +102,14 @@ class Settings(BaseSettings):
     job_max_active_per_user: int = Field(default=10, ge=1)
     job_quota_retry_after_seconds: int = Field(default=30, ge=1)
 
+    # the web console (console/app): where it reaches the services' public HTTP APIs, and its session cookie
+    auth_url: str = "http://127.0.0.1:8001"
+    veterinaria_url: str = "http://127.0.0.1:8002"
+    petshop_url: str = "http://127.0.0.1:8004"
+    console_backend_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    console_session_secret: SecretStr | None = None  # default: generated into <var_dir>/secrets/console_session_secret
+    console_secure_cookie: bool = False  # True when the console is served over HTTPS
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
@@ -135,6 +143,13 @@ class Settings(BaseSettings):
                     "must be 10 to 256 characters with no NUL, as POST /users/ requires (or set ENVIRONMENT=development)"
                 ) from None
         return value
+
+    @field_validator("auth_url", "veterinaria_url", "petshop_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
 
     @field_validator("redis_url")
     @classmethod
