@@ -1,4 +1,4 @@
-# The one Python image: auth, veterinaria, petshop, the Celery worker, beat and Flower.
+# The one Python image: auth, veterinaria, petshop, the web console, the Celery worker, beat and Flower.
 # `docker compose up -d` builds it; every service picks its process with `command:`.
 FROM python:3.11-slim-bookworm
 
@@ -36,6 +36,7 @@ COPY common ./common
 COPY auth ./auth
 COPY veterinaria ./veterinaria
 COPY petshop ./petshop
+COPY console ./console
 
 # Code stays root-owned and read-only to the app; only var/ (secrets, uploads, beat schedule)
 # is writable. The fixed uid lets other machines give it access to shared storage (NFS).
@@ -44,10 +45,10 @@ RUN groupadd --system --gid 10001 timon \
  && mkdir -p /app/var/files /app/var/secrets \
  && chown -R timon:timon /app/var \
  && chmod 0700 /app/var/secrets \
- && python -m compileall -q common auth veterinaria petshop migrations
+ && python -m compileall -q common auth veterinaria petshop console migrations
 USER timon
 
-EXPOSE 8001 8002 8004 5555
+EXPOSE 8000 8001 8002 8004 5555
 
 # REMAP_SIGTERM=SIGQUIT: `docker stop` (SIGTERM) gives running jobs WORKER_SOFT_SHUTDOWN_TIMEOUT to
 # finish, then hands them back to Redis (Celery's cold shutdown), instead of waiting for the kill.

@@ -24,6 +24,8 @@ from common.secrets import read_or_create
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = {"auth": 8001, "veterinaria": 8002, "petshop": 8004}
+# the web console people use (console/app): it reaches the services above over HTTP at their defaults
+CONSOLE_PORT = 8000
 FLOWER_PORT = 5555
 # Every worker process, here, in the image and in compose: SIGTERM starts Celery's cold shutdown,
 # which gives running jobs worker_soft_shutdown_timeout to finish, then hands them back to Redis.
@@ -67,7 +69,7 @@ def procfile(settings: Settings) -> str:
     redis_line = _redis_line(settings)
     if redis_line:
         lines.append(f"redis: {redis_line}")
-    for name, port in SERVICES.items():
+    for name, port in {**SERVICES, "console": CONSOLE_PORT}.items():
         lines.append(f"{name}: {python} -m uvicorn --factory {name}.app.main:create_app --host 127.0.0.1 --port {port}")
     worker_env = shlex.join(
         f"{k}={v}" for k, v in {**WORKER_ENV, "WORKER_SOFT_SHUTDOWN_TIMEOUT": DEVSTACK_SOFT_SHUTDOWN_SECONDS}.items()
@@ -85,7 +87,7 @@ def main() -> None:
     settings = load_settings()
     os.chdir(ROOT)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("jwt_secret", "flower_password"):
+    for name in ("jwt_secret", "flower_password", "console_session_secret"):
         read_or_create(settings.secrets_dir, name, getattr(settings, name))
     subprocess.run([sys.executable, "-m", "common.migrate"], check=True)
     admin = subprocess.run(
@@ -96,6 +98,7 @@ def main() -> None:
     flower_where = "FLOWER_PASSWORD" if settings.flower_password else settings.secrets_dir / "flower_password"
     print(
         "\nTimón Pet Store is starting:\n"
+        + f"  console      http://127.0.0.1:{CONSOLE_PORT}/   <- open this in a browser\n"
         + "".join(f"  {name:<12} http://127.0.0.1:{port}/docs\n" for name, port in SERVICES.items())
         + f"  flower       http://127.0.0.1:{FLOWER_PORT}/  (user '{settings.flower_user}', password in {flower_where})\n"
         + f"  {admin}\n"

@@ -236,9 +236,13 @@ class PostgresServer:
 
 
 class Stack:
-    """The system as `make up` runs it: the three services and Celery workers, over real Redis."""
+    """The system as `make up` runs it: the three services and Celery workers, over real Redis.
 
-    def __init__(self, *, base_dir: Path, database_url: str, redis_url: str, extra_env: dict[str, str] | None = None):
+    With `console`, the web console too, pointed at this stack's services.
+    """
+
+    def __init__(self, *, base_dir: Path, database_url: str, redis_url: str, extra_env: dict[str, str] | None = None,
+                 console: bool = False):
         self.base_dir = base_dir
         self.log_dir = base_dir / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -258,6 +262,11 @@ class Stack:
             **(extra_env or {}),
         }
         self.ports = {name: free_port() for name in SERVICES}
+        self.apps = SERVICES + (("console",) if console else ())
+        if console:
+            self.ports["console"] = free_port()
+            self.env.update({f"{name.upper()}_URL": self.url(name) for name in SERVICES})
+            self.env.setdefault("CONSOLE_SESSION_SECRET", secrets.token_urlsafe(32))
         self.services: dict[str, Process] = {}
         self.workers: list[Process] = []
 
@@ -270,7 +279,8 @@ class Stack:
     def start(self, workers: int = 1) -> Stack:
         self.run("-m", "common.migrate")
         self.run("-m", "auth.app.bootstrap")
-        for name, port in self.ports.items():
+        for name in self.apps:
+            port = self.ports[name]
             self.services[name] = Process(
                 name,
                 [sys.executable, "-m", "uvicorn", "--factory", f"{name}.app.main:create_app",
@@ -280,7 +290,7 @@ class Stack:
             ).start()
         for _ in range(workers):
             self.start_worker()
-        for name in SERVICES:
+        for name in self.apps:
             wait_while_busy(lambda n=name: httpx.get(f"{self.url(n)}/health", timeout=2).status_code == 200,
                             process=self.services[name], what=f"{name} /health")
         return self

@@ -32,11 +32,11 @@ SEED_WORKER = "celery -A common.celery_app worker --loglevel=info --queues=veter
 SEED_FLOWER = "celery -A common.celery_app flower --port=5555"
 
 BACKEND_SERVICES = {
-    "secrets", "init", "auth", "veterinaria", "petshop", "celery-worker", "celery-beat", "celery-flower",
+    "secrets", "init", "auth", "veterinaria", "petshop", "console", "celery-worker", "celery-beat", "celery-flower",
 }
 ONE_SHOT_SERVICES = {"secrets", "init"}
-API_PORTS = {"auth": 8001, "veterinaria": 8002, "petshop": 8004}
-PORT_VARIABLES = ("AUTH_PORT", "VETERINARIA_PORT", "PETSHOP_PORT", "FLOWER_PORT")
+API_PORTS = {"auth": 8001, "veterinaria": 8002, "petshop": 8004, "console": 8000}
+PORT_VARIABLES = ("CONSOLE_PORT", "AUTH_PORT", "VETERINARIA_PORT", "PETSHOP_PORT", "FLOWER_PORT")
 
 
 # --- running docker-compose -------------------------------------------------------------------
@@ -149,6 +149,7 @@ def test_only_the_apis_and_flower_are_published(services):
         "auth": [(8001, 8001)],
         "veterinaria": [(8002, 8002)],
         "petshop": [(8004, 8004)],
+        "console": [(8000, 8000)],
         "celery-flower": [(5555, 5555)],
     }
     for name, ports in published.items():
@@ -195,6 +196,19 @@ def test_a_stopping_worker_hands_its_jobs_back_before_it_is_killed(services):
     assert worker.get("init") is True  # a PID 1 that forwards SIGTERM to Celery's main process
 
 
+def test_the_console_reaches_the_apis_by_service_name_after_they_are_healthy(services):
+    console = services["console"]
+    environment = console["environment"]
+    assert {environment[f"{name.upper()}_URL"] for name in ("auth", "veterinaria", "petshop")} == {
+        f"http://{name}:{API_PORTS[name]}" for name in ("auth", "veterinaria", "petshop")
+    }
+    deps = _depends_on(console)
+    assert deps["secrets"] == "service_completed_successfully"
+    assert all(deps[name] == "service_healthy" for name in ("auth", "veterinaria", "petshop"))
+    # its session secret is one of those the secrets service generates into the shared volume
+    assert "console_session_secret" in _argv(services["secrets"]["command"])
+
+
 def test_one_shot_services_run_once_and_the_rest_restart(services):
     for name, service in services.items():
         # YAML 1.1 reads a bare `no` as false
@@ -220,6 +234,7 @@ def test_start_order(services):
 def test_one_shot_commands(services):
     assert _argv(services["secrets"]["command"]) == [
         "python", "-m", "common.secrets", "postgres_password", "jwt_secret", "flower_password", "admin_password",
+        "console_session_secret",
     ]
     assert _argv(services["init"]["command"])[-1] == "python -m common.migrate && python -m auth.app.bootstrap"
     assert _argv(services["celery-beat"]["command"]) == shlex.split(
@@ -315,7 +330,7 @@ def test_dockerfile_environment():
 
 
 def test_dockerfile_copies_everything_the_commands_need():
-    assert {"alembic.ini", "migrations", "flowerconfig.py", "common", "auth", "veterinaria", "petshop",
+    assert {"alembic.ini", "migrations", "flowerconfig.py", "common", "auth", "veterinaria", "petshop", "console",
             "pyproject.toml"} <= set(_copied_sources())
     assert ("WORKDIR", "/app") in _instructions()
 

@@ -13,11 +13,11 @@ import pytest
 from honcho.manager import KILL_WAIT
 
 from common.config import Settings
-from common.devstack import FLOWER_PORT, SERVICES, procfile
+from common.devstack import CONSOLE_PORT, FLOWER_PORT, SERVICES, procfile
 from tests.jobs_helpers import submit_diagnostic, wait_for_job
 from tests.servers import ROOT, wait_until
 
-PORTS = [*SERVICES.values(), FLOWER_PORT, 6379]
+PORTS = [*SERVICES.values(), CONSOLE_PORT, FLOWER_PORT, 6379]
 
 
 def port_open(port: int) -> bool:
@@ -39,7 +39,7 @@ def test_the_procfile_starts_redis_only_when_no_redis_url_is_given(monkeypatch, 
     assert "redis:" not in external
     for text in (embedded, external):
         names = [line.split(":", 1)[0] for line in text.splitlines()]
-        assert {"auth", "veterinaria", "petshop", "worker", "beat", "flower"} <= set(names)
+        assert {"auth", "veterinaria", "petshop", "console", "worker", "beat", "flower"} <= set(names)
         assert "worker --loglevel=info --queues=veterinaria,petshop" in text
         # Ctrl-C: honcho SIGKILLs after KILL_WAIT; the worker hands its jobs back before that
         [worker] = [line for line in text.splitlines() if line.startswith("worker:")]
@@ -62,7 +62,7 @@ class Up:
             )
 
     def wait_healthy(self):
-        for port in SERVICES.values():
+        for port in [*SERVICES.values(), CONSOLE_PORT]:
             wait_until(lambda p=port: httpx.get(f"http://127.0.0.1:{p}/health", timeout=2).status_code == 200,
                        timeout=60, what=f"port {port} healthy; log:\n{self.output()}")
 
@@ -101,6 +101,8 @@ def test_make_up_runs_everything_stops_on_ctrl_c_and_keeps_data(tmp_path, free_f
 
     printed = up.output()
     assert "http://127.0.0.1:8001/docs" in printed and "admin_password" in printed
+    # the console's URL is the first one printed: it is what people open
+    assert printed.index("http://127.0.0.1:8000/") < printed.index("http://127.0.0.1:8001/docs")
     wait_until(lambda: not any(port_open(port) for port in PORTS), timeout=30, what="every port released")
     assert (var_dir / "timon.db").exists()
     assert any((var_dir / "redis" / "appendonlydir").glob("*.manifest"))  # Redis 7: a multi-part AOF
