@@ -21,11 +21,13 @@ def products(
     request: Request, user: ShopUser, backend: BackendDep,
     tienda: Annotated[str | None, Query(max_length=20)] = None,
     q: Annotated[str, Query(max_length=100)] = "",
-    categoria: Annotated[int | None, Query(ge=1)] = None,
-    proveedor: Annotated[int | None, Query(ge=1)] = None,
+    categoria: Annotated[str, Query(max_length=12)] = "",
+    proveedor: Annotated[str, Query(max_length=12)] = "",
     bajo: bool = False,
     pagina: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ):
+    # a select's "Todas" sends an empty value: that is no filter, not a bad request
+    categoria, proveedor = _id(categoria), _id(proveedor)
     stores = backend.get("petshop", "/tiendas/", token=user.token, params={"limit": 500})
     categories = backend.get("petshop", "/categorias/", token=user.token, params={"limit": 500})
     store = _pick_store(stores, tienda)
@@ -47,6 +49,10 @@ def products(
         previous_url=_page_url(filters, pagina - 1) if pagina > 1 else None,
         next_url=_page_url(filters, pagina + 1) if has_next else None,
     )
+
+
+def _id(value: str) -> int | None:
+    return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
 
 
 def _pick_store(stores: list[dict], chosen: str | None) -> dict | None:

@@ -1,0 +1,57 @@
+"""The console's boundaries, without a browser: it imports no service's code, and its assets are the pinned ones."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from console import vendor
+
+ROOT = Path(__file__).resolve().parent.parent
+CONSOLE = ROOT / "console"
+
+
+def _imported_modules(path: Path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules.add(node.module)
+    return modules
+
+
+def test_the_console_reaches_the_services_only_over_http():
+    files = sorted(CONSOLE.rglob("*.py"))
+    assert files
+    for path in files:
+        for module in _imported_modules(path):
+            assert module.split(".")[0] not in ("auth", "petshop", "veterinaria"), f"{path.relative_to(ROOT)} imports {module}"
+
+
+def test_the_vendored_assets_are_the_pinned_npm_files():
+    assert vendor.committed_mismatches() == []
+    names = {package["name"] for package in vendor.load_manifest()}
+    assert {"htmx.org", "axe-core", "uplot"} <= names
+    for package in vendor.load_manifest():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", package["version"]), package  # exact versions, no ranges
+        assert package["integrity"].startswith("sha512-")
+
+
+def test_a_changed_vendored_file_is_caught(tmp_path, monkeypatch):
+    copy = tmp_path / "vendor"
+    copy.mkdir()
+    for path in vendor.VENDOR_DIR.iterdir():
+        (copy / path.name).write_bytes(path.read_bytes())
+    (copy / "htmx.min.js").write_bytes(b"alert('not htmx')")
+    monkeypatch.setattr(vendor, "VENDOR_DIR", copy)
+    monkeypatch.setattr(vendor, "MANIFEST", copy / "manifest.json")
+    assert vendor.committed_mismatches() == ["htmx.min.js: sha256 differs from the manifest"]
+
+
+def test_no_page_loads_anything_from_another_origin():
+    for path in [*CONSOLE.rglob("*.html"), CONSOLE / "static" / "console.css"]:
+        text = path.read_text()
+        assert not re.search(r"""(src|href)=["']?(https?:)?//""", text), path
+        assert "@import" not in text and "url(http" not in text, path

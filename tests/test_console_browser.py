@@ -1,0 +1,376 @@
+"""The web console in a real headless Chromium (Debian's `chromium`, driven by Playwright) against the real stack.
+
+One stack (auth, veterinaria, petshop, the console; a worker only when a story needs one) and one
+browser for the whole module. Every page a story reaches is screenshotted at desktop and phone size
+into var/screenshots/ (git-ignored) and checked with the vendored axe-core: no serious or critical
+violation, and no sideways scrolling on the phone.
+
+Runs in the SQLite pass of `make test` only: the console has no database of its own, and the
+services' database behaviour is covered by their API tests on both databases.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import secrets
+import time
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+from itsdangerous import TimestampSigner
+
+from tests.conftest import Client, login
+from tests.servers import Stack
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+expect = playwright_sync.expect
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+AXE = ROOT / "console" / "static" / "vendor" / "axe.min.js"
+SCREENSHOTS = ROOT / "var" / "screenshots"
+DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
+MENUS = {
+    "admin": ["Inicio", "Productos y stock", "Mascotas", "Trabajos"],
+    "empleado": ["Inicio", "Productos y stock", "Trabajos"],
+    "veterinario": ["Inicio", "Mascotas", "Trabajos"],
+    "cliente": ["Inicio", "Mis mascotas", "Trabajos"],
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def sqlite_pass_only(database_kind):
+    if database_kind == "postgresql":
+        pytest.skip("browser stories run in the SQLite pass only: the console has no database, "
+                    "and the services' database behaviour is tested on both by the API tests")
+
+
+@pytest.fixture(scope="module")
+def console_stack(work_dir, new_database_url, redis_server):
+    running = Stack(
+        base_dir=work_dir / "console", database_url=new_database_url("timon_console"),
+        # a Redis database of its own: no other stack's worker takes this stack's jobs
+        redis_url=f"redis://127.0.0.1:{redis_server.port}/5", console=True,
+    )
+    try:
+        running.start(workers=0)  # the jobs story starts its worker once its job is queued
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def api_admin(console_stack) -> Client:
+    return Client(console_stack, login(console_stack, "admin", console_stack.admin_password))
+
+
+class Person:
+    def __init__(self, stack: Stack, user: dict, password: str):
+        self.user, self.password = user, password
+        self.username, self.role = user["username"], user["role"]
+        self.api = Client(stack, login(stack, self.username, password))
+
+
+@pytest.fixture(scope="module")
+def person(console_stack, api_admin):
+    """Create a user with a role (and a full name) through the admin API."""
+
+    def make(role: str, full_name: str = "") -> Person:
+        username, password = f"{role}-{secrets.token_hex(3)}", secrets.token_urlsafe(12)
+        response = api_admin.post("auth", "/users/", json={"username": username, "password": password, "role": role,
+                                                             "full_name": full_name})
+        assert response.status_code == 201, response.text
+        return Person(console_stack, response.json(), password)
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (or apt-get install chromium)")
+    with playwright_sync.sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, console_stack):
+    # bypass_csp: axe-core is injected as an inline script, which the console's CSP forbids
+    context = browser.new_context(base_url=console_stack.url("console"), viewport=DESKTOP, locale="es-ES", bypass_csp=True)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def check_page(page, name: str) -> None:
+    """Screenshots at desktop and phone size; no serious/critical axe violation and no sideways scroll on either."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for size_name, size in (("escritorio", DESKTOP), ("movil", PHONE)):
+        page.set_viewport_size(size)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{size_name}.png"), full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {size['width']}px"
+        page.add_script_tag(path=str(AXE))
+        violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+            .filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)""")
+        assert violations == [], f"{name} at {size['width']}px: " + "; ".join(violations)
+    page.set_viewport_size(DESKTOP)
+
+
+def log_in(page, who: Person, *, path: str = "/") -> None:
+    page.goto(path)
+    page.get_by_label("Usuario").fill(who.username)
+    page.get_by_label("Contraseña").fill(who.password)
+    page.get_by_role("button", name="Entrar").click()
+    expect(page.get_by_role("button", name="Cerrar sesión")).to_be_visible()
+
+
+def menu(page) -> list[str]:
+    return page.get_by_role("navigation", name="Menú principal").get_by_role("link").all_inner_texts()
+
+
+def open_from_menu(page, label: str) -> None:
+    page.get_by_role("navigation", name="Menú principal").get_by_role("link", name=label).click()
+
+
+# --- login, menus, roles --------------------------------------------------------------------------
+
+
+def test_each_role_logs_in_and_sees_only_its_own_menu(page, person, console_stack):
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page.get_by_role("heading", name="Iniciar sesión")).to_be_visible()
+    check_page(page, "login")
+
+    admin = Person(console_stack, {"username": "admin", "role": "admin"}, console_stack.admin_password)
+    for who in (admin, person("empleado", "Pablo Tienda"), person("veterinario", "Lucía Vet"), person("cliente")):
+        log_in(page, who)
+        assert menu(page) == MENUS[who.role], who.role
+        check_page(page, f"inicio-{who.role}")
+        page.reload()  # the session survives a reload
+        assert menu(page) == MENUS[who.role]
+        page.get_by_role("button", name="Cerrar sesión").click()
+        expect(page.get_by_role("status")).to_have_text("Has cerrado la sesión.")
+        page.goto("/")
+        expect(page).to_have_url(re.compile(r"/login$"))  # logged out means logged out
+
+
+def test_a_wrong_password_is_told_in_spanish_on_the_login_page(page, person):
+    clerk = person("empleado")
+    page.goto("/login")
+    page.get_by_label("Usuario").fill(clerk.username)
+    page.get_by_label("Contraseña").fill("no-es-la-clave")
+    page.get_by_role("button", name="Entrar").click()
+    expect(page.get_by_role("alert")).to_have_text("Usuario o contraseña incorrectos.")
+    expect(page.get_by_label("Usuario")).to_have_value(clerk.username)
+    check_page(page, "login-error")
+
+
+def test_a_page_outside_the_role_is_a_spanish_403(page, person):
+    log_in(page, person("empleado"))
+    response = page.goto("/mascotas")
+    assert response.status == 403
+    expect(page.get_by_role("heading", name="Acceso no permitido")).to_be_visible()
+    expect(page.get_by_text("Tu rol no permite abrir «Mascotas»")).to_be_visible()
+    assert menu(page) == MENUS["empleado"]
+    check_page(page, "prohibido")
+
+
+def test_a_form_without_the_session_csrf_token_is_refused(page, person, console_stack):
+    log_in(page, person("empleado"))
+    forged = page.request.post(f"{console_stack.url('console')}/logout", form={"csrf_token": "forged"}, max_redirects=0)
+    assert forged.status == 403 and "Formulario caducado" in forged.text()
+    page.goto("/")
+    expect(page.get_by_role("button", name="Cerrar sesión")).to_be_visible()  # still logged in
+
+
+# --- an expired session -------------------------------------------------------------------------
+
+
+def _session_cookie(stack: Stack, *, token: str, expires_at: float, user: dict) -> dict:
+    """The console's session cookie as starlette's SessionMiddleware writes it, signed with the stack's secret."""
+    data = {"token": token, "expires_at": int(expires_at), "csrf": "x" * 43,
+            "user": {k: user.get(k, "") for k in ("id", "username", "full_name", "role")}}
+    value = TimestampSigner(stack.env["CONSOLE_SESSION_SECRET"]).sign(base64.b64encode(json.dumps(data).encode()))
+    return {"name": "timon_console", "value": value.decode(), "url": stack.url("console")}
+
+
+def test_a_session_whose_token_expired_goes_back_to_login_with_a_message(page, person, console_stack):
+    vet = person("veterinario")
+    now = time.time()
+    expired = jwt.encode(
+        {"sub": str(vet.user["id"]), "username": vet.username, "role": "veterinario", "iss": "timon-auth",
+         "iat": int(now) - 3700, "exp": int(now) - 100},
+        console_stack.env["JWT_SECRET"], algorithm="HS256",
+    )
+    # the console believes the session is still good: the service's 401 is what ends it
+    page.context.add_cookies([_session_cookie(console_stack, token=expired, expires_at=now + 3600, user=vet.user)])
+    page.goto("/mascotas")
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Fmascotas$"))
+    expect(page.get_by_role("status")).to_have_text("Tu sesión ha caducado: vuelve a iniciar sesión.")
+    check_page(page, "sesion-caducada")
+
+    # logging in again goes back where the user was
+    page.get_by_label("Usuario").fill(vet.username)
+    page.get_by_label("Contraseña").fill(vet.password)
+    page.get_by_role("button", name="Entrar").click()
+    expect(page).to_have_url(re.compile(r"/mascotas$"))
+
+    # and a session past its own expiry ends without asking the services
+    page.context.clear_cookies()
+    page.context.add_cookies([_session_cookie(console_stack, token=expired, expires_at=now - 1, user=vet.user)])
+    page.goto("/")
+    expect(page.get_by_role("status")).to_have_text("Tu sesión ha caducado: vuelve a iniciar sesión.")
+
+
+# --- pets ---------------------------------------------------------------------------------------
+
+
+def _owner_with_pet(api_admin: Client, *, owner_name: str, pet_name: str, user_id: int | None = None) -> dict:
+    owner = api_admin.post("veterinaria", "/propietarios/", json={"full_name": owner_name, "user_id": user_id})
+    assert owner.status_code == 201, owner.text
+    pet = api_admin.post("veterinaria", "/mascotas/", json={"name": pet_name, "species": "perro", "owner_id": owner.json()["id"]})
+    assert pet.status_code == 201, pet.text
+    return pet.json()
+
+
+def test_a_cliente_sees_their_pets_and_cannot_reach_another_owners_by_editing_the_url(page, person, api_admin):
+    ana, bruno = person("cliente", "Ana Cliente"), person("cliente", "Bruno Cliente")
+    luna = _owner_with_pet(api_admin, owner_name="Ana Cliente", pet_name="Luna", user_id=ana.user["id"])
+    rocky = _owner_with_pet(api_admin, owner_name="Bruno Cliente", pet_name="Rocky", user_id=bruno.user["id"])
+
+    log_in(page, ana)
+    open_from_menu(page, "Mis mascotas")
+    expect(page.get_by_role("heading", name="Mis mascotas", level=1)).to_be_visible()
+    names = page.locator("#resultados tbody tr td:first-child").all_inner_texts()
+    assert names == ["Luna"]
+    check_page(page, "mis-mascotas")
+
+    page.get_by_role("link", name="Luna").click()
+    expect(page.get_by_role("heading", name="Luna", level=1)).to_be_visible()
+    check_page(page, "mascota")
+    assert f"/mascotas/{luna['id']}" in page.url
+
+    response = page.goto(f"/mascotas/{rocky['id']}")
+    assert response.status == 404
+    expect(page.get_by_role("heading", name="No encontrado")).to_be_visible()
+    expect(page.get_by_text("Rocky")).to_have_count(0)
+    check_page(page, "mascota-ajena")
+
+
+def test_a_vet_finds_a_pet_without_typing_its_accents(page, person, api_admin):
+    _owner_with_pet(api_admin, owner_name="Marta Núñez", pet_name="Lucía")
+    _owner_with_pet(api_admin, owner_name="Marta Núñez", pet_name="Tobías")
+    log_in(page, person("veterinario"))
+    open_from_menu(page, "Mascotas")
+    page.get_by_label("Nombre de la mascota").fill("LUCIA")
+    page.get_by_role("button", name="Buscar").click()
+    rows = page.locator("#resultados tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Lucía")
+    expect(rows.first).to_contain_text("Marta Núñez")
+    check_page(page, "mascotas-busqueda")
+
+
+# --- products and stock -------------------------------------------------------------------------
+
+
+def test_shop_staff_search_filter_and_page_through_a_stores_stock(page, person, api_admin):
+    clerk = person("empleado")
+    store = api_admin.post("petshop", "/tiendas/", json={"name": "Tienda Centro"}).json()
+    food = clerk.api.post("petshop", "/categorias/", json={"name": "Alimentación"}).json()
+    toys = clerk.api.post("petshop", "/categorias/", json={"name": "Juguetes"}).json()
+    acme = clerk.api.post("petshop", "/proveedores/", json={"name": "Piensos Acme"}).json()
+    other = clerk.api.post("petshop", "/proveedores/", json={"name": "Juguetes Sur"}).json()
+    for n in range(1, 31):  # 30 foods, three of them at or below their minimum
+        sku = f"PIENSO-{n:03d}"
+        created = clerk.api.post("petshop", "/productos/", json={"sku": sku, "name": f"Pienso perro {n} kg",
+                                                                 "category_id": food["id"], "supplier_id": acme["id"]})
+        assert created.status_code == 201, created.text
+        stock = {"quantity": 2 if n in (4, 17, 29) else 40, "min_stock": 5, "price": f"{n}.50"}
+        assert clerk.api.request("PUT", "petshop", f"/tiendas/{store['id']}/stock/{sku}", json=stock).status_code == 200
+    for n in (1, 2):
+        clerk.api.post("petshop", "/productos/", json={"sku": f"PELOTA-{n}", "name": f"Pelota {n}",
+                                                       "category_id": toys["id"], "supplier_id": other["id"]})
+        clerk.api.request("PUT", "petshop", f"/tiendas/{store['id']}/stock/PELOTA-{n}",
+                          json={"quantity": 10, "min_stock": 1, "price": "3.00"})
+
+    log_in(page, clerk)
+    open_from_menu(page, "Productos y stock")
+    expect(page.get_by_label("Tienda")).to_have_value(str(store["id"]))
+    rows = page.locator("#resultados tbody tr")
+    expect(rows).to_have_count(25)
+    expect(page.locator("tr.low")).to_have_count(2)  # PIENSO-004 and -017 on the first page (sorted by SKU or name)
+    expect(page.locator("tr.low").first).to_contain_text("Stock bajo")
+    check_page(page, "productos")
+
+    page.get_by_role("link", name="Siguiente →").click()
+    expect(rows).to_have_count(7)
+    expect(page.get_by_role("link", name="← Anterior")).to_be_visible()
+    check_page(page, "productos-pagina-2")
+
+    page.get_by_label("Nombre o SKU").fill("pienso-017")
+    page.get_by_role("button", name="Buscar").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Pienso perro 17 kg")
+    expect(rows.first).to_contain_text("17,50 €")
+    expect(rows.first).to_contain_text("Stock bajo")
+
+    page.get_by_label("Nombre o SKU").fill("")
+    page.get_by_label("Solo stock bajo").check()
+    page.get_by_role("button", name="Buscar").click()
+    assert sorted(page.locator("#resultados tbody td[data-label=SKU]").all_inner_texts()) == ["PIENSO-004", "PIENSO-017", "PIENSO-029"]
+
+    page.get_by_label("Tienda").select_option(label="Catálogo (sin stock)")
+    page.get_by_role("button", name="Buscar").click()
+    page.get_by_label("Proveedor").select_option(label="Juguetes Sur")
+    page.get_by_role("button", name="Buscar").click()
+    assert page.locator("#resultados tbody td[data-label=SKU]").all_inner_texts() == ["PELOTA-1", "PELOTA-2"]
+    check_page(page, "catalogo-proveedor")
+
+
+# --- jobs ---------------------------------------------------------------------------------------
+
+
+def test_the_jobs_page_follows_a_job_until_a_worker_completes_it(page, person, api_admin, console_stack):
+    clerk = person("empleado", "Pablo Tienda")
+    store = api_admin.post("petshop", "/tiendas/", json={"name": "Tienda Norte"}).json()
+    submitted = clerk.api.post("petshop", "/upload-inventario/", data={"store_id": str(store["id"]), "dry_run": "true"},
+                               files={"file": ("stock.csv", b"SKU,Nombre,Stock,Precio\nA-1,Arena,3,4.50\nA-2,Pienso,2,9\n")})
+    assert submitted.status_code == 202, submitted.text
+    job_id = submitted.json()["task_id"]
+
+    log_in(page, clerk)
+    open_from_menu(page, "Trabajos")
+    row = page.locator(f"tr[data-job-id='{job_id}']")
+    expect(row).to_contain_text("Importación de inventario")
+    expect(row).to_contain_text("En cola")  # no worker is running yet
+    expect(page.locator("#trabajos")).to_have_attribute("hx-trigger", "every 1s")
+    check_page(page, "trabajos-en-cola")
+
+    if not console_stack.workers:
+        console_stack.start_worker()
+    # no reload: htmx refreshes the table while the job is active
+    expect(row.locator(".badge")).to_have_text("Completado", timeout=120_000)
+    expect(row.locator("progress")).to_have_attribute("value", "100")
+    expect(page.locator("#trabajos")).not_to_have_attribute("hx-trigger", re.compile(".*"))  # polling stops
+    check_page(page, "trabajos-completado")
+
+    # an admin sees everyone's jobs, with whose they are
+    page.get_by_role("button", name="Cerrar sesión").click()
+    log_in(page, Person(console_stack, {"username": "admin", "role": "admin"}, console_stack.admin_password), path="/trabajos")
+    expect(page.locator(f"tr[data-job-id='{job_id}'] td[data-label=Usuario]")).to_have_text(clerk.username)
+    check_page(page, "trabajos-admin")
+
+
+def test_the_console_is_up_with_its_own_health(console_stack):
+    assert httpx.get(f"{console_stack.url('console')}/health", timeout=5).json() == {"status": "ok"}
+    assert os.environ.get("TEST_DATABASE", "sqlite") != "postgresql"
