@@ -109,6 +109,7 @@ class Settings(BaseSettings):
     console_backend_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
     console_session_secret: SecretStr | None = None  # default: generated into <var_dir>/secrets/console_session_secret
     console_secure_cookie: bool = False  # True when the console is served over HTTPS
+    console_timezone: str = "Europe/Madrid"  # the zone the console shows times in (the APIs answer in UTC)
 
     @field_validator("database_url")
     @classmethod
@@ -150,6 +151,17 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("console_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Europe/Madrid") from None
+        return value
 
     @field_validator("redis_url")
     @classmethod

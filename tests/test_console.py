@@ -55,3 +55,15 @@ def test_no_page_loads_anything_from_another_origin():
         text = path.read_text()
         assert not re.search(r"""(src|href)=["']?(https?:)?//""", text), path
         assert "@import" not in text and "url(http" not in text, path
+
+
+def test_times_show_in_the_shops_zone_and_numbers_with_a_decimal_comma():
+    from zoneinfo import ZoneInfo
+
+    from console.app.rendering import money, number, when
+
+    madrid = ZoneInfo("Europe/Madrid")
+    assert when("2026-12-02T00:52:10Z", madrid) == "02/12/2026 01:52"  # winter: UTC+1
+    assert when("2026-07-01T23:30:00+00:00", madrid) == "02/07/2026 01:30"  # summer: UTC+2
+    assert number("12.40") == "12,4" and number("3") == "3"
+    assert money("1234.5") == "1.234,50 €" and money("0.99") == "0,99 €"

@@ -246,6 +246,10 @@ def test_a_cliente_sees_their_pets_and_cannot_reach_another_owners_by_editing_th
     ana, bruno = person("cliente", "Ana Cliente"), person("cliente", "Bruno Cliente")
     luna = _owner_with_pet(api_admin, owner_name="Ana Cliente", pet_name="Luna", user_id=ana.user["id"])
     rocky = _owner_with_pet(api_admin, owner_name="Bruno Cliente", pet_name="Rocky", user_id=bruno.user["id"])
+    visit = person("veterinario", "Lucía Vet").api.post("veterinaria", f"/mascotas/{luna['id']}/consultas/", json={
+        "reason": "Cojera en la pata trasera izquierda", "diagnosis": "Esguince leve",
+        "treatment": "Meloxicam 0,1 mg/kg durante 5 días y reposo", "weight_kg": "12.4"})
+    assert visit.status_code == 201, visit.text
 
     log_in(page, ana)
     open_from_menu(page, "Mis mascotas")
@@ -256,6 +260,8 @@ def test_a_cliente_sees_their_pets_and_cannot_reach_another_owners_by_editing_th
 
     page.get_by_role("link", name="Luna").click()
     expect(page.get_by_role("heading", name="Luna", level=1)).to_be_visible()
+    expect(page.locator("tbody tr")).to_contain_text("Esguince leve")
+    expect(page.locator("tbody tr")).to_contain_text("12,4 kg")
     check_page(page, "mascota")
     assert f"/mascotas/{luna['id']}" in page.url
 
@@ -354,6 +360,7 @@ def test_the_jobs_page_follows_a_job_until_a_worker_completes_it(page, person, a
     expect(row).to_contain_text("Importación de inventario")
     expect(row).to_contain_text("En cola")  # no worker is running yet
     expect(page.locator("#trabajos")).to_have_attribute("hx-trigger", "every 1s")
+    expect(page.locator("#trabajos .summary")).to_have_text("1 en curso · 1 en la lista")
     check_page(page, "trabajos-en-cola")
 
     if not console_stack.workers:
@@ -362,6 +369,7 @@ def test_the_jobs_page_follows_a_job_until_a_worker_completes_it(page, person, a
     expect(row.locator(".badge")).to_have_text("Completado", timeout=120_000)
     expect(row.locator("progress")).to_have_attribute("value", "100")
     expect(page.locator("#trabajos")).not_to_have_attribute("hx-trigger", re.compile(".*"))  # polling stops
+    expect(page.locator("#trabajos .summary")).to_have_text("Ningún trabajo en curso · 1 en la lista")
     check_page(page, "trabajos-completado")
 
     # an admin sees everyone's jobs, with whose they are

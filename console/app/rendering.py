@@ -6,9 +6,11 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from starlette.responses import Response
 
 from console.app.session import ROLE_NAMES, csrf_token, menu_for, optional_user
@@ -26,19 +28,36 @@ def money(value: Any) -> str:
     return f"{whole.replace(',', '.')},{cents} €"
 
 
-def when(value: str | None) -> str:
-    """An API timestamp as the shop reads it: 02/12/2026 14:05."""
+def number(value: Any) -> str:
+    """12.40 -> '12,4' (a decimal comma, no trailing zeros)."""
+    try:
+        amount = Decimal(str(value)).normalize()
+    except (InvalidOperation, ValueError):
+        return str(value)
+    return f"{amount:f}".replace(".", ",")
+
+
+def when(value: str | None, zone: ZoneInfo) -> str:
+    """An API timestamp (UTC) as the shop reads it, in its own zone: 02/12/2026 14:05."""
     if not value:
         return ""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(zone)
     return moment.strftime("%d/%m/%Y %H:%M")
 
 
+@pass_context
+def _when(context, value: str | None) -> str:
+    return when(value, context["request"].app.state.timezone)
+
+
 TEMPLATES.env.filters["money"] = money
-TEMPLATES.env.filters["when"] = when
+TEMPLATES.env.filters["number"] = number
+TEMPLATES.env.filters["when"] = _when
 TEMPLATES.env.globals["ROLE_NAMES"] = ROLE_NAMES
 
 

@@ -34,7 +34,7 @@ def _jobs(backend: Backend, user: User) -> list[dict]:
 
 def _context(backend: Backend, user: User) -> dict:
     jobs = _jobs(backend, user)
-    return {"user": user, "jobs": jobs, "active": sum(job["status"] in ACTIVE for job in jobs),
+    return {"user": user, "jobs": jobs, "active_jobs": sum(job["status"] in ACTIVE for job in jobs),
             "status_names": STATUS_NAMES, "kind_names": KIND_NAMES, "service_names": SERVICE_NAMES}
 
 
