@@ -279,6 +279,7 @@ def test_a_vet_finds_a_pet_without_typing_its_accents(page, person, api_admin):
     open_from_menu(page, "Mascotas")
     page.get_by_label("Nombre de la mascota").fill("LUCIA")
     page.get_by_role("button", name="Buscar").click()
+    expect(page).to_have_url(re.compile(r"q=LUCIA"))
     rows = page.locator("#resultados tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Lucía")
@@ -325,6 +326,7 @@ def test_shop_staff_search_filter_and_page_through_a_stores_stock(page, person, 
 
     page.get_by_label("Nombre o SKU").fill("pienso-017")
     page.get_by_role("button", name="Buscar").click()
+    expect(page).to_have_url(re.compile(r"q=pienso-017"))
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Pienso perro 17 kg")
     expect(rows.first).to_contain_text("17,50 €")
@@ -333,12 +335,17 @@ def test_shop_staff_search_filter_and_page_through_a_stores_stock(page, person, 
     page.get_by_label("Nombre o SKU").fill("")
     page.get_by_label("Solo stock bajo").check()
     page.get_by_role("button", name="Buscar").click()
+    expect(page).to_have_url(re.compile(r"bajo=1"))
+    expect(rows).to_have_count(3)
     assert sorted(page.locator("#resultados tbody td[data-label=SKU]").all_inner_texts()) == ["PIENSO-004", "PIENSO-017", "PIENSO-029"]
 
     page.get_by_label("Tienda").select_option(label="Catálogo (sin stock)")
     page.get_by_role("button", name="Buscar").click()
+    expect(page.get_by_label("Proveedor")).to_be_visible()
     page.get_by_label("Proveedor").select_option(label="Juguetes Sur")
     page.get_by_role("button", name="Buscar").click()
+    expect(page).to_have_url(re.compile(rf"proveedor={other['id']}"))
+    expect(rows).to_have_count(2)
     assert page.locator("#resultados tbody td[data-label=SKU]").all_inner_texts() == ["PELOTA-1", "PELOTA-2"]
     check_page(page, "catalogo-proveedor")
 
