@@ -36,8 +36,8 @@ AXE = ROOT / "console" / "static" / "vendor" / "axe.min.js"
 SCREENSHOTS = ROOT / "var" / "screenshots"
 DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
 MENUS = {
-    "admin": ["Inicio", "Productos y stock", "Mascotas", "Trabajos"],
-    "empleado": ["Inicio", "Productos y stock", "Trabajos"],
+    "admin": ["Inicio", "Productos y stock", "Importar inventario", "Mascotas", "Trabajos"],
+    "empleado": ["Inicio", "Productos y stock", "Importar inventario", "Trabajos"],
     "veterinario": ["Inicio", "Mascotas", "Trabajos"],
     "cliente": ["Inicio", "Mis mascotas", "Trabajos"],
 }
@@ -139,6 +139,11 @@ def menu(page) -> list[str]:
 
 def open_from_menu(page, label: str) -> None:
     page.get_by_role("navigation", name="Menú principal").get_by_role("link", name=label).click()
+
+
+def ensure_worker(stack: Stack) -> None:
+    if not stack.workers:
+        stack.start_worker()
 
 
 # --- login, menus, roles --------------------------------------------------------------------------
@@ -370,8 +375,7 @@ def test_the_jobs_page_follows_a_job_until_a_worker_completes_it(page, person, a
     expect(page.locator("#trabajos .summary")).to_have_text("1 en curso · 1 en la lista")
     check_page(page, "trabajos-en-cola")
 
-    if not console_stack.workers:
-        console_stack.start_worker()
+    ensure_worker(console_stack)
     # no reload: htmx refreshes the table while the job is active
     expect(row.locator(".badge")).to_have_text("Completado", timeout=120_000)
     expect(row.locator("progress")).to_have_attribute("value", "100")
@@ -384,6 +388,64 @@ def test_the_jobs_page_follows_a_job_until_a_worker_completes_it(page, person, a
     log_in(page, Person(console_stack, {"username": "admin", "role": "admin"}, console_stack.admin_password), path="/trabajos")
     expect(page.locator(f"tr[data-job-id='{job_id}'] td[data-label=Usuario]")).to_have_text(clerk.username)
     check_page(page, "trabajos-admin")
+
+
+# --- import ---------------------------------------------------------------------------------------
+
+MESSY_FILE = (
+    "Inventario de Distribuciones Sur;;;;\n"
+    ";;;;\n"
+    "Código;Descripción;Cantidad;PVP;Color\n"
+    "IMP-001;Arena aglomerante 10 kg;12;7,95;gris\n"
+    "IMP-002;Pienso gato adulto;4;15,50;\n"
+    "IMP-003;Rascador;1;29,00;beige\n"
+    ";Sin código;3;2,00;\n"
+    "IMP-005;Comedero;dos;4,00;\n"
+).encode("cp1252")
+
+
+def test_an_import_is_previewed_then_applied_and_its_failed_rows_downloaded(page, person, api_admin, console_stack):
+    clerk = person("empleado")
+    store = api_admin.post("petshop", "/tiendas/", json={"name": "Tienda Importación"}).json()
+    ensure_worker(console_stack)
+    log_in(page, clerk)
+    open_from_menu(page, "Importar inventario")
+    check_page(page, "importar")
+    page.get_by_label("Tienda").select_option(label="Tienda Importación")
+    page.get_by_label("Archivo").set_input_files(files=[{"name": "proveedor.csv", "mimeType": "text/csv", "buffer": MESSY_FILE}])
+    page.get_by_role("button", name="Ver la vista previa").click()
+
+    expect(page.get_by_role("heading", name="Vista previa de la importación")).to_be_visible(timeout=120_000)
+    counts = page.get_by_role("list", name="Resumen")
+    expect(counts).to_contain_text("3 nuevos")
+    expect(counts).to_contain_text("2 con errores")
+    columns = dict(zip(page.locator("#importacion table").first.locator("td[data-label=Dato]").all_inner_texts(),
+                       page.locator("#importacion table").first.locator("td[data-label=Columna]").all_inner_texts()))
+    assert columns["SKU"] == "Código" and columns["Nombre"] == "Descripción" and columns["Precio"] == "PVP"
+    expect(page.get_by_text("Columnas que no se usan: Color")).to_be_visible()
+    expect(page.locator("table.errors tbody tr")).to_have_count(2)
+    check_page(page, "importar-vista-previa")
+    preview_url = page.url
+    # a dry run writes nothing
+    assert clerk.api.get("petshop", f"/tiendas/{store['id']}/stock/").json() == []
+
+    page.get_by_role("button", name="Aplicar la importación").click()
+    expect(page.get_by_role("heading", name="Importación terminada")).to_be_visible(timeout=120_000)
+    expect(page.get_by_role("list", name="Resumen")).to_contain_text("3 creados")
+    expect(page.get_by_text("filas por segundo")).to_be_visible()
+    check_page(page, "importar-resultado")
+    stock = {item["product"]["sku"]: item["quantity"] for item in clerk.api.get("petshop", f"/tiendas/{store['id']}/stock/").json()}
+    assert stock == {"IMP-001": 12, "IMP-002": 4, "IMP-003": 1}
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Descargar errores.csv").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert "IMP-005" in text and len(text.strip().splitlines()) == 3  # header and two failed rows
+
+    # the same preview cannot be applied twice (with a valid form, from the same session)
+    csrf = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    again = page.request.post(f"{preview_url}/aplicar", form={"csrf_token": csrf}, max_redirects=0)
+    assert again.status == 409 and "Vista previa caducada" in again.text()
 
 
 def test_the_console_is_up_with_its_own_health(console_stack):

@@ -68,10 +68,13 @@ class Backend:
     def get(self, service: str, path: str, *, token: str, params: dict[str, Any] | None = None) -> Any:
         return self.request(service, "GET", path, token=token, params=params)
 
-    def request(self, service: str, method: str, path: str, *, token: str, **kwargs: Any) -> Any:
-        """Call one service as the logged-in user and return its JSON, or raise the matching BackendError."""
+    def request(self, service: str, method: str, path: str, *, token: str, raw: bool = False, **kwargs: Any) -> Any:
+        """Call one service as the logged-in user and return its JSON (the response itself with `raw`),
+        or raise the matching BackendError."""
         response = self._send(service, method, path, token=token, **kwargs)
         if response.status_code < 400:
+            if raw:
+                return response
             return response.json() if response.content else None
         detail, code = _detail(response), _code(response)
         if response.status_code == 401:

@@ -22,7 +22,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from common.config import Settings, load_settings
 from common.secrets import read_or_create
 from console.app.backend import Backend, BackendError, SessionExpired
-from console.app.pages import clinic, home, jobs, shop
+from console.app.pages import clinic, home, imports, jobs, shop
+from console.app.pending import PendingUploads
 from console.app.rendering import render
 from console.app.session import EXPIRED_MESSAGE, CsrfFailed, NotLoggedIn, RoleForbidden, end_session
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.backend = backend
     app.state.timezone = ZoneInfo(settings.console_timezone)
+    app.state.pending_uploads = PendingUploads(settings.var_dir / "console" / "uploads", max_bytes=settings.max_upload_bytes)
     app.add_middleware(
         SessionMiddleware, secret_key=secret, session_cookie=SESSION_COOKIE, max_age=SESSION_MAX_AGE_SECONDS,
         same_site="lax", https_only=settings.console_secure_cookie,
@@ -76,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    for module in (home, shop, jobs, clinic):
+    for module in (home, shop, imports, jobs, clinic):
         app.include_router(module.router)
     return app
 

@@ -39,6 +39,7 @@ PAGES = {
     for page in (
         Page("inicio", "/", "Inicio", EVERYONE),
         Page("productos", "/tienda/productos", "Productos y stock", frozenset({"admin", "empleado"})),
+        Page("importar", "/tienda/importar", "Importar inventario", frozenset({"admin", "empleado"})),
         Page("mascotas", "/mascotas", "Mascotas", frozenset({"admin", "veterinario", "cliente"})),
         Page("trabajos", "/trabajos", "Trabajos", EVERYONE),
     )
