@@ -235,6 +235,12 @@ def test_a_session_whose_token_expired_goes_back_to_login_with_a_message(page, p
     page.goto("/")
     expect(page.get_by_role("status")).to_have_text("Tu sesión ha caducado: vuelve a iniciar sesión.")
 
+    # an htmx refresh (the jobs table) with an expired session navigates to the login instead of swapping it in
+    page.context.add_cookies([_session_cookie(console_stack, token=expired, expires_at=now + 3600, user=vet.user)])
+    refresh = page.request.get(f"{console_stack.url('console')}/trabajos/tabla", headers={
+        "HX-Request": "true", "HX-Current-URL": f"{console_stack.url('console')}/trabajos"})
+    assert refresh.status == 204 and refresh.headers["hx-redirect"] == "/login?next=%2Ftrabajos"
+
 
 # --- pets ---------------------------------------------------------------------------------------
 

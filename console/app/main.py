@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
@@ -85,13 +85,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _to_login(request: Request, *, message: str | None) -> Response:
     end_session(request, message=message)
-    target = "/login"
-    if request.method == "GET" and request.url.path not in ("/", "/login"):
-        target += f"?next={quote(request.url.path + ('?' + request.url.query if request.url.query else ''), safe='')}"
     if request.headers.get("HX-Request"):
-        # htmx would swap a redirect's page into a fragment: ask it to navigate instead
-        return Response(status_code=204, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
+        # htmx would swap the login page into a fragment: ask it to navigate, back to the page it is on
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        return Response(status_code=204, headers={"HX-Redirect": _login_url(current.path, current.query)})
+    if request.method != "GET":
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(_login_url(request.url.path, request.url.query), status_code=303)
+
+
+def _login_url(path: str, query: str) -> str:
+    if not path.startswith("/") or path in ("/", "/login"):
+        return "/login"
+    return "/login?next=" + quote(path + (f"?{query}" if query else ""), safe="")
 
 
 def _install_error_pages(app: FastAPI) -> None:
