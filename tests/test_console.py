@@ -67,3 +67,30 @@ def test_times_show_in_the_shops_zone_and_numbers_with_a_decimal_comma():
     assert when("2026-07-01T23:30:00+00:00", madrid) == "02/07/2026 01:30"  # summer: UTC+2
     assert number("12.40") == "12,4" and number("3") == "3"
     assert money("1234.5") == "1.234,50 €" and money("0.99") == "0,99 €"
+
+
+def test_after_login_the_console_goes_only_to_its_own_pages():
+    from console.app.pages.home import _safe_next
+
+    assert _safe_next("/tienda/productos?q=a") == "/tienda/productos?q=a"
+    for elsewhere in ("//evil.example/", "/\\evil.example", "https://evil.example/", "", None, "javascript:alert(1)"):
+        assert _safe_next(elsewhere) == "/", elsewhere
+
+
+def test_a_kept_upload_is_only_its_uploaders_and_bounded(tmp_path):
+    import io
+
+    import pytest
+
+    from console.app.pending import PendingUploads, TooLarge
+
+    uploads = PendingUploads(tmp_path, max_bytes=10)
+    saved = uploads.save(io.BytesIO(b"sku,nombre"), file_name="a.csv", content_type="text/csv", store_id=3, user_id=7)
+    assert uploads.get(saved.key, user_id=7).path.read_bytes() == b"sku,nombre"
+    assert uploads.get(saved.key, user_id=8) is None
+    assert uploads.get("../" + saved.key, user_id=7) is None
+    uploads.discard(saved.key)
+    assert uploads.get(saved.key, user_id=7) is None
+    with pytest.raises(TooLarge):
+        uploads.save(io.BytesIO(b"x" * 11), file_name="b.csv", content_type="text/csv", store_id=3, user_id=7)
+    assert list(tmp_path.iterdir()) == []  # nothing left of the refused one

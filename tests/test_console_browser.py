@@ -11,8 +11,6 @@ services' database behaviour is covered by their API tests on both databases.
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import re
 import secrets
@@ -22,25 +20,22 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
-from itsdangerous import TimestampSigner
+from playwright.sync_api import expect, sync_playwright
 
+from tests.browser_helpers import (
+    CHROMIUM,
+    DESKTOP,
+    MENUS,
+    Person,
+    check_page,
+    ensure_worker,
+    log_in,
+    menu,
+    open_from_menu,
+    session_cookie,
+)
 from tests.conftest import Client, login
 from tests.servers import Stack
-
-playwright_sync = pytest.importorskip("playwright.sync_api")
-expect = playwright_sync.expect
-
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-AXE = ROOT / "console" / "static" / "vendor" / "axe.min.js"
-SCREENSHOTS = ROOT / "var" / "screenshots"
-DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
-MENUS = {
-    "admin": ["Inicio", "Productos y stock", "Importar inventario", "Mascotas", "Trabajos"],
-    "empleado": ["Inicio", "Productos y stock", "Importar inventario", "Trabajos"],
-    "veterinario": ["Inicio", "Mascotas", "Trabajos"],
-    "cliente": ["Inicio", "Mis mascotas", "Trabajos"],
-}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -69,13 +64,6 @@ def api_admin(console_stack) -> Client:
     return Client(console_stack, login(console_stack, "admin", console_stack.admin_password))
 
 
-class Person:
-    def __init__(self, stack: Stack, user: dict, password: str):
-        self.user, self.password = user, password
-        self.username, self.role = user["username"], user["role"]
-        self.api = Client(stack, login(stack, self.username, password))
-
-
 @pytest.fixture(scope="module")
 def person(console_stack, api_admin):
     """Create a user with a role (and a full name) through the admin API."""
@@ -94,7 +82,7 @@ def person(console_stack, api_admin):
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (or apt-get install chromium)")
-    with playwright_sync.sync_playwright() as driver:
+    with sync_playwright() as driver:
         launched = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield launched
         launched.close()
@@ -107,43 +95,6 @@ def page(browser, console_stack):
     tab = context.new_page()
     yield tab
     context.close()
-
-
-def check_page(page, name: str) -> None:
-    """Screenshots at desktop and phone size; no serious/critical axe violation and no sideways scroll on either."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for size_name, size in (("escritorio", DESKTOP), ("movil", PHONE)):
-        page.set_viewport_size(size)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-{size_name}.png"), full_page=True)
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {size['width']}px"
-        page.add_script_tag(path=str(AXE))
-        violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
-            .filter(v => v.impact === 'serious' || v.impact === 'critical')
-            .map(v => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)""")
-        assert violations == [], f"{name} at {size['width']}px: " + "; ".join(violations)
-    page.set_viewport_size(DESKTOP)
-
-
-def log_in(page, who: Person, *, path: str = "/") -> None:
-    page.goto(path)
-    page.get_by_label("Usuario").fill(who.username)
-    page.get_by_label("Contraseña").fill(who.password)
-    page.get_by_role("button", name="Entrar").click()
-    expect(page.get_by_role("button", name="Cerrar sesión")).to_be_visible()
-
-
-def menu(page) -> list[str]:
-    return page.get_by_role("navigation", name="Menú principal").get_by_role("link").all_inner_texts()
-
-
-def open_from_menu(page, label: str) -> None:
-    page.get_by_role("navigation", name="Menú principal").get_by_role("link", name=label).click()
-
-
-def ensure_worker(stack: Stack) -> None:
-    if not stack.workers:
-        stack.start_worker()
 
 
 # --- login, menus, roles --------------------------------------------------------------------------
@@ -200,14 +151,6 @@ def test_a_form_without_the_session_csrf_token_is_refused(page, person, console_
 # --- an expired session -------------------------------------------------------------------------
 
 
-def _session_cookie(stack: Stack, *, token: str, expires_at: float, user: dict) -> dict:
-    """The console's session cookie as starlette's SessionMiddleware writes it, signed with the stack's secret."""
-    data = {"token": token, "expires_at": int(expires_at), "csrf": "x" * 43,
-            "user": {k: user.get(k, "") for k in ("id", "username", "full_name", "role")}}
-    value = TimestampSigner(stack.env["CONSOLE_SESSION_SECRET"]).sign(base64.b64encode(json.dumps(data).encode()))
-    return {"name": "timon_console", "value": value.decode(), "url": stack.url("console")}
-
-
 def test_a_session_whose_token_expired_goes_back_to_login_with_a_message(page, person, console_stack):
     vet = person("veterinario")
     now = time.time()
@@ -217,7 +160,7 @@ def test_a_session_whose_token_expired_goes_back_to_login_with_a_message(page, p
         console_stack.env["JWT_SECRET"], algorithm="HS256",
     )
     # the console believes the session is still good: the service's 401 is what ends it
-    page.context.add_cookies([_session_cookie(console_stack, token=expired, expires_at=now + 3600, user=vet.user)])
+    page.context.add_cookies([session_cookie(console_stack, token=expired, expires_at=now + 3600, user=vet.user)])
     page.goto("/mascotas")
     expect(page).to_have_url(re.compile(r"/login\?next=%2Fmascotas$"))
     expect(page.get_by_role("status")).to_have_text("Tu sesión ha caducado: vuelve a iniciar sesión.")
@@ -231,12 +174,12 @@ def test_a_session_whose_token_expired_goes_back_to_login_with_a_message(page, p
 
     # and a session past its own expiry ends without asking the services
     page.context.clear_cookies()
-    page.context.add_cookies([_session_cookie(console_stack, token=expired, expires_at=now - 1, user=vet.user)])
+    page.context.add_cookies([session_cookie(console_stack, token=expired, expires_at=now - 1, user=vet.user)])
     page.goto("/")
     expect(page.get_by_role("status")).to_have_text("Tu sesión ha caducado: vuelve a iniciar sesión.")
 
     # an htmx refresh (the jobs table) with an expired session navigates to the login instead of swapping it in
-    page.context.add_cookies([_session_cookie(console_stack, token=expired, expires_at=now + 3600, user=vet.user)])
+    page.context.add_cookies([session_cookie(console_stack, token=expired, expires_at=now + 3600, user=vet.user)])
     refresh = page.request.get(f"{console_stack.url('console')}/trabajos/tabla", headers={
         "HX-Request": "true", "HX-Current-URL": f"{console_stack.url('console')}/trabajos"})
     assert refresh.status == 204 and refresh.headers["hx-redirect"] == "/login?next=%2Ftrabajos"
