@@ -143,7 +143,7 @@ def child(pipeline: str, path: str) -> None:
     if pipeline == "imports-only":
         outcome = {"outcome": "baseline"}
     elif pipeline == "inventory":
-        from petshop.app.inventory import InventoryFileError, open_inventory
+        from petshop.app.imports.parse import InventoryFileError, open_inventory
 
         try:
             parsed = open_inventory(Path(path), memory_budget=settings.file_memory_budget_bytes)

@@ -17,7 +17,7 @@ from common.security import Principal
 from common.storage import LocalStorage
 from common.uploads import store_upload
 from petshop.app import service
-from petshop.app.inventory import InventoryFileError, sniff_format
+from petshop.app.imports.parse import InventoryFileError, sniff_format
 from petshop.app.models import Category, Store, Supplier
 from petshop.app.reports import ReportType, resolve_period
 from petshop.app.schemas import InventoryTaskRead, PriceUpdateIn

@@ -6,10 +6,11 @@ import tempfile
 from pathlib import Path
 
 from common import job_files, jobs
-from common.config import get_settings
 from common.celery_app import app
+from common.config import get_settings
 from common.worker import JobTask, ProgressReporter, load_job, register_platform_tasks, task_session, worker_storage
-from petshop.app import imports, prices, reports_jobs
+from petshop.app import prices, reports_jobs
+from petshop.app.imports.pipeline import import_inventory
 
 reconcile_jobs, run_diagnostic = register_platform_tasks(app, "petshop")
 job_files.install(worker_storage)  # an import's upload goes once the job has ended
@@ -20,7 +21,7 @@ def process_inventory_file(job_id: str) -> dict:
     """Import a CSV/XLSX/ODS inventory file into a store (seed task)."""
     job = load_job(job_id)
     with tempfile.TemporaryDirectory(prefix="timon-import-") as workdir, task_session() as session:
-        result = imports.import_inventory(
+        result = import_inventory(
             session=session, storage=worker_storage(), job_id=job_id, params=job.params, workdir=Path(workdir),
             report_progress=ProgressReporter(job_id), memory_budget=get_settings().file_memory_budget_bytes,
         )

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from petshop.app.inventory.errors import InventoryFileError
-from petshop.app.inventory.headers import find_header
+from petshop.app.imports.parse.errors import InventoryFileError
+from petshop.app.imports.parse.headers import find_header
 
 DELIMITERS = (",", ";", "\t")
 #: Bytes read to choose the delimiter (the header is almost always in the first few lines).

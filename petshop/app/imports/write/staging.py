@@ -38,7 +38,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from common.db import utcnow
-from petshop.app.inventory import InventoryRow, RowError
+from petshop.app.imports.parse import InventoryRow, RowError
 from petshop.app.models import Category, Product, StockItem, Supplier
 from petshop.app.service import name_key
 

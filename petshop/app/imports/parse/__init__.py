@@ -1,4 +1,4 @@
-"""Inventory import, parsing half: turn a supplier's CSV/XLSX/ODS into validated rows.
+"""The inventory import's parsing half (no database): turn a supplier's CSV/XLSX/ODS into validated rows.
 
     parsed = open_inventory(path)              # raises InventoryFileError (message for the user)
     for rows, errors in parsed.chunks():       # streamed; rows are InventoryRow, errors RowError
@@ -10,11 +10,11 @@ measures a sheet before calamine allocates it) → headers (header row and alias
 (per-row checks, with numbers for decimal commas and thousands separators).
 """
 
-from petshop.app.inventory.errors import InventoryFileError
-from petshop.app.inventory.pipeline import DEFAULT_CHUNK_SIZE, ParsedInventory, open_inventory
-from petshop.app.inventory.records import InventoryRow, RowError
-from petshop.app.inventory.sheet_guard import MAX_SHEET_CELLS
-from petshop.app.inventory.sniff import HEAD_SIZE, sniff_file, sniff_format
+from petshop.app.imports.parse.errors import InventoryFileError
+from petshop.app.imports.parse.reader import DEFAULT_CHUNK_SIZE, ParsedInventory, open_inventory
+from petshop.app.imports.parse.records import InventoryRow, RowError
+from petshop.app.imports.parse.sheet_guard import MAX_SHEET_CELLS
+from petshop.app.imports.parse.sniff import HEAD_SIZE, sniff_file, sniff_format
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",

@@ -19,8 +19,8 @@ from python_calamine import (
     SheetVisibleEnum,
 )
 
-from petshop.app.inventory.errors import InventoryFileError
-from petshop.app.inventory.sheet_cost import (
+from petshop.app.imports.parse.errors import InventoryFileError
+from petshop.app.imports.parse.sheet_cost import (
     PER_CELL,
     PER_GRID_CELL,
     TEXT_COPIES,
@@ -33,7 +33,7 @@ from petshop.app.inventory.sheet_cost import (
     sheet_cost,
     sheet_stats,
 )
-from petshop.app.inventory.sheet_guard import (
+from petshop.app.imports.parse.sheet_guard import (
     MAX_SHEET_CELLS,
     MAX_XML_BYTES,
     MEMORY_BUDGET,
@@ -42,7 +42,7 @@ from petshop.app.inventory.sheet_guard import (
     ods_sheet_boxes,
     xlsx_sheet_box,
 )
-from petshop.app.inventory.sniff import damaged_file_error
+from petshop.app.imports.parse.sniff import damaged_file_error
 
 # what reading a damaged archive raises (RuntimeError: an encrypted or unsupported-compression member)
 _ZIP_ERRORS = (

@@ -29,8 +29,8 @@ from datetime import datetime
 import psycopg
 from psycopg import Connection
 
-from petshop.app.imports.staging import NOT_CREATED, BatchResult
-from petshop.app.inventory import InventoryRow, RowError
+from petshop.app.imports.parse import InventoryRow, RowError
+from petshop.app.imports.write.staging import NOT_CREATED, BatchResult
 from petshop.app.service import name_key
 
 # its own tables, not SQLite's staging table: the rows come with category and supplier ids here

@@ -1,9 +1,9 @@
-"""Inventory imports: parse a supplier's file and apply it to a store's stock in one transaction.
+"""The inventory import job: parse a supplier's file and apply it to a store's stock in one transaction.
 
     result = import_inventory(session=..., storage=..., job_id=..., params=..., workdir=..., report_progress=...)
 
-The parsing pipeline (petshop/app/inventory/) yields batches of valid rows and row errors; a
-writer (`writers`) takes the valid rows to the database through a staging table (`staging`);
+The parsing half (`imports.parse`) yields batches of valid rows and row errors; a writer
+(`imports.write.writers`) takes the valid rows to the database through a staging table (`staging`);
 failed rows go to an error sink that keeps the first few for the result and streams all of them
 to a CSV for download. The caller completes the job in the same transaction, so a redelivered
 message finds the job finished and does not apply the file twice.
@@ -20,11 +20,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from common.errors import BadInput
+from common.spreadsheet_safety import neutralise
 from common.storage import LocalStorage
-from petshop.app.imports.writers import writer_for
-from petshop.app.inventory import InventoryFileError, InventoryRow, RowError, open_inventory
-from petshop.app.inventory.sheet_guard import MEMORY_BUDGET
-from petshop.app.reports import neutralise
+from petshop.app.imports.parse import InventoryFileError, InventoryRow, RowError, open_inventory
+from petshop.app.imports.parse.sheet_guard import MEMORY_BUDGET
+from petshop.app.imports.write.writers import writer_for
 
 SAMPLE_SIZE = 20
 ERRORS_IN_RESULT = 100

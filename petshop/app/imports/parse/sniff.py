@@ -10,7 +10,7 @@ import struct
 import zipfile
 from pathlib import Path
 
-from petshop.app.inventory.errors import InventoryFileError
+from petshop.app.imports.parse.errors import InventoryFileError
 
 #: Bytes to read for `sniff_format`: enough for a ZIP's first entry names and an OLE2 directory.
 HEAD_SIZE = 64 * 1024

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from operator import itemgetter
 
-from petshop.app.inventory.cells import cell_text
-from petshop.app.inventory.headers import HeaderMatch
-from petshop.app.inventory.numbers import AMBIGUOUS, DecimalMark, parse_decimal, parse_plain
-from petshop.app.inventory.records import InventoryRow, RowError
+from petshop.app.imports.parse.cells import cell_text
+from petshop.app.imports.parse.headers import HeaderMatch
+from petshop.app.imports.parse.numbers import AMBIGUOUS, DecimalMark, parse_decimal, parse_plain
+from petshop.app.imports.parse.records import InventoryRow, RowError
 
 #: Limits of the database columns the rows go into; a longer value fails its row, not the import.
 MAX_SKU_LENGTH = 64

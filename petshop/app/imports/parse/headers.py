@@ -12,8 +12,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from petshop.app.inventory.cells import cell_text, column_letter
-from petshop.app.inventory.errors import InventoryFileError
+from petshop.app.imports.parse.cells import cell_text, column_letter
+from petshop.app.imports.parse.errors import InventoryFileError
 
 FIELDS = ("sku", "name", "stock", "price", "min_stock", "category", "supplier")
 REQUIRED = ("sku", "name", "stock", "price")

@@ -8,16 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from petshop.app.inventory.cells import cell_text
-from petshop.app.inventory.csv_reader import open_csv
-from petshop.app.inventory.errors import InventoryFileError
-from petshop.app.inventory.headers import HEADER_SEARCH_ROWS, HeaderMatch, check_required, find_header
-from petshop.app.inventory.numbers import DecimalMark, decimal_mark_of, majority_mark
-from petshop.app.inventory.records import InventoryRow, RowError
-from petshop.app.inventory.sheet_guard import MAX_SHEET_CELLS, MEMORY_BUDGET
-from petshop.app.inventory.sheet_reader import open_sheet
-from petshop.app.inventory.sniff import sniff_file
-from petshop.app.inventory.validate import NUMBER_FIELDS, RowValidator
+from petshop.app.imports.parse.cells import cell_text
+from petshop.app.imports.parse.csv_reader import open_csv
+from petshop.app.imports.parse.errors import InventoryFileError
+from petshop.app.imports.parse.headers import HEADER_SEARCH_ROWS, HeaderMatch, check_required, find_header
+from petshop.app.imports.parse.numbers import DecimalMark, decimal_mark_of, majority_mark
+from petshop.app.imports.parse.records import InventoryRow, RowError
+from petshop.app.imports.parse.sheet_guard import MAX_SHEET_CELLS, MEMORY_BUDGET
+from petshop.app.imports.parse.sheet_reader import open_sheet
+from petshop.app.imports.parse.sniff import sniff_file
+from petshop.app.imports.parse.validate import NUMBER_FIELDS, RowValidator
 
 DEFAULT_CHUNK_SIZE = 50_000
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from html import unescape
 
-from petshop.app.inventory.cells import column_letter
+from petshop.app.imports.parse.cells import column_letter
 
 #: The largest grid we let calamine allocate (about 30 bytes a cell: 20 M cells ≈ 600 MB).
 MAX_SHEET_CELLS = 20_000_000

@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session
 
 from common.db import utcnow
 from common.errors import BadInput
-from petshop.app.imports import batches, staging
-from petshop.app.inventory import InventoryRow, RowError
+from petshop.app.imports.parse import InventoryRow, RowError
+from petshop.app.imports.write import batches, staging
 from petshop.app.models import Store
 from petshop.app.service import lock_catalog_writes
 
