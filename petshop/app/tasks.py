@@ -1,4 +1,4 @@
-"""Celery tasks of the petshop service (queue `petshop`). Each takes a job id and calls one service."""
+"""Celery tasks of the petshop service (queue `petshop`). Each takes a job id and calls one pipeline function."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from common import job_files, jobs
 from common.celery_app import app
 from common.config import get_settings
 from common.worker import JobTask, ProgressReporter, load_job, register_platform_tasks, task_session, worker_storage
-from petshop.app import prices, reports_jobs
 from petshop.app.imports.pipeline import import_inventory
+from petshop.app.prices.pipeline import apply_price_update
+from petshop.app.reports.pipeline import generate_report
 
 reconcile_jobs, run_diagnostic = register_platform_tasks(app, "petshop")
 job_files.install(worker_storage)  # an import's upload goes once the job has ended
@@ -35,7 +36,7 @@ def update_product_prices(job_id: str) -> dict:
     """Apply a bulk price change to one store (seed task)."""
     job = load_job(job_id)
     with task_session() as session:
-        result = prices.apply_price_update(session=session, job_id=job_id, params=job.params)
+        result = apply_price_update(session=session, job_id=job_id, params=job.params)
         jobs.complete(session=session, job_id=job_id, result=result)
     return result
 
@@ -45,4 +46,4 @@ def generate_inventory_report(job_id: str) -> dict:
     """Build an inventory report as JSON, CSV and XLSX (seed task)."""
     job = load_job(job_id)
     with task_session() as session:
-        return reports_jobs.generate(session=session, storage=worker_storage(), job_id=job_id, params=job.params)
+        return generate_report(session=session, storage=worker_storage(), job_id=job_id, params=job.params)

@@ -1,4 +1,8 @@
-"""Handing petshop work to the workers: check what can be checked now, store the file, queue the job."""
+"""Petshop jobs as the API sees them: submit (check what can be checked now, store the file, queue),
+status in the seed's shape for every kind, and the files a finished job produced.
+
+The work itself runs on a worker: `imports.pipeline`, `prices.pipeline`, `reports.pipeline`.
+"""
 
 from __future__ import annotations
 
@@ -69,6 +73,7 @@ def submit_report(
     *, session: Session, enqueuer: Enqueuer, store: Store, report_type: ReportType, date_from: date | None,
     date_to: date | None, owner: Principal,
 ) -> jobs.Job:
+    """Queue a report of one store; a sales summary's period is fixed now."""
     if report_type is ReportType.SALES_SUMMARY:
         # fixed now, so a retry after midnight reports the same period
         date_from, date_to = resolve_period(date_from, date_to)
