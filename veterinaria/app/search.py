@@ -91,7 +91,7 @@ def search(
     """Documents and consultations matching every word of `q`, best first.
 
     With `owner_user_id`, only records of the pets whose owner is linked to that auth user
-    (records of no pet never); who may see what is decided by the caller (`clinic.search_records`).
+    (records of no pet never); who may see what is decided by the caller (`service.search_records`).
     """
     terms = query_terms(q)
     if not terms:

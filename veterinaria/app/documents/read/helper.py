@@ -1,6 +1,6 @@
 """An OCR helper process (see pool.py): page images in on one pipe, PageTexts out on the other.
 
-    python -m veterinaria.app.ocr.helper READ_FD WRITE_FD
+    python -m veterinaria.app.documents.read.helper READ_FD WRITE_FD
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from multiprocessing.connection import Connection
 
 from PIL import Image
 
-from veterinaria.app.ocr.engine import get_engine
-from veterinaria.app.ocr.page_ocr import read_page
+from veterinaria.app.documents.read.engine import get_engine
+from veterinaria.app.documents.read.page_ocr import read_page
 
 
 def serve(inbox: Connection, outbox: Connection) -> None:

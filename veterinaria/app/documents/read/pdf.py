@@ -9,7 +9,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_raw
 from PIL import Image
 
-from veterinaria.app.ocr.errors import DocumentError
+from veterinaria.app.documents.read.errors import DocumentError
 
 #: A text layer with fewer letters and digits than this is a stamp or a page number, not the page.
 MIN_TEXT_LAYER_CHARS = 20

@@ -6,7 +6,7 @@ once; `extract_document` calls it again on the stored file.
 
 from __future__ import annotations
 
-from veterinaria.app.ocr.errors import DocumentError
+from veterinaria.app.documents.read.errors import DocumentError
 
 #: Bytes to read for `sniff_document`. PDF readers accept a header anywhere in the first KiB.
 HEAD_SIZE = 1024

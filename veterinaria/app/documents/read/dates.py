@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from veterinaria.app.ocr.text import fold
+from veterinaria.app.documents.read.text import fold
 
 _MONTHS = {
     "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7, "agosto": 8,

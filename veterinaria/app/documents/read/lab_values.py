@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from difflib import get_close_matches
 
-from veterinaria.app.ocr.numbers import read_value
-from veterinaria.app.ocr.text import fold
+from veterinaria.app.documents.read.numbers import read_value
+from veterinaria.app.documents.read.text import fold
 
 
 @dataclass

@@ -1,9 +1,8 @@
-"""Clinical documents: accept an upload, read it on a worker (text layer or OCR), file what it says.
+"""The clinical document job: read an uploaded document (text layer or OCR), file what it says.
 
-The API stores the file, refuses what is plainly not a document, and records a Document row
-keyed by the file's SHA-256 — the same file uploaded twice points to the same document. The
-worker extracts the text outside any transaction (OCR takes seconds), then writes the document's
-text, fields, lab values, search entry and the job's completion in one transaction.
+The worker extracts the text outside any transaction (OCR takes seconds, see `documents.read`), then
+writes the document's text, fields, lab values, search entry and the job's completion in one
+transaction. Submission (storing the upload, finding or creating its Document) is in `jobs`.
 """
 
 from __future__ import annotations
@@ -11,96 +10,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import UploadFile
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from common import jobs
 from common.config import Settings
-from common.enqueue import Enqueuer
-from common.errors import BadInput, NotFound, ServiceUnavailable
-from common.security import Principal
+from common.errors import BadInput
 from common.storage import LocalStorage
-from common.uploads import store_upload
+from veterinaria.app.documents.read import DocumentError, DocumentText, extract_document, extract_fields
+from veterinaria.app.documents.read.fields import type_label
+from veterinaria.app.documents.read.pool import HelperDied
 from veterinaria.app.models import Document, LabValue, Pet
-from veterinaria.app.ocr import DocumentError, DocumentText, extract_document, extract_fields, sniff_document
-from veterinaria.app.ocr.fields import DOCUMENT_TYPES as DOCUMENT_TYPES, type_label
-from veterinaria.app.ocr.pool import HelperDied
-
 from veterinaria.app.search import index_entry, search_text
 
 EXCERPT_PAGES = 50
 #: Characters of the document's text in the job result (the whole text is on the document).
 TEXT_IN_RESULT = 20_000
 PAGE_TEXT_IN_RESULT = 2_000
-
-
-def submit_document(
-    *, session: Session, enqueuer: Enqueuer, storage: LocalStorage, settings: Settings, upload: UploadFile,
-    owner: Principal, pet: Pet | None, document_type: str | None,
-) -> jobs.Job:
-    """Store the upload, record (or find) its Document, and queue it for reading.
-
-    A file that is not kept (the same file again, or a document that could not be queued) is deleted at once.
-    """
-    enqueuer.ensure_capacity(session=session, owner=owner)  # before storing up to MAX_UPLOAD_MB
-    stored, kind = store_upload(
-        storage=storage, upload=upload, prefix="documents", max_bytes=settings.max_upload_bytes,
-        sniff=sniff_document, refusals=(DocumentError,),
-    )
-    document, duplicate = _find_or_create(session, stored, kind, upload.filename or "", owner, pet, document_type)
-    if duplicate:
-        storage.delete(stored.key)  # keep one copy
-    params = {"document_id": document.id, "duplicate": duplicate, "document_type": document_type,
-              "mascota_id": pet.id if pet else None}
-    try:
-        return enqueuer.submit(session=session, kind="medical_document", task="process_medical_document",
-                               owner=owner, params=params)
-    except ServiceUnavailable:
-        if not duplicate and document.status == "pending":
-            document.status = "failed"  # the same file uploaded again brings it back (_find_or_create)
-            session.commit()
-            storage.delete(stored.key)
-        raise
-    except BaseException:  # refused (quota): the request's transaction, and the new Document with it, rolls back
-        if not duplicate:
-            storage.delete(stored.key)
-        raise
-
-
-def get_report_job(*, session: Session, task_id: str, pet: Pet, user: Principal) -> jobs.Job:
-    """A medical-report job of this pet that the caller may see; anything else looks absent (404)."""
-    job = jobs.get_visible(session=session, job_id=task_id, user=user, service="veterinaria", kinds=("medical_report",))
-    if job.params.get("pet_id") != pet.id:
-        raise NotFound(f"Esta mascota no tiene ningún informe con el identificador {task_id}.", code="job_not_found")
-    return job
-
-
-def _find_or_create(session, stored, kind, file_name, owner, pet, document_type) -> tuple[Document, bool]:
-    existing = session.scalar(select(Document).where(Document.sha256 == stored.sha256))
-    if existing is not None and existing.status == "failed":
-        # its file was deleted when it failed: this upload takes its place and is read again
-        existing.file_key, existing.file_name, existing.file_kind = stored.key, file_name[:300], kind
-        existing.status = "pending"
-        existing.pet_id = pet.id if pet else existing.pet_id
-        return existing, False
-    if existing is not None:
-        return existing, True
-    document = Document(
-        pet_id=pet.id if pet else None, file_key=stored.key, file_name=file_name[:300], file_kind=kind,
-        size=stored.size, sha256=stored.sha256, document_type=document_type or "otro", uploaded_by=owner.id,
-    )
-    session.add(document)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:  # the same file, uploaded at the same moment by someone else
-        return session.scalar(select(Document).where(Document.sha256 == stored.sha256)), True
-    return document, False
-
-
-# --- the worker side ----------------------------------------------------------------------------
 
 
 def read_document(*, storage: LocalStorage, document: Document, settings: Settings, on_page) -> DocumentText:

@@ -10,14 +10,14 @@ from contextlib import contextmanager
 from itertools import chain
 from pathlib import Path
 
-from veterinaria.app.ocr import images, pdf
-from veterinaria.app.ocr.engine import OcrEngine, get_engine
-from veterinaria.app.ocr.errors import DocumentError
-from veterinaria.app.ocr.page_ocr import read_page
-from veterinaria.app.ocr.pdf_cost import PageCosts
-from veterinaria.app.ocr.pool import PageScan, close_pool, get_pool
-from veterinaria.app.ocr.results import DocumentText, PageText
-from veterinaria.app.ocr.sniff import HEAD_SIZE, sniff_document
+from veterinaria.app.documents.read import images, pdf
+from veterinaria.app.documents.read.engine import OcrEngine, get_engine
+from veterinaria.app.documents.read.errors import DocumentError
+from veterinaria.app.documents.read.page_ocr import read_page
+from veterinaria.app.documents.read.pdf_cost import PageCosts
+from veterinaria.app.documents.read.pool import PageScan, close_pool, get_pool
+from veterinaria.app.documents.read.results import DocumentText, PageText
+from veterinaria.app.documents.read.sniff import HEAD_SIZE, sniff_document
 
 ProgressCallback = Callable[[int, int], None]
 PageItems = Iterator[PageText | PageScan]

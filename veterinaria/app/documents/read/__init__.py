@@ -5,14 +5,14 @@ orientation and skew correction) and `extract_fields` (document type, patient, o
 lab values from Spanish text). Errors meant for the vet are `DocumentError`s.
 """
 
-from veterinaria.app.ocr.dates import parse_date
-from veterinaria.app.ocr.document import extract_document
-from veterinaria.app.ocr.engine import OcrEngine, get_engine
-from veterinaria.app.ocr.errors import DocumentError
-from veterinaria.app.ocr.fields import DocumentFields, LabValue, extract_fields
-from veterinaria.app.ocr.pool import close_pool
-from veterinaria.app.ocr.results import DocumentText, PageText
-from veterinaria.app.ocr.sniff import HEAD_SIZE, sniff_document
+from veterinaria.app.documents.read.dates import parse_date
+from veterinaria.app.documents.read.document import extract_document
+from veterinaria.app.documents.read.engine import OcrEngine, get_engine
+from veterinaria.app.documents.read.errors import DocumentError
+from veterinaria.app.documents.read.fields import DocumentFields, LabValue, extract_fields
+from veterinaria.app.documents.read.pool import close_pool
+from veterinaria.app.documents.read.results import DocumentText, PageText
+from veterinaria.app.documents.read.sniff import HEAD_SIZE, sniff_document
 
 __all__ = [
     "HEAD_SIZE",

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from difflib import get_close_matches
 
-from veterinaria.app.ocr.dates import find_dates
-from veterinaria.app.ocr.lab_values import LabValue, extract_lab_values
-from veterinaria.app.ocr.text import fold
+from veterinaria.app.documents.read.dates import find_dates
+from veterinaria.app.documents.read.lab_values import LabValue, extract_lab_values
+from veterinaria.app.documents.read.text import fold
 
 #: stored and API identifiers (plain ASCII, stable), and how a person writes each
 DOCUMENT_TYPES = ("radiografia", "analisis", "historial", "receta", "vacunacion", "otro")

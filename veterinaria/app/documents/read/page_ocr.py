@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from PIL import Image
 
-from veterinaria.app.ocr.engine import OcrEngine
-from veterinaria.app.ocr.images import limit_side, to_grey
-from veterinaria.app.ocr.results import PageText
+from veterinaria.app.documents.read.engine import OcrEngine
+from veterinaria.app.documents.read.images import limit_side, to_grey
+from veterinaria.app.documents.read.results import PageText
 
 #: Below this the text is straight enough; above MAX_DESKEW it is not a scan's skew but a layout.
 MIN_DESKEW = 0.5

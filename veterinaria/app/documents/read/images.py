@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from veterinaria.app.ocr.errors import DocumentError
+from veterinaria.app.documents.read.errors import DocumentError
 
 #: Largest page we decode (a 108-megapixel phone photo would need to be scaled down first).
 MAX_IMAGE_PIXELS = 100_000_000

@@ -2,7 +2,7 @@
 
 Why subprocesses and not `multiprocessing`: Celery's prefork children are daemonic, and a daemonic
 process may not start `multiprocessing` children ("daemonic processes are not allowed to have
-children"). A plain subprocess has no such rule. Each helper (`python -m veterinaria.app.ocr.helper`)
+children"). A plain subprocess has no such rule. Each helper (`python -m veterinaria.app.documents.read.helper`)
 opens its own engine once and then reads page images from a pipe and answers PageTexts, until the
 pipe closes: a helper never outlives the process that started it.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from veterinaria.app.ocr.results import PageText
+from veterinaria.app.documents.read.results import PageText
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
@@ -50,7 +50,7 @@ class _Helper:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PROJECT_ROOT), env.get("PYTHONPATH")]))
         env.setdefault("OMP_THREAD_LIMIT", "1")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "veterinaria.app.ocr.helper", str(to_child_read), str(from_child_write)],
+            [sys.executable, "-m", "veterinaria.app.documents.read.helper", str(to_child_read), str(from_child_write)],
             pass_fds=(to_child_read, from_child_write), stdin=subprocess.DEVNULL, env=env,
         )
         os.close(to_child_read)

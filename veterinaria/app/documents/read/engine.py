@@ -16,7 +16,7 @@ from pathlib import Path
 from PIL import Image
 from tesserocr import OEM, PSM, PT, RIL, PyTessBaseAPI, WritingDirection, iterate_level
 
-from veterinaria.app.ocr.text import fold
+from veterinaria.app.documents.read.text import fold
 
 LANGUAGES = "spa+eng"
 #: the language whose spelling wins: Spanish words keep their accents (see `_restore_spanish`)

@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
-from veterinaria.app.ocr.errors import DocumentError
+from veterinaria.app.documents.read.errors import DocumentError
 
 log = logging.getLogger(__name__)
 
