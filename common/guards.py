@@ -13,7 +13,7 @@ from urllib.parse import unquote_plus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from common.errors import DomainError, TooLarge, Unauthenticated, error_body
+from common.errors import DomainError, TooLarge, error_body
 from common.security import principal_from_token
 from common.types import NUL_MESSAGE
 

@@ -8,10 +8,10 @@ there is no fuzzy or substring matching.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from common.text import strip_accents
 from petshop.app.imports.parse.cells import cell_text, column_letter
 from petshop.app.imports.parse.errors import InventoryFileError
 
@@ -76,8 +76,7 @@ _CURRENCY_WORDS = {"eur", "euros", "usd"}
 
 def normalize_header(text: str) -> str:
     """ "  Stock mín. (uds) " -> "stock min": lower case, no accents, brackets or punctuation."""
-    text = unicodedata.normalize("NFKD", text.replace("€", " ").replace("$", " "))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = strip_accents(text.replace("€", " ").replace("$", " ")).lower()
     text = _BRACKETS.sub(" ", text)
     words = [w for w in _NOT_WORD.split(text) if w and w not in _CURRENCY_WORDS]
     return " ".join(words)

@@ -1,4 +1,7 @@
-"""What kind of file is this, by its first bytes (never by its name): csv, xlsx or ods.
+"""Which inventory files we read, by their first bytes (never by their name): csv, xlsx or ods.
+
+`common.sniff.file_kind` names the kind; this module decides what an import accepts, looks inside
+ZIP and OLE2 containers, and tells the user how to fix a file it refuses.
 
 `sniff_format` looks only at the head, so the upload endpoint can answer 4xx at once;
 `sniff_file` also reads a ZIP's table of contents, which is where a truncated file shows.
@@ -10,6 +13,7 @@ import struct
 import zipfile
 from pathlib import Path
 
+from common.sniff import BOMS, file_kind, looks_utf16
 from petshop.app.imports.parse.errors import InventoryFileError
 
 #: Bytes to read for `sniff_format`: enough for a ZIP's first entry names and an OLE2 directory.
@@ -18,24 +22,24 @@ HEAD_SIZE = 64 * 1024
 OLE2_SCAN_SIZE = 32 * 1024 * 1024
 
 _UPLOAD_HINT = "Sube el inventario como CSV, Excel (.xlsx) u OpenDocument (.ods)."
-_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ZIP_MAGIC = b"PK\x03\x04"
 _ODS_MIMES = (b"application/vnd.oasis.opendocument.spreadsheet",)
 
-_OTHER_FILES: tuple[tuple[bytes, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", "una imagen PNG"),
-    (b"\xff\xd8\xff", "una imagen JPEG"),
-    (b"GIF87a", "una imagen GIF"),
-    (b"GIF89a", "una imagen GIF"),
-    (b"II*\x00", "una imagen TIFF"),
-    (b"MM\x00*", "una imagen TIFF"),
-    (b"%PDF-", "un PDF"),
-    (b"\x1f\x8b", "un archivo comprimido (gzip)"),
-    (b"Rar!\x1a\x07", "un archivo comprimido RAR"),
-    (b"7z\xbc\xaf\x27\x1c", "un archivo comprimido 7z"),
-    (b"{\\rtf", "un documento RTF"),
-    (b"PK\x05\x06", "un archivo ZIP vacío"),
-)
+#: Kinds (common.sniff.file_kind) refused at once, and how the message names them.
+_REFUSED_KINDS = {
+    "png": "una imagen PNG",
+    "jpeg": "una imagen JPEG",
+    "gif": "una imagen GIF",
+    "tiff": "una imagen TIFF",
+    "pdf": "un PDF",
+    "gzip": "un archivo comprimido (gzip)",
+    "rar": "un archivo comprimido RAR",
+    "7z": "un archivo comprimido 7z",
+    "rtf": "un documento RTF",
+    "empty_zip": "un archivo ZIP vacío",
+    "webp": "una imagen WebP",
+    "heic": "una foto o un vídeo",
+    "iso_media": "una foto o un vídeo",
+}
 
 
 def _not_a_spreadsheet(what: str) -> InventoryFileError:
@@ -98,19 +102,8 @@ def _sniff_zip(head: bytes) -> str:
     raise _not_a_spreadsheet("un archivo ZIP con otros archivos dentro")
 
 
-def _looks_utf16(head: bytes) -> bool:
-    """UTF-16 text without a BOM: every other byte of ASCII text is zero."""
-    sample = head[:4096]
-    if len(sample) < 8:
-        return False
-    even, odd = sample[0::2], sample[1::2]
-    return (even.count(0) > 0.4 * len(even) and odd.count(0) == 0) or (
-        odd.count(0) > 0.4 * len(odd) and even.count(0) == 0
-    )
-
-
 def _sniff_text(head: bytes) -> str:
-    if b"\x00" in head and not _looks_utf16(head):
+    if b"\x00" in head and not looks_utf16(head):
         raise InventoryFileError(
             f"No reconozco el tipo de archivo: no es CSV, Excel ni OpenDocument. {_UPLOAD_HINT}", code="unknown_file_type"
         )
@@ -136,20 +129,16 @@ def sniff_format(head: bytes) -> str:
     """"csv", "xlsx" or "ods" from the file's first bytes; InventoryFileError for anything else."""
     if not head:
         raise InventoryFileError("El archivo no tiene filas de inventario: está vacío (0 bytes).", code="empty_file")
-    if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+    if head.startswith(BOMS):
         return "csv"  # a BOM: UTF-8 or UTF-16 text
-    if head.startswith(_ZIP_MAGIC):
+    kind = file_kind(head)
+    if kind == "zip":
         return _sniff_zip(head)
-    if head.startswith(_OLE2_MAGIC):
+    if kind == "ole2":
         raise _ole2_error(head)
-    for magic, what in _OTHER_FILES:
-        if head.startswith(magic):
-            raise _not_a_spreadsheet(what)
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        raise _not_a_spreadsheet("una imagen WebP")
-    if head[4:8] == b"ftyp":
-        raise _not_a_spreadsheet("una foto o un vídeo")
-    return _sniff_text(head)
+    if kind in _REFUSED_KINDS:
+        raise _not_a_spreadsheet(_REFUSED_KINDS[kind])
+    return _sniff_text(head)  # text, or a kind we have no words for: judged by its bytes
 
 
 def damaged_file_error(fmt: str) -> InventoryFileError:
@@ -187,7 +176,7 @@ def sniff_file(path: Path) -> str:
     """`sniff_format` on the file's head, then a look inside ZIP and OLE2 containers."""
     with open(path, "rb") as file:
         head = file.read(HEAD_SIZE)
-        if head.startswith(_OLE2_MAGIC):
+        if file_kind(head) == "ole2":
             raise _ole2_error(head + file.read(OLE2_SCAN_SIZE))
     fmt = sniff_format(head)
     if fmt in ("xlsx", "ods"):

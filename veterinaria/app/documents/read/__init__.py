@@ -1,4 +1,4 @@
-"""The document pipeline of veterinaria: an uploaded file in, pages of text and clinical fields out.
+"""Reading a clinical document (its file's half, no database): a file in, pages of text and clinical fields out.
 
 Pure functions, no database: `extract_document` (sniff → PDF text layer or render → OCR with
 orientation and skew correction) and `extract_fields` (document type, patient, owner, date, vet,

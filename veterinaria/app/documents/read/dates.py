@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from veterinaria.app.documents.read.text import fold
+from common.text import fold_keeping_length
 
 _MONTHS = {
     "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7, "agosto": 8,
@@ -47,7 +47,7 @@ def _valid(year: int, month: int, day: int) -> date | None:
 
 def find_dates(text: str) -> list[tuple[int, date]]:
     """Every date in the text with its position, in order of appearance."""
-    folded = fold(text)
+    folded = fold_keeping_length(text)
     found: list[tuple[int, date]] = []
     for match in _DAY_FIRST.finditer(folded):
         day, _, month, year = match.groups()

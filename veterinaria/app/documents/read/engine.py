@@ -16,7 +16,7 @@ from pathlib import Path
 from PIL import Image
 from tesserocr import OEM, PSM, PT, RIL, PyTessBaseAPI, WritingDirection, iterate_level
 
-from veterinaria.app.documents.read.text import fold
+from common.text import fold_keeping_length
 
 LANGUAGES = "spa+eng"
 #: the language whose spelling wins: Spanish words keep their accents (see `_restore_spanish`)
@@ -186,7 +186,7 @@ class OcrEngine:
             if len(spanish) != len(words):
                 spanish = [read for read, _ in words]
             for (read, lang), spelled in zip(words, spanish, strict=True):
-                better = lang != PRIMARY and spelled != read and fold(spelled) == fold(read)
+                better = lang != PRIMARY and spelled != read and fold_keeping_length(spelled) == fold_keeping_length(read)
                 spelled_as.append((read, spelled if better else read))
         if primary is not None:
             primary.Clear()

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from difflib import get_close_matches
 
+from common.text import fold_keeping_length
 from veterinaria.app.documents.read.dates import find_dates
 from veterinaria.app.documents.read.lab_values import LabValue, extract_lab_values
-from veterinaria.app.documents.read.text import fold
 
 #: stored and API identifiers (plain ASCII, stable), and how a person writes each
 DOCUMENT_TYPES = ("radiografia", "analisis", "historial", "receta", "vacunacion", "otro")
@@ -95,7 +95,7 @@ def type_label(document_type: str) -> str:
 
 def classify(text: str) -> str:
     """The document type from its keywords; "otro" when none is present."""
-    lines = fold(text).splitlines()
+    lines = fold_keeping_length(text).splitlines()
     title, body = "\n".join(lines[:_TITLE_LINES]), "\n".join(lines[_TITLE_LINES:])
     scores = {}
     for kind, patterns in _TYPE_KEYWORDS.items():
@@ -124,7 +124,7 @@ def labelled_values(text: str) -> dict[str, list[str]]:
     """Values after known labels, per field, in order: "Paciente: Luna   Especie: Canino" gives both."""
     found: dict[str, list[str]] = {}
     for line in text.splitlines():
-        labels = _labels(fold(line))
+        labels = _labels(fold_keeping_length(line))
         for index, (_, value_start, label) in enumerate(labels):
             value_end = labels[index + 1][0] if index + 1 < len(labels) else len(line)
             value = line[value_start:value_end].strip(" \t.-_|")
@@ -152,7 +152,7 @@ def _pet_name(value: str) -> str | None:
 
 def normalise_species(value: str) -> str | None:
     """"Perro", "canina", "CANINO" → "canino"; "gato" → "felino"; "Hurén" (OCR) → "huron"; None when unknown."""
-    words = re.findall(r"[a-z]+", fold(value))
+    words = re.findall(r"[a-z]+", fold_keeping_length(value))
     for word in words:
         if word in _SPECIES_WORD:
             return _SPECIES_WORD[word]
@@ -164,7 +164,7 @@ def normalise_species(value: str) -> str | None:
 
 
 def _species_in_text(text: str) -> str | None:
-    for word in re.findall(r"[a-z]+", fold(text)):
+    for word in re.findall(r"[a-z]+", fold_keeping_length(text)):
         if word in _SPECIES_WORD and len(word) > 3:
             return _SPECIES_WORD[word]
     return None
@@ -174,7 +174,7 @@ def document_date(text: str) -> date | None:
     """The date on a `Fecha…:` line, else the first date not on a birth, expiry or next-dose line."""
     fallback = None
     for line in text.splitlines():
-        folded = fold(line)
+        folded = fold_keeping_length(line)
         dates = find_dates(line)
         if not dates:
             continue

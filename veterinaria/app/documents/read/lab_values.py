@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from difflib import get_close_matches
 
+from common.text import fold_keeping_length
 from veterinaria.app.documents.read.numbers import read_value
-from veterinaria.app.documents.read.text import fold
 
 
 @dataclass
@@ -42,7 +42,7 @@ _ANALYTES: dict[str, tuple[str, ...]] = {
     "Amilasa": (), "Lipasa": (), "SDMA": (), "T4 total": ("t4",), "Fructosamina": (), "CK": ("cpk",),
     "Ácidos biliares": (), "Hierro": (), "Lactato": (), "Densidad urinaria": ("densidad",), "pH": (),
 }
-_CANONICAL = {fold(name): name for name in _ANALYTES} | {
+_CANONICAL = {fold_keeping_length(name): name for name in _ANALYTES} | {
     alias: name for name, aliases in _ANALYTES.items() for alias in aliases
 }
 #: what a run of leader dots turns into when OCR reads it as letters
@@ -125,7 +125,7 @@ def _value_match(folded: str) -> tuple[re.Match[str], str | None, int] | None:
 
 def parse_lab_line(line: str) -> LabValue | None:
     """One line as a lab value, or None when it is not one."""
-    folded = fold(line)
+    folded = fold_keeping_length(line)
     found = _value_match(folded)
     if found is None:
         return None
