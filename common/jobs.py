@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -189,10 +189,11 @@ def submit(
         _call_with_timeout(publish, job.id, min(active, LOWEST_PRIORITY), timeout)
     except Exception as exc:
         log.warning("could not enqueue job %s: %r", job.id, exc)
-        job.status = JobStatus.FAILED
-        job.error = "No se pudo contactar con la cola de trabajos, así que este trabajo no se inició. Vuelve a intentarlo en un momento."
-        job.error_code = "queue_unavailable"
-        job.finished_at = job.updated_at = utcnow()
+        fail(
+            session=session, job_id=job.id, code="queue_unavailable",
+            error="No se pudo contactar con la cola de trabajos, así que este trabajo no se inició. "
+            "Vuelve a intentarlo en un momento.",
+        )
         session.commit()
         raise ServiceUnavailable(
             "La cola de trabajos (Redis) no responde ahora mismo, así que el trabajo no se pudo iniciar. "
@@ -310,16 +311,14 @@ def begin_attempt(*, session: Session, job_id: str, max_attempts: int) -> Job | 
     if job.status in FINISHED:
         log.info("job %s already %s; not running it again", job_id, job.status)
         return None
-    now = utcnow()
     if job.attempts >= max_attempts:
-        job.status = JobStatus.FAILED
-        job.error = (
-            f"Este trabajo detuvo su proceso {job.attempts} veces sin terminar, así que se abandonó. "
-            "El archivo puede estar dañado o ser demasiado grande; revísalo o avisa al administrador."
+        fail(
+            session=session, job_id=job_id, code="job_too_many_attempts",
+            error=f"Este trabajo detuvo su proceso {job.attempts} veces sin terminar, así que se abandonó. "
+            "El archivo puede estar dañado o ser demasiado grande; revísalo o avisa al administrador.",
         )
-        job.error_code = "job_too_many_attempts"
-        job.finished_at = job.updated_at = now
         return None
+    now = utcnow()
     job.status = JobStatus.PROCESSING
     job.attempts += 1
     job.error = job.error_code = None
@@ -385,58 +384,3 @@ def _finish(session: Session, job_id: str, status: JobStatus, *, result, error, 
             hook(job)
         except Exception:  # a notifier must never undo the job's outcome
             log.exception("job %s: finished-hook %r failed", job_id, hook)
-
-
-# --- the reconciler -------------------------------------------------------------------------
-
-
-def reconcile(
-    *,
-    session: Session,
-    service: str,
-    stale_queued: timedelta,
-    stale_processing: timedelta,
-    max_requeues: int,
-    publish: Callable[[Job], None],
-) -> dict[str, int]:
-    """Find jobs with no sign of life and send them again, or fail them with a reason.
-
-    A job `queued` or `retrying` longer than `stale_queued` lost its message (Redis restarted
-    without persistence, or was flushed); a job `processing` without progress for
-    `stale_processing` lost its worker. Tasks are idempotent, so sending one again is safe even
-    if the original message turns up later.
-    """
-    now = utcnow()
-    stale = list(
-        session.scalars(
-            select(Job)
-            .where(Job.service == service)
-            .where(
-                ((Job.status.in_([JobStatus.QUEUED, JobStatus.RETRYING])) & (Job.updated_at < now - stale_queued))
-                | ((Job.status == JobStatus.PROCESSING) & (Job.updated_at < now - stale_processing))
-            )
-            .with_for_update(skip_locked=True)
-            .limit(500)
-        )
-    )
-    counts = {"requeued": 0, "failed": 0}
-    for job in stale:
-        if job.requeues >= max_requeues:
-            job.status = JobStatus.FAILED
-            job.error = (
-                f"Este trabajo no avanzó tras enviarse a los workers {job.requeues + 1} veces, así que se detuvo. "
-                "Envíalo de nuevo; si vuelve a ocurrir, avisa al administrador."
-            )
-            job.error_code = "job_stalled"
-            job.finished_at = job.updated_at = now
-            counts["failed"] += 1
-            continue
-        job.requeues += 1
-        job.status = JobStatus.QUEUED
-        job.updated_at = now
-        session.flush()
-        publish(job)
-        counts["requeued"] += 1
-    if stale:
-        log.warning("reconciler (%s): %s", service, counts)
-    return counts

@@ -25,7 +25,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from common import diagnostics, jobs
+from common import diagnostics, jobs, reconciler
 from common.config import get_settings
 from common.db import make_engine, make_session_factory, session_scope
 from common.errors import BadInput
@@ -255,7 +255,7 @@ def register_platform_tasks(app: Celery, service: str) -> tuple[Task, Task]:
             app.send_task(job.task_name, args=[job.id], task_id=job.id)
 
         with task_session() as session:
-            return jobs.reconcile(
+            return reconciler.reconcile(
                 session=session,
                 service=service,
                 stale_queued=timedelta(seconds=settings.stale_queued_seconds),

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from common import jobs
-from common.job_results import MAX_RESULT_BYTES
+from common import jobs, reconciler
 from common.db import session_scope, utcnow
 from common.errors import NotFound, ServiceUnavailable
+from common.job_results import MAX_RESULT_BYTES
 from common.security import Principal, Role
 
 ALICE = Principal(id=10, username="alice", role=Role.STAFF)
@@ -134,7 +134,7 @@ def age(sessions, job_id, seconds: int) -> None:
 
 def reconcile(sessions, published, max_requeues=2):
     with session_scope(sessions) as session:
-        return jobs.reconcile(
+        return reconciler.reconcile(
             session=session, service="petshop", stale_queued=timedelta(seconds=60),
             stale_processing=timedelta(seconds=600), max_requeues=max_requeues,
             publish=lambda job: published.append(job.id),
@@ -195,3 +195,28 @@ def test_a_small_result_is_kept_as_it_is(sessions):
         jobs.begin_attempt(session=session, job_id=job.id, max_attempts=3)
         jobs.complete(session=session, job_id=job.id, result={"names": ["a"] * 100})
     assert reload(sessions, job.id).result == {"names": ["a"] * 100}
+
+
+@pytest.fixture
+def finished_hook_calls():
+    """Every job id the finish hooks see while the test runs."""
+    seen: list[tuple[str, str]] = []
+    hook = jobs.on_job_finished(lambda job: seen.append((job.id, job.error_code)))
+    yield seen
+    jobs._finished_hooks.remove(hook)
+
+
+def test_no_way_of_failing_a_job_skips_the_finish_hooks(sessions, finished_hook_calls):
+    stalled = submit(sessions)
+    for _ in range(2):
+        age(sessions, stalled.id, 120)
+        reconcile(sessions, [], max_requeues=1)
+    crashing = submit(sessions)
+    for _ in range(3):
+        with session_scope(sessions) as session:
+            jobs.begin_attempt(session=session, job_id=crashing.id, max_attempts=2)
+    with pytest.raises(ServiceUnavailable):
+        submit(sessions, publish=lambda job_id, priority: (_ for _ in ()).throw(ConnectionRefusedError("redis down")))
+
+    codes = [code for _, code in finished_hook_calls]
+    assert codes == ["job_stalled", "job_too_many_attempts", "queue_unavailable"]
