@@ -43,6 +43,7 @@ from petshop.app.imports.parse.sheet_guard import (
     xlsx_sheet_box,
 )
 from petshop.app.imports.parse.sniff import damaged_file_error
+from petshop.app.imports.parse.xml_prolog import DtdDeclared, check_no_dtd, dtd_error
 
 # what reading a damaged archive raises (RuntimeError: an encrypted or unsupported-compression member)
 _ZIP_ERRORS = (
@@ -186,6 +187,7 @@ def _guard_xlsx_open(path: Path, budget: int) -> tuple[SharedStrings, int]:
     try:
         with zipfile.ZipFile(path) as archive:
             _check_declared_sizes(archive)
+            check_no_dtd(archive)
             member = _shared_strings_part(set(archive.namelist()))
             strings = shared_strings(archive, member, budget=budget) if member else SharedStrings()
             parts = other_parts_cost(archive, skip={member} if member else set(), budget=budget - strings.cost)
@@ -195,6 +197,8 @@ def _guard_xlsx_open(path: Path, budget: int) -> tuple[SharedStrings, int]:
         raise _cell_too_long_error() from exc
     except XmlTooLarge as exc:
         raise _too_large_error() from exc
+    except DtdDeclared as exc:
+        raise dtd_error() from exc
     except _ZIP_ERRORS as exc:
         raise damaged_file_error("xlsx") from exc
     return strings, strings.cost + parts
@@ -236,12 +240,15 @@ def _guard_ods(path: Path, max_cells: int, budget: int) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             _check_declared_sizes(archive)
+            check_no_dtd(archive)
             boxes = ods_sheet_boxes(archive)
             xml_bytes = sum(len(block) for block in inflated(archive, "content.xml", limit=MAX_XML_BYTES))
     except TooCostly as exc:
         raise _too_large_error() from exc
     except XmlTooLarge as exc:
         raise _too_large_error() from exc
+    except DtdDeclared as exc:
+        raise dtd_error() from exc
     except _ZIP_ERRORS as exc:
         raise damaged_file_error("ods") from exc
     for name, box in boxes.items():
