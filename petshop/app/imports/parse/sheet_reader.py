@@ -6,6 +6,7 @@ import posixpath
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
@@ -182,17 +183,13 @@ def _shared_strings_part(names: set[str]) -> str | None:
     return next((name for name in sorted(names) if name.lower().endswith("sharedstrings.xml")), None)
 
 
-def _guard_xlsx_open(path: Path, budget: int) -> tuple[SharedStrings, int]:
-    """Before calamine opens the file: what its shared strings and other parts will take."""
+@contextmanager
+def _refusals(fmt: str, budget: int | None) -> Iterator[None]:
+    """What the guards find, as the error a person reads; anything else wrong with the archive is damage."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            _check_declared_sizes(archive)
-            check_no_dtd(archive)
-            member = _shared_strings_part(set(archive.namelist()))
-            strings = shared_strings(archive, member, budget=budget) if member else SharedStrings()
-            parts = other_parts_cost(archive, skip={member} if member else set(), budget=budget - strings.cost)
+        yield
     except TooCostly as exc:
-        raise _too_large_error(exc.estimate, budget) from exc
+        raise _too_large_error(exc.estimate if budget else None, budget) from exc
     except CellTooLong as exc:
         raise _cell_too_long_error() from exc
     except XmlTooLarge as exc:
@@ -200,57 +197,50 @@ def _guard_xlsx_open(path: Path, budget: int) -> tuple[SharedStrings, int]:
     except DtdDeclared as exc:
         raise dtd_error() from exc
     except _ZIP_ERRORS as exc:
-        raise damaged_file_error("xlsx") from exc
+        raise damaged_file_error(fmt) from exc
+
+
+def _guard_xlsx_open(path: Path, budget: int) -> tuple[SharedStrings, int]:
+    """Before calamine opens the file: what its shared strings and other parts will take."""
+    with _refusals("xlsx", budget), zipfile.ZipFile(path) as archive:
+        _check_declared_sizes(archive)
+        check_no_dtd(archive)
+        member = _shared_strings_part(set(archive.namelist()))
+        strings = shared_strings(archive, member, budget=budget) if member else SharedStrings()
+        parts = other_parts_cost(archive, skip={member} if member else set(), budget=budget - strings.cost)
     return strings, strings.cost + parts
 
 
 def _guard_xlsx(path: Path, sheet: str, max_cells: int, strings: SharedStrings, opened: int, budget: int) -> None:
     """Before calamine loads the sheet: its bounding box, then what the load will take."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            parts = xlsx_sheet_parts(archive)
-            names = set(archive.namelist())
-            member = parts.get(sheet)
-            # the workbook did not say where the sheet is: measure every worksheet part instead
-            members = [member] if member in names else sorted(
-                n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")
+    with _refusals("xlsx", budget), zipfile.ZipFile(path) as archive:
+        parts = xlsx_sheet_parts(archive)
+        names = set(archive.namelist())
+        member = parts.get(sheet)
+        # the workbook did not say where the sheet is: measure every worksheet part instead
+        members = [member] if member in names else sorted(
+            n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")
+        )
+        for member in members:
+            # a sheet whose XML alone is too big is refused before the slower bounding box
+            stats = sheet_stats(archive, member, limit=min(MAX_XML_BYTES, (budget - opened) // TEXT_COPIES))
+            box = xlsx_sheet_box(archive, member, limit=max_cells)
+            if box.cells > max_cells:
+                raise _too_big_error(sheet, box, max_cells)
+            cost = opened + sheet_cost(
+                archive, member, stats=stats, grid_cells=box.cells, strings=strings, budget=budget - opened
             )
-            for member in members:
-                # a sheet whose XML alone is too big is refused before the slower bounding box
-                stats = sheet_stats(archive, member, limit=min(MAX_XML_BYTES, (budget - opened) // TEXT_COPIES))
-                box = xlsx_sheet_box(archive, member, limit=max_cells)
-                if box.cells > max_cells:
-                    raise _too_big_error(sheet, box, max_cells)
-                cost = opened + sheet_cost(
-                    archive, member, stats=stats, grid_cells=box.cells, strings=strings, budget=budget - opened
-                )
-                if cost > budget:
-                    raise TooCostly(member, cost)
-    except TooCostly as exc:
-        raise _too_large_error(exc.estimate, budget) from exc
-    except CellTooLong as exc:
-        raise _cell_too_long_error() from exc
-    except XmlTooLarge as exc:
-        raise _too_large_error() from exc
-    except _ZIP_ERRORS as exc:
-        raise damaged_file_error("xlsx") from exc
+            if cost > budget:
+                raise TooCostly(member, cost)
 
 
 def _guard_ods(path: Path, max_cells: int, budget: int) -> None:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            _check_declared_sizes(archive)
-            check_no_dtd(archive)
-            boxes = ods_sheet_boxes(archive)
-            xml_bytes = sum(len(block) for block in inflated(archive, "content.xml", limit=MAX_XML_BYTES))
-    except TooCostly as exc:
-        raise _too_large_error() from exc
-    except XmlTooLarge as exc:
-        raise _too_large_error() from exc
-    except DtdDeclared as exc:
-        raise dtd_error() from exc
-    except _ZIP_ERRORS as exc:
-        raise damaged_file_error("ods") from exc
+    # what a TooCostly carries here is XML bytes, not a memory estimate: say no figure
+    with _refusals("ods", budget=None), zipfile.ZipFile(path) as archive:
+        _check_declared_sizes(archive)
+        check_no_dtd(archive)
+        boxes = ods_sheet_boxes(archive)
+        xml_bytes = sum(len(block) for block in inflated(archive, "content.xml", limit=MAX_XML_BYTES))
     for name, box in boxes.items():
         if box.cells > max_cells:
             raise _too_big_error(name, box, max_cells)
