@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -143,7 +142,7 @@ def child(pipeline: str, path: str) -> None:
     if pipeline == "imports-only":
         outcome = {"outcome": "baseline"}
     elif pipeline == "inventory":
-        from petshop.app.inventory import InventoryFileError, open_inventory
+        from petshop.app.imports.parse import InventoryFileError, open_inventory
 
         try:
             parsed = open_inventory(Path(path), memory_budget=settings.file_memory_budget_bytes)
@@ -152,7 +151,7 @@ def child(pipeline: str, path: str) -> None:
         except InventoryFileError as exc:
             outcome = {"outcome": "refused", "code": exc.code, "message": exc.message}
     else:
-        from veterinaria.app.ocr import DocumentError, extract_document
+        from veterinaria.app.documents.read import DocumentError, extract_document
 
         try:
             text = extract_document(Path(path), max_pages=settings.max_document_pages, workers=1,

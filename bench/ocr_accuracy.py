@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from tests.veterinaria import pages  # noqa: E402
 from tests.veterinaria.lab_formats import FORMATS, OPEN  # noqa: E402
 from tests.veterinaria.samples import SampleDocument, sample_document  # noqa: E402
-from veterinaria.app.ocr import DocumentError, extract_document, extract_fields, get_engine  # noqa: E402
+from veterinaria.app.documents.read import DocumentError, extract_document, extract_fields, get_engine  # noqa: E402
 
 try:
     from rapidfuzz.distance import Levenshtein

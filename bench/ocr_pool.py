@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.ocr_speed import dense_lines, parallel_capacity  # noqa: E402
 from tests.veterinaria import pages  # noqa: E402
-from veterinaria.app.ocr import OcrEngine, get_engine  # noqa: E402
-from veterinaria.app.ocr.page_ocr import read_page  # noqa: E402
-from veterinaria.app.ocr.pool import OcrPool, PageScan  # noqa: E402
+from veterinaria.app.documents.read import OcrEngine, get_engine  # noqa: E402
+from veterinaria.app.documents.read.page_ocr import read_page  # noqa: E402
+from veterinaria.app.documents.read.pool import OcrPool, PageScan  # noqa: E402
 
 
 class ThreadPool:

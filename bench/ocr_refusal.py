@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.veterinaria import pages  # noqa: E402
 from tests.veterinaria.samples import sample_document  # noqa: E402
-from veterinaria.app.ocr import DocumentError, extract_document, get_engine  # noqa: E402
+from veterinaria.app.documents.read import DocumentError, extract_document, get_engine  # noqa: E402
 
 
 def best_of(rounds: int, run) -> float:

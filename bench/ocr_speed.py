@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from tests.veterinaria import pages  # noqa: E402
 from tests.veterinaria.samples import sample_document  # noqa: E402
-from veterinaria.app.ocr import close_pool, extract_document, get_engine  # noqa: E402
-from veterinaria.app.ocr.engine import find_tessdata  # noqa: E402
-from veterinaria.app.ocr.pool import get_pool  # noqa: E402
+from veterinaria.app.documents.read import close_pool, extract_document, get_engine  # noqa: E402
+from veterinaria.app.documents.read.engine import find_tessdata  # noqa: E402
+from veterinaria.app.documents.read.pool import get_pool  # noqa: E402
 
 LINES_PER_DENSE_PAGE = 60
 

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from petshop.app.inventory import open_inventory  # noqa: E402
+from petshop.app.imports.parse import open_inventory  # noqa: E402
 from tests.petshop.conftest import build_ods  # noqa: E402
 
 

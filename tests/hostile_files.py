@@ -142,7 +142,7 @@ def xlsx_inline_text(path: Path, *, kib: int, rows: int) -> Path:
 
 def xlsx_many_cells(path: Path, *, rows: int, columns: int) -> Path:
     """A dense block of small numbers: `rows` × `columns` cells (each one a grid slot in calamine)."""
-    from petshop.app.inventory.cells import column_letter
+    from petshop.app.imports.parse.cells import column_letter
 
     letters = [column_letter(c).encode() for c in range(columns)]
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session, sessionmaker
 
 from auth.app.models import User
@@ -43,7 +44,7 @@ def authenticate(*, sessions: sessionmaker[Session], username: str, password: st
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         with session_scope(sessions) as session:
-            session.execute(update(User).where(User.id == user.id).values(password_hash=hash_password(password)))
+            session.execute(sql_update(User).where(User.id == user.id).values(password_hash=hash_password(password)))
     return user
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 
-from petshop.app.imports import ErrorSink
-from petshop.app.inventory import RowError
+from petshop.app.imports.parse import RowError
+from petshop.app.imports.pipeline import ErrorSink
 
 EVIL_HEADER = '=HYPERLINK("http://evil.example/x","Oferta")'
 

@@ -9,9 +9,9 @@ import pytest
 
 from common.errors import BadInput
 from common.storage import LocalStorage
-from petshop.app.imports import import_inventory
-from petshop.app.inventory import InventoryFileError, open_inventory
-from petshop.app.inventory.sheet_guard import MEMORY_BUDGET
+from petshop.app.imports.parse import InventoryFileError, open_inventory
+from petshop.app.imports.parse.sheet_guard import MEMORY_BUDGET
+from petshop.app.imports.pipeline import import_inventory
 from tests import hostile_files as hf
 
 CASES = {

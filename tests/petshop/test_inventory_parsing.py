@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from petshop.app.inventory import (
+from petshop.app.imports.parse import (
     InventoryFileError,
     InventoryRow,
     ParsedInventory,
@@ -22,9 +22,9 @@ from petshop.app.inventory import (
     open_inventory,
     sniff_format,
 )
-from petshop.app.inventory.headers import normalize_header
-from petshop.app.inventory.numbers import AMBIGUOUS, decimal_mark_of, parse_decimal
-from petshop.app.inventory.sheet_guard import ods_sheet_boxes, xlsx_sheet_box
+from petshop.app.imports.parse.headers import normalize_header
+from petshop.app.imports.parse.numbers import AMBIGUOUS, decimal_mark_of, parse_decimal
+from petshop.app.imports.parse.sheet_guard import ods_sheet_boxes, xlsx_sheet_box
 from tests.petshop.conftest import build_xlsx_from_sheet_xml, build_xlsx_with_far_value, ods_cell
 
 HEADER = ["SKU", "Nombre", "Stock", "Precio"]
@@ -462,7 +462,7 @@ def _open_in_subprocess(path: Path) -> subprocess.CompletedProcess:
     """open_inventory in a child process: if the guard fails, calamine aborts the child, not pytest."""
     code = textwrap.dedent(
         f"""
-        from petshop.app.inventory import InventoryFileError, open_inventory
+        from petshop.app.imports.parse import InventoryFileError, open_inventory
         try:
             parsed = open_inventory({str(path)!r})
             print("OPENED", sum(len(rows) for rows, _ in parsed.chunks()))
@@ -512,7 +512,7 @@ def test_unusual_cell_shapes_cannot_sneak_past_the_guard(tmp_path, far_cell):
 
 
 def test_xml_that_inflates_past_the_limit_is_refused(write_xlsx, monkeypatch):
-    from petshop.app.inventory import sheet_guard, sheet_reader
+    from petshop.app.imports.parse import sheet_guard, sheet_reader
 
     path = write_xlsx([HEADER] + [[str(i), "producto", 1, 2.5] for i in range(200)])
     monkeypatch.setattr(sheet_guard, "MAX_XML_BYTES", 5_000)  # as if a zip bomb: stop while inflating

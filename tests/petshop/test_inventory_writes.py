@@ -18,7 +18,8 @@ from common.config import Settings
 from common.db import make_engine, make_session_factory, session_scope
 from common.errors import BadInput
 from common.storage import LocalStorage
-from petshop.app.imports import import_inventory, writers
+from petshop.app.imports.pipeline import import_inventory
+from petshop.app.imports.write import writers
 from petshop.app.models import Category, Product, StockItem, Store, Supplier
 
 HEADER = "SKU;Nombre;Stock;Precio;Stock mínimo;Categoría;Proveedor"
@@ -215,7 +216,7 @@ def test_every_batch_statement_uses_index_lookups_on_the_catalog(postgresql, ses
     """A plan that scans the catalog or the store's stock per batch (or per row) turns a big
     import quadratic. Statistics invite one: here the catalog has been analysed with its stock all
     in another store, so the new store looks empty to the planner however much it has by now."""
-    from petshop.app.imports import batches
+    from petshop.app.imports.write import batches
 
     other, store = new_store(sessions), new_store(sessions)
     with session_scope(sessions) as session:
@@ -252,7 +253,7 @@ def test_every_batch_statement_uses_index_lookups_on_the_catalog(postgresql, ses
 def test_a_database_error_in_the_writer_thread_reaches_the_task_and_nothing_is_written(
     postgresql, sessions, storage, tmp_path, monkeypatch
 ):
-    from petshop.app.imports import batches
+    from petshop.app.imports.write import batches
 
     store = new_store(sessions)
     names = skus(9)

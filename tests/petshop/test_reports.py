@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from common.db import session_scope, utcnow
 from common.errors import BadInput, NotFound
+from common.spreadsheet_safety import neutralise
 from petshop.app.models import Category, Product, Sale, StockItem, Store, Supplier
 from petshop.app.reports import (
     MAX_PERIOD_DAYS,
@@ -23,7 +24,6 @@ from petshop.app.reports import (
     Report,
     ReportType,
     build_report,
-    neutralise,
     resolve_period,
     write_csv,
     write_xlsx,

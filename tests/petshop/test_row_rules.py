@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from petshop.app.inventory.headers import read_header
-from petshop.app.inventory.records import InventoryRow, RowError
-from petshop.app.inventory.validate import MAX_COUNT, RowValidator
+from petshop.app.imports.parse.headers import read_header
+from petshop.app.imports.parse.records import InventoryRow, RowError
+from petshop.app.imports.parse.validate import MAX_COUNT, RowValidator
 
 HEADER = read_header(1, ["SKU", "Nombre", "Stock", "Precio", "Stock mínimo", "Categoría", "Proveedor"])
 GOOD = ["A1", "Pienso", "3", "12.50", "1", "Perros", "Acme"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.veterinaria.samples import sample_document
-from veterinaria.app.ocr import extract_document, extract_fields, get_engine
+from veterinaria.app.documents.read import extract_document, extract_fields, get_engine
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from veterinaria.app.ocr import DocumentError, extract_document
-from veterinaria.app.ocr.images import MEMORY_BUDGET, to_grey
 from tests import hostile_files as hf
+from veterinaria.app.documents.read import DocumentError, extract_document
+from veterinaria.app.documents.read.images import MEMORY_BUDGET, to_grey
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,10 @@ from datetime import date
 import pytest
 
 from tests.veterinaria.samples import TYPES, sample_documents
-from veterinaria.app.ocr import LabValue, extract_fields, parse_date
-from veterinaria.app.ocr.fields import classify, document_date, labelled_values, normalise_species
-from veterinaria.app.ocr.lab_values import parse_lab_line
-from veterinaria.app.ocr.numbers import parse_number
+from veterinaria.app.documents.read import LabValue, extract_fields, parse_date
+from veterinaria.app.documents.read.fields import classify, document_date, labelled_values, normalise_species
+from veterinaria.app.documents.read.lab_values import parse_lab_line
+from veterinaria.app.documents.read.numbers import parse_number
 
 
 def ocr_like(text: str) -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import pytest
 
 from tests.veterinaria.lab_formats import FORMATS, OPEN
-from veterinaria.app.ocr.lab_values import parse_lab_line
-from veterinaria.app.ocr.numbers import parse_number, readings
+from veterinaria.app.documents.read.lab_values import parse_lab_line
+from veterinaria.app.documents.read.numbers import parse_number, readings
+
 
 @pytest.mark.parametrize(("line", "name", "value", "unit", "raw"), FORMATS, ids=[f[0][:40] for f in FORMATS])
 def test_lab_numbers_read_as_the_laboratory_meant_them(line, name, value, unit, raw):

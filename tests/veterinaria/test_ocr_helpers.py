@@ -14,9 +14,9 @@ import pytest
 from common.config import Settings
 from common.errors import BadInput
 from common.storage import LocalStorage
-from veterinaria.app.documents import read_document
+from veterinaria.app.documents.pipeline import read_document
+from veterinaria.app.documents.read import close_pool, extract_document, get_engine, pool
 from veterinaria.app.models import Document
-from veterinaria.app.ocr import close_pool, extract_document, get_engine, pool
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from PIL import Image
 from tesserocr import PyTessBaseAPI
 
 from tests.veterinaria.pages import add_noise, blur, render_page, rotate, skew, write_bomb_png
-from veterinaria.app.ocr import (
+from veterinaria.app.documents.read import (
     DocumentError,
     OcrEngine,
     extract_document,
@@ -19,9 +19,9 @@ from veterinaria.app.ocr import (
     get_engine,
     sniff_document,
 )
-from veterinaria.app.ocr.engine import PageLayout, ensure_osd_mode, find_tessdata
-from veterinaria.app.ocr.images import MAX_IMAGE_PIXELS
-from veterinaria.app.ocr.page_ocr import read_page
+from veterinaria.app.documents.read.engine import PageLayout, ensure_osd_mode, find_tessdata
+from veterinaria.app.documents.read.images import MAX_IMAGE_PIXELS
+from veterinaria.app.documents.read.page_ocr import read_page
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import secrets
 import pytest
 
 from common.security import Principal, Role
-from veterinaria.app import clinic
+from veterinaria.app import service
 from veterinaria.app.models import Document, SearchEntry
 from veterinaria.app.schemas import ConsultationCreate, OwnerCreate, PetCreate
 from veterinaria.app.search import SearchKind, fts5_match, index_entry, query_terms, search_text, snippet
@@ -29,13 +29,13 @@ def session(sessions):
 
 
 def new_pet(session, *, name: str = "Luna", user_id: int | None = None):
-    owner = clinic.create_owner(session=session, owner_in=OwnerCreate(full_name="María García", user_id=user_id))
-    return clinic.create_pet(session=session, pet_in=PetCreate(name=name, species="perro", owner_id=owner.id))
+    owner = service.create_owner(session=session, owner_in=OwnerCreate(full_name="María García", user_id=user_id))
+    return service.create_pet(session=session, pet_in=PetCreate(name=name, species="perro", owner_id=owner.id))
 
 
 def consult(session, pet, reason: str, diagnosis: str = ""):
     consultation_in = ConsultationCreate(reason=reason, diagnosis=diagnosis)
-    return clinic.create_consultation(session=session, pet=pet, consultation_in=consultation_in, vet=VET)
+    return service.create_consultation(session=session, pet=pet, consultation_in=consultation_in, vet=VET)
 
 
 def new_document(session, pet, text: str) -> Document:
@@ -49,7 +49,7 @@ def new_document(session, pet, text: str) -> Document:
 
 
 def found(session, q: str, **kwargs) -> list[tuple[str, int]]:
-    return [(hit.kind, hit.ref_id) for hit in clinic.search_records(session=session, viewer=VET, q=q, **kwargs)]
+    return [(hit.kind, hit.ref_id) for hit in service.search_records(session=session, viewer=VET, q=q, **kwargs)]
 
 
 def test_search_text_folds_case_and_accents_and_spaces():
@@ -79,7 +79,7 @@ def test_a_hit_names_its_pet_and_shows_the_original_text_around_the_match(sessio
     filler = "Exploración general normal. " * 20
     document = new_document(session, pet, f"{filler}Hemoglobina 12.5 g/dL. {filler}")
 
-    [hit] = clinic.search_records(session=session, viewer=VET, q="hemoglobina")
+    [hit] = service.search_records(session=session, viewer=VET, q="hemoglobina")
 
     assert (hit.kind, hit.ref_id, hit.pet_id, hit.pet_name) == (SearchKind.DOCUMENT, document.id, pet.id, "Toby")
     assert "Hemoglobina 12.5 g/dL" in hit.snippet
@@ -124,11 +124,11 @@ def test_a_client_finds_only_their_own_pets_records(session):
     new_document(session, None, "Otitis: documento sin mascota asignada")
     client = Principal(id=7001, username="cliente-kira", role=Role.CLIENT)
 
-    hits = clinic.search_records(session=session, viewer=client, q="otitis")
+    hits = service.search_records(session=session, viewer=client, q="otitis")
 
     assert [(hit.kind, hit.ref_id) for hit in hits] == [("consultation", my_visit.id)]
     assert len(found(session, "otitis")) == 3  # staff see all, unattached documents included
-    assert clinic.search_records(session=session, viewer=client, q="otitis", pet_id=theirs.id) == []
+    assert service.search_records(session=session, viewer=client, q="otitis", pet_id=theirs.id) == []
 
 
 def test_filters_by_pet_and_kind(session):

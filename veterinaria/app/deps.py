@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from common.security import Principal, Role, require_role
 from common.types import DbId
 from common.web import SessionDep
-from veterinaria.app import clinic
+from veterinaria.app import service
 from veterinaria.app.models import Document, Owner, Pet
 
 # vets and admins read and write every clinical record
@@ -29,7 +29,7 @@ ClinicReader = Annotated[Principal, Depends(require_role(Role.VET, Role.CLIENT))
 
 def get_visible_pet(*, session: Session, pet_id: int, user: Principal) -> Pet:
     """The pet if it exists and `user` may see it, else NotFound; for routes whose pet id is not in the path."""
-    return clinic.get_pet_or_404(session=session, pet_id=pet_id, viewer=user)
+    return service.get_pet_or_404(session=session, pet_id=pet_id, viewer=user)
 
 
 def visible_pet(mascota_id: DbId, user: ClinicReader, session: SessionDep) -> Pet:
@@ -37,19 +37,19 @@ def visible_pet(mascota_id: DbId, user: ClinicReader, session: SessionDep) -> Pe
 
 
 def editable_pet(mascota_id: DbId, _staff: ClinicStaff, session: SessionDep) -> Pet:
-    return clinic.get_pet_or_404(session=session, pet_id=mascota_id)
+    return service.get_pet_or_404(session=session, pet_id=mascota_id)
 
 
 def visible_owner(owner_id: DbId, user: ClinicReader, session: SessionDep) -> Owner:
-    return clinic.get_owner_or_404(session=session, owner_id=owner_id, viewer=user)
+    return service.get_owner_or_404(session=session, owner_id=owner_id, viewer=user)
 
 
 def editable_owner(owner_id: DbId, _staff: ClinicStaff, session: SessionDep) -> Owner:
-    return clinic.get_owner_or_404(session=session, owner_id=owner_id)
+    return service.get_owner_or_404(session=session, owner_id=owner_id)
 
 
 def visible_document(document_id: DbId, user: ClinicReader, session: SessionDep) -> Document:
-    return clinic.get_document_or_404(session=session, document_id=document_id, viewer=user)
+    return service.get_document_or_404(session=session, document_id=document_id, viewer=user)
 
 
 VisiblePet = Annotated[Pet, Depends(visible_pet)]

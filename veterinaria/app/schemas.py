@@ -17,9 +17,10 @@ from pydantic import (
     computed_field,
 )
 
+from common.jobs import JobStatus
 from common.types import ApiDate, ApiDateTime, DbId, RequestBody
 from common.validation_messages import InvalidValue
-from veterinaria.app.ocr.fields import type_label
+from veterinaria.app.documents.read.fields import type_label
 from veterinaria.app.search import SearchKind, search_text
 
 #: spellings of the same species, folded with search_text(), to the one word we store
@@ -258,3 +259,19 @@ class SearchHit(BaseModel):
     pet_name: str | None = Field(examples=["Luna"])
     date: dt.date | None = Field(description="The consultation's or document's date")
     snippet: str = Field(examples=["…RADIOGRAFÍA DE TÓRAX: silueta cardiaca dentro de la normalidad…"])
+
+
+class DocumentTaskRead(BaseModel):
+    """A document job in the seed's shape (its result's seed fields at top level once completed)."""
+
+    task_id: str
+    status: JobStatus
+    progress: int
+    kind: str
+    error: str | None = None
+    file_path: str | None = None
+    document_type: str | None = None
+    document_type_label: str | None = None  # "vacunación" for "vacunacion"
+    extracted_text: str | None = None
+    confidence: float | None = None
+    result: dict[str, Any] | None = None

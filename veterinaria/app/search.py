@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -19,7 +18,7 @@ from sqlalchemy import column, func, literal_column, select, table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from common.text import fold
+from common.text import fold, fold_with_origins
 from veterinaria.app.models import Consultation, Document, Owner, Pet, SearchEntry
 
 MAX_TERMS = 12
@@ -91,7 +90,7 @@ def search(
     """Documents and consultations matching every word of `q`, best first.
 
     With `owner_user_id`, only records of the pets whose owner is linked to that auth user
-    (records of no pet never); who may see what is decided by the caller (`clinic.search_records`).
+    (records of no pet never); who may see what is decided by the caller (`service.search_records`).
     """
     terms = query_terms(q)
     if not terms:
@@ -154,7 +153,7 @@ def _sources(session: Session, rows) -> dict[tuple[str, int], tuple[dt.date | No
 
 def snippet(source: str, terms: list[str]) -> str:
     """About 200 characters of `source` around the first place a term (or its stem) appears."""
-    folded, origin = _fold_with_positions(source)
+    folded, origin = fold_with_origins(source)
     start = _first_match(folded, terms)
     if start is None:
         start = 0
@@ -168,18 +167,6 @@ def snippet(source: str, terms: list[str]) -> str:
         cut_to += 1
     excerpt = " ".join(source[cut_from:cut_to].split())
     return ("…" if cut_from > 0 else "") + excerpt + ("…" if cut_to < len(source) else "")
-
-
-def _fold_with_positions(source: str) -> tuple[str, list[int]]:
-    """`source` folded like search_text() (without collapsing spaces), and each folded char's origin."""
-    folded: list[str] = []
-    origin: list[int] = []
-    for index, char in enumerate(source):
-        for piece in unicodedata.normalize("NFKD", char.casefold()):
-            if not unicodedata.combining(piece):
-                folded.append(piece)
-                origin.append(index)
-    return "".join(folded), origin
 
 
 def _first_match(folded: str, terms: list[str]) -> int | None:

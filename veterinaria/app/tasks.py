@@ -1,4 +1,4 @@
-"""Celery tasks of the veterinaria service (queue `veterinaria`). Each takes a job id and calls one service."""
+"""Celery tasks of the veterinaria service (queue `veterinaria`). Each takes a job id and calls the pipeline of its job."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from common.celery_app import app
 from common.config import get_settings
 from common.errors import BadInput
 from common.worker import JobTask, ProgressReporter, load_job, register_platform_tasks, task_session, worker_storage
-from veterinaria.app import documents, medical_report
+from veterinaria.app.documents import pipeline as documents
+from veterinaria.app.documents.read import close_pool
 from veterinaria.app.models import Document
-from veterinaria.app.ocr import close_pool
+from veterinaria.app.reports.pipeline import generate_medical_report as build_medical_report
 
 reconcile_jobs, run_diagnostic = register_platform_tasks(app, "veterinaria")
 
@@ -61,4 +62,4 @@ def generate_medical_report(job_id: str) -> dict:
     """Build a pet's consolidated medical report as PDF (seed task)."""
     job = load_job(job_id)
     with task_session() as session:
-        return medical_report.generate(session=session, storage=worker_storage(), job_id=job_id, pet_id=job.params["pet_id"])
+        return build_medical_report(session=session, storage=worker_storage(), job_id=job_id, pet_id=job.params["pet_id"])

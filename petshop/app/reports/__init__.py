@@ -13,7 +13,7 @@ from petshop.app.reports.build import (
     build_report,
     resolve_period,
 )
-from petshop.app.reports.files import neutralise, write_csv, write_xlsx
+from petshop.app.reports.files import write_csv, write_xlsx
 
 __all__ = [
     "MAX_PERIOD_DAYS",
@@ -21,7 +21,6 @@ __all__ = [
     "Report",
     "ReportType",
     "build_report",
-    "neutralise",
     "resolve_period",
     "write_csv",
     "write_xlsx",

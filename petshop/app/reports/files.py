@@ -2,8 +2,7 @@
 
 Both files hold the same table: the header, the rows, then the closing totals row if the report has
 one. The XLSX adds the title above the header. Text that a spreadsheet would read as a formula
-(OWASP's rule: it starts with `=`, `+`, `-`, `@`, a tab or a carriage return, and is not a plain
-number) gets a leading apostrophe in both files, so the two show the same text. In the XLSX every
+gets a leading apostrophe in both files (`common.spreadsheet_safety.neutralise`), so the two show the same text. In the XLSX every
 text cell is written as a string, which is never evaluated; the apostrophe is kept there too so that
 editing the cell and pressing Enter does not turn it into a live formula. Numeric cells, and text
 that is a plain number (`-1`, `+5`, `-1,5`, `-2.5e3`: Excel and LibreOffice read it as a number,
@@ -14,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -24,12 +22,9 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from common.spreadsheet_safety import neutralise
 from petshop.app.reports.build import Report, ReportType
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-# a sign, digits with `.` or `,` between them (either may be the decimal mark), an optional
-# exponent or percent sign: only digits and separators, so never a function call or a DDE link
-PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)*[.,]?|[.,]\d+)(?:[eE][+-]?\d+)?%?")
 SHEET_NAMES = {
     ReportType.STOCK_LOW: "Stock bajo",
     ReportType.INVENTORY_VALUE: "Valor inventario",
@@ -39,13 +34,6 @@ MONEY_FORMAT = "0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 MAX_COLUMN_WIDTH = 60
 WIDTH_SAMPLE_ROWS = 1000
-
-
-def neutralise(value: Any) -> Any:
-    """`value` with a leading apostrophe if it is text a spreadsheet would run as a formula; else as is."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS) and not PLAIN_NUMBER.fullmatch(value):
-        return "'" + value
-    return value
 
 
 def write_csv(report: Report, stream: IO[bytes]) -> None:

@@ -17,7 +17,7 @@ from common.enqueue import EnqueuerDep
 from common.jobs import JobAccepted
 from common.types import ApiDate, DbId, SafeText
 from common.web import SessionDep, SettingsDep, StorageDep
-from petshop.app import service, submissions
+from petshop.app import jobs, service
 from petshop.app.deps import ShopStaff
 from petshop.app.reports import ReportType
 from petshop.app.schemas import DownloadFormat, InventoryTaskRead, PriceUpdateIn
@@ -49,7 +49,7 @@ def upload_inventory(
     valid rows still go in.
     """
     store = service.get_store_or_404(session=session, store_id=store_id)
-    job = submissions.submit_import(
+    job = jobs.submit_import(
         session=session, enqueuer=enqueuer, storage=storage, settings=settings, store=store, upload=file,
         owner=user, dry_run=dry_run, sheet=sheet,
     )
@@ -59,13 +59,13 @@ def upload_inventory(
 @router.get("/inventario/task/{task_id}", response_model=InventoryTaskRead, responses=NOT_YOURS, tags=["inventory"])
 def read_inventory_task(task_id: str, user: ShopStaff, session: SessionDep):
     """Status, progress and result of an inventory import (the seed's route: it shows any petshop job)."""
-    return submissions.task_status(session=session, task_id=task_id, user=user)
+    return jobs.task_status(session=session, task_id=task_id, user=user)
 
 
 @router.get("/inventario/task/{task_id}/errores.csv", response_class=FileResponse, tags=["inventory"])
 def download_failed_rows(task_id: str, user: ShopStaff, session: SessionDep, storage: StorageDep):
     """Every failed row of an import, with its row number and the reason, as CSV."""
-    key, _ = submissions.result_file(session=session, task_id=task_id, user=user, kinds=(IMPORT,), key_field="errors_csv_key")
+    key, _ = jobs.result_file(session=session, task_id=task_id, user=user, kinds=(IMPORT,), key_field="errors_csv_key")
     return FileResponse(storage.local_path(key), media_type="text/csv", filename=f"errores-{task_id[:8]}.csv")
 
 
@@ -75,14 +75,14 @@ def update_prices(price_in: PriceUpdateIn, user: ShopStaff, session: SessionDep,
 
     Prices are rounded to cents (half up). The result lists old and new price per SKU; unknown SKUs are listed as failed.
     """
-    job = submissions.submit_price_update(session=session, enqueuer=enqueuer, price_in=price_in, owner=user)
+    job = jobs.submit_price_update(session=session, enqueuer=enqueuer, price_in=price_in, owner=user)
     return JobAccepted(task_id=job.id, status_url=f"/productos/precios/{job.id}")
 
 
 @router.get("/productos/precios/{task_id}", response_model=InventoryTaskRead, responses=NOT_YOURS, tags=["inventory"])
 def read_price_update(task_id: str, user: ShopStaff, session: SessionDep):
     """Status and result of a bulk price change: old and new price per SKU once completed."""
-    return submissions.task_status(session=session, task_id=task_id, user=user, kinds=(PRICES,))
+    return jobs.task_status(session=session, task_id=task_id, user=user, kinds=(PRICES,))
 
 
 @router.post("/reportes/inventario/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ACCEPTED, tags=["reports"])
@@ -93,7 +93,7 @@ def generate_inventory_report(
 ):
     """Queue a report: `stock_low`, `inventory_value` or `sales_summary`; JSON in the job, CSV and XLSX to download."""
     store = service.get_store_or_404(session=session, store_id=store_id)
-    job = submissions.submit_report(
+    job = jobs.submit_report(
         session=session, enqueuer=enqueuer, store=store, report_type=report_type, date_from=date_from,
         date_to=date_to, owner=user,
     )
@@ -103,12 +103,12 @@ def generate_inventory_report(
 @router.get("/reportes/inventario/{task_id}", response_model=InventoryTaskRead, responses=NOT_YOURS, tags=["reports"])
 def read_report(task_id: str, user: ShopStaff, session: SessionDep):
     """Status of a report; once completed, its result has the summary, a preview and the download links."""
-    return submissions.task_status(session=session, task_id=task_id, user=user, kinds=(REPORT,))
+    return jobs.task_status(session=session, task_id=task_id, user=user, kinds=(REPORT,))
 
 
 @router.get("/reportes/inventario/{task_id}/archivo", response_class=FileResponse, tags=["reports"])
 def download_report(task_id: str, user: ShopStaff, session: SessionDep, storage: StorageDep, formato: DownloadFormat = "xlsx"):
     """A finished report as `xlsx` (default) or `csv`."""
-    key, _ = submissions.result_file(session=session, task_id=task_id, user=user, kinds=(REPORT,), key_field=f"{formato}_key")
+    key, _ = jobs.result_file(session=session, task_id=task_id, user=user, kinds=(REPORT,), key_field=f"{formato}_key")
     media = "text/csv" if formato == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return FileResponse(storage.local_path(key), media_type=media, filename=f"informe-{task_id[:8]}.{formato}")

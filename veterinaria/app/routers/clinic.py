@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from common.types import DbId, Offset
 from common.web import SessionDep
-from veterinaria.app import clinic
+from veterinaria.app import service
 from veterinaria.app.deps import (
     ClinicReader,
     ClinicStaff,
@@ -51,7 +51,7 @@ CREATED = status.HTTP_201_CREATED
 @router.post("/propietarios/", response_model=OwnerRead, status_code=CREATED, responses=LINKED_ELSEWHERE, tags=["owners"])
 def create_owner(owner_in: OwnerCreate, _staff: ClinicStaff, session: SessionDep):
     """Register a pet owner; with `user_id` (their auth account, role `cliente`) they can see their pets."""
-    return clinic.create_owner(session=session, owner_in=owner_in)
+    return service.create_owner(session=session, owner_in=owner_in)
 
 
 @router.get("/propietarios/", response_model=list[OwnerRead], responses=STAFF_ONLY, tags=["owners"])
@@ -61,7 +61,7 @@ def list_owners(
     limit: Limit = 50, offset: Offset = 0,
 ):
     """Owners, searchable by name (accents and case ignored), phone or e-mail."""
-    return clinic.list_owners(session=session, q=q, limit=limit, offset=offset)
+    return service.list_owners(session=session, q=q, limit=limit, offset=offset)
 
 
 @router.get("/propietarios/{owner_id}", response_model=OwnerRead, responses=NOT_VISIBLE, tags=["owners"])
@@ -73,13 +73,13 @@ def read_owner(owner: VisibleOwner):
 @router.patch("/propietarios/{owner_id}", response_model=OwnerRead, responses=LINKED_ELSEWHERE, tags=["owners"])
 def update_owner(owner_in: OwnerUpdate, owner: EditableOwner, session: SessionDep):
     """Change an owner's details, or link (unlink with null) their auth account."""
-    return clinic.update_owner(session=session, owner=owner, owner_in=owner_in)
+    return service.update_owner(session=session, owner=owner, owner_in=owner_in)
 
 
 @router.get("/propietarios/{owner_id}/mascotas/", response_model=list[PetRead], responses=NOT_VISIBLE, tags=["owners"])
 def list_owner_pets(owner: VisibleOwner, user: ClinicReader, session: SessionDep, limit: Limit = 50, offset: Offset = 0):
     """An owner's pets."""
-    return clinic.list_pets(session=session, viewer=user, owner_id=owner.id, limit=limit, offset=offset)
+    return service.list_pets(session=session, viewer=user, owner_id=owner.id, limit=limit, offset=offset)
 
 
 # --- pets -----------------------------------------------------------------------------------
@@ -88,7 +88,7 @@ def list_owner_pets(owner: VisibleOwner, user: ClinicReader, session: SessionDep
 @router.post("/mascotas/", response_model=PetRead, status_code=CREATED, responses=OWNER_NEEDED, tags=["pets"])
 def create_pet(pet_in: PetCreate, _staff: ClinicStaff, session: SessionDep):
     """Register a pet with its owner; its clinical history opens with it."""
-    return clinic.create_pet(session=session, pet_in=pet_in)
+    return service.create_pet(session=session, pet_in=pet_in)
 
 
 @router.get("/mascotas/", response_model=list[PetRead], tags=["pets"])
@@ -99,7 +99,7 @@ def list_pets(
     owner_id: DbId | None = None, limit: Limit = 50, offset: Offset = 0,
 ):
     """Pets by name, species and owner; a client sees only their own."""
-    return clinic.list_pets(
+    return service.list_pets(
         session=session, viewer=user, q=q, species=species, owner_id=owner_id, limit=limit, offset=offset
     )
 
@@ -113,19 +113,19 @@ def read_pet(pet: VisiblePet):
 @router.patch("/mascotas/{mascota_id}", response_model=PetRead, responses=OWNER_NEEDED, tags=["pets"])
 def update_pet(pet_in: PetUpdate, pet: EditablePet, session: SessionDep):
     """Correct a pet's details or move it to another owner."""
-    return clinic.update_pet(session=session, pet=pet, pet_in=pet_in)
+    return service.update_pet(session=session, pet=pet, pet_in=pet_in)
 
 
 @router.get("/mascotas/{mascota_id}/historia", response_model=HistoryRead, responses=NOT_VISIBLE, tags=["clinical history"])
 def read_history(pet: VisiblePet, session: SessionDep):
     """The pet's clinical history: standing notes, then consultations and documents, oldest first."""
-    return clinic.read_history(session=session, pet=pet)
+    return service.read_history(session=session, pet=pet)
 
 
 @router.patch("/mascotas/{mascota_id}/historia", response_model=HistoryRead, responses=STAFF_ONLY, tags=["clinical history"])
 def update_history(history_in: HistoryUpdate, pet: EditablePet, session: SessionDep):
     """Replace the history's standing notes (allergies, chronic conditions)."""
-    return clinic.update_history(session=session, pet=pet, history_in=history_in)
+    return service.update_history(session=session, pet=pet, history_in=history_in)
 
 
 # --- consultations --------------------------------------------------------------------------
@@ -135,14 +135,14 @@ def update_history(history_in: HistoryUpdate, pet: EditablePet, session: Session
              tags=["clinical history"])
 def create_consultation(consultation_in: ConsultationCreate, pet: EditablePet, vet: ClinicStaff, session: SessionDep):
     """Record a consultation, signed by the logged-in vet; it becomes searchable at once."""
-    return clinic.create_consultation(session=session, pet=pet, consultation_in=consultation_in, vet=vet)
+    return service.create_consultation(session=session, pet=pet, consultation_in=consultation_in, vet=vet)
 
 
 @router.get("/mascotas/{mascota_id}/consultas/", response_model=list[ConsultationRead], responses=NOT_VISIBLE,
             tags=["clinical history"])
 def list_consultations(pet: VisiblePet, session: SessionDep, limit: Limit = 100, offset: Offset = 0):
     """The pet's consultations in date order, oldest first."""
-    return clinic.list_consultations(session=session, pet=pet, limit=limit, offset=offset)
+    return service.list_consultations(session=session, pet=pet, limit=limit, offset=offset)
 
 
 # --- documents ------------------------------------------------------------------------------
@@ -151,7 +151,7 @@ def list_consultations(pet: VisiblePet, session: SessionDep, limit: Limit = 100,
 @router.get("/mascotas/{mascota_id}/documentos/", response_model=list[DocumentSummary], responses=NOT_VISIBLE, tags=["documents"])
 def list_documents(pet: VisiblePet, session: SessionDep, limit: Limit = 100, offset: Offset = 0):
     """The pet's documents by date (undated last): type, pages, confidence, status — not their text."""
-    return clinic.list_documents(session=session, pet=pet, limit=limit, offset=offset)
+    return service.list_documents(session=session, pet=pet, limit=limit, offset=offset)
 
 
 @router.get("/documentos/{document_id}", response_model=DocumentRead, responses=NOT_VISIBLE, tags=["documents"])
@@ -177,4 +177,4 @@ def search_records(
     TÓRAX"), and on PostgreSQL Spanish word forms match too ("vacunas" finds "vacuna"). A client
     finds only their own pets' records. Punctuation and search operators in `q` are ignored.
     """
-    return clinic.search_records(session=session, viewer=user, q=q, pet_id=pet_id, kind=kind, limit=limit, offset=offset)
+    return service.search_records(session=session, viewer=user, q=q, pet_id=pet_id, kind=kind, limit=limit, offset=offset)

@@ -1,0 +1,248 @@
+"""Tesseract, kept alive: one recognition API (Spanish + English) and one orientation API per process.
+
+Loading the models takes a fraction of a second and some memory, so each worker process opens
+them once (`get_engine()`) and reuses them for every page, instead of spawning `tesseract` per page.
+An engine is not thread-safe; a process uses one at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+from dataclasses import dataclass
+from math import degrees
+from pathlib import Path
+
+from PIL import Image
+from tesserocr import OEM, PSM, PT, RIL, PyTessBaseAPI, WritingDirection, iterate_level
+
+from common.text import fold_keeping_length
+
+LANGUAGES = "spa+eng"
+#: the language whose spelling wins: Spanish words keep their accents (see `_restore_spanish`)
+PRIMARY = "spa"
+DEBIAN_TESSDATA = "/usr/share/tesseract-ocr/5/tessdata"
+#: OSD works on blobs, not on fine detail: larger pages are halved first (3× faster, same answer).
+OSD_MAX_SIDE = 2600
+THRESHOLDING = {"otsu": "0", "sauvola": "2"}  # Tesseract's thresholding_method
+_TEXT_BLOCKS = {PT.FLOWING_TEXT, PT.HEADING_TEXT, PT.PULLOUT_TEXT, PT.CAPTION_TEXT, PT.TABLE, PT.VERTICAL_TEXT}
+
+
+def find_tessdata(explicit: str | os.PathLike | None = None) -> Path:
+    """The folder with the .traineddata files: the argument, $TESSDATA_PREFIX, or Debian's."""
+    for candidate in (explicit, os.environ.get("TESSDATA_PREFIX"), DEBIAN_TESSDATA):
+        if not candidate:
+            continue
+        path = Path(candidate)
+        for folder in (path, path / "tessdata"):  # Tesseract 4 pointed the variable at the parent
+            if (folder / "eng.traineddata").is_file():
+                return folder
+    raise RuntimeError(
+        "Tesseract language data not found: install Debian's tesseract-ocr-spa, tesseract-ocr-eng and "
+        "tesseract-ocr-osd, or set TESSDATA_PREFIX to the folder holding spa/eng/osd.traineddata"
+    )
+
+
+def _require(tessdata: Path, languages: str) -> None:
+    missing = [lang for lang in languages.split("+") if not (tessdata / f"{lang}.traineddata").is_file()]
+    if missing:
+        raise RuntimeError(f"Tesseract language data missing in {tessdata}: {', '.join(missing)}")
+
+
+@dataclass(frozen=True)
+class PageLayout:
+    skew: float  # degrees to turn the page counter-clockwise to level its text lines
+    vertical: bool  # lines run top to bottom: for Latin script, a page lying on its side
+
+
+@dataclass(frozen=True)
+class Orientation:
+    degrees: int  # counter-clockwise turn that makes the page upright (PIL's `rotate` argument)
+    confidence: float  # Tesseract's OSD margin: above ~2 is a clear answer
+
+
+class OrientationDetector:
+    """Tesseract's orientation and script detection (OSD) on an API opened for nothing else.
+
+    `DetectOrientationScript()` on an API opened for recognition aborts the whole process (a C++
+    std::out_of_range that Python cannot catch), so this class opens its own API in OSD mode,
+    checks that mode before every call, and is the only place that calls it.
+    """
+
+    def __init__(self, tessdata: Path) -> None:
+        _require(tessdata, "osd")
+        self._api = PyTessBaseAPI(path=str(tessdata), lang="osd", oem=OEM.TESSERACT_ONLY, psm=PSM.OSD_ONLY)
+        self._api.SetVariable("debug_file", os.devnull)
+        ensure_osd_mode(self._api)
+
+    def detect(self, image: Image.Image) -> Orientation | None:
+        """The page's orientation, or None when there is too little text to tell."""
+        ensure_osd_mode(self._api)
+        if max(image.size) > OSD_MAX_SIDE:
+            image = image.reduce(2)
+        self._api.SetImage(image)
+        result = self._api.DetectOrientationScript()
+        self._api.Clear()
+        if not result:
+            return None
+        return Orientation(degrees=int(result["orient_deg"]) % 360, confidence=float(result["orient_conf"]))
+
+    def close(self) -> None:
+        self._api.End()
+
+
+def ensure_osd_mode(api) -> None:
+    """Refuse (with an exception Python can handle) an API on which OSD would abort the process."""
+    if api.GetPageSegMode() != PSM.OSD_ONLY or api.GetInitLanguagesAsString() != "osd":
+        raise RuntimeError("orientation detection needs an API opened with lang='osd' and psm=PSM.OSD_ONLY")
+
+
+class OcrEngine:
+    """Text recognition for Spanish and English pages, plus orientation and skew estimates."""
+
+    #: OSD margins below this are guesses. A wrong turn above it costs time, not text: read_page
+    #: keeps the turned reading only if it is more confident than the upright one.
+    min_orientation_confidence = 2.0
+
+    def __init__(self, *, tessdata: str | os.PathLike | None = None, languages: str = LANGUAGES) -> None:
+        folder = find_tessdata(tessdata)
+        _require(folder, languages)
+        self._api = PyTessBaseAPI(path=str(folder), lang=languages, psm=PSM.AUTO, oem=OEM.LSTM_ONLY)
+        self._api.SetVariable("debug_file", os.devnull)  # "Detected N diacritics" etc. are not log lines
+        self._osd = OrientationDetector(folder)
+        self._folder = folder
+        self._primary: PyTessBaseAPI | None = None  # Spanish alone, one line at a time: opened on first need
+        self._current: tuple[Image.Image, str] | None = None
+
+    def _load(self, image: Image.Image, dpi: int | None, thresholding: str) -> None:
+        if self._current and self._current[0] is image and self._current[1] == thresholding:
+            return  # layout already found for this very image: Recognize reuses it
+        self._api.SetVariable("thresholding_method", THRESHOLDING[thresholding])
+        self._api.SetImage(image)
+        if dpi:
+            self._api.SetSourceResolution(dpi)
+        self._current = (image, thresholding)
+
+    def analyse(self, image: Image.Image, dpi: int | None = None, *, thresholding: str = "otsu") -> PageLayout:
+        """Tesseract's layout of the page: how skewed its text lines are and whether they run vertically.
+
+        The layout is kept: a `recognize` of the same image right after reuses it.
+        """
+        self._load(image, dpi, thresholding)
+        layout = self._api.AnalyseLayout()
+        angles, vertical = [], 0
+        while layout is not None:
+            if layout.BlockType() in _TEXT_BLOCKS:
+                _, direction, _, angle = layout.Orientation()
+                angles.append(angle)
+                vertical += direction == WritingDirection.TOP_TO_BOTTOM
+            if not layout.Next(RIL.BLOCK):
+                break
+        if not angles:
+            return PageLayout(skew=0.0, vertical=False)
+        return PageLayout(skew=degrees(statistics.median(angles)), vertical=vertical > len(angles) / 2)
+
+    def recognize(self, image: Image.Image, dpi: int | None = None, *, thresholding: str = "otsu") -> tuple[str, float]:
+        """The page's text and its confidence (0–1, mean over characters).
+
+        `thresholding`: "otsu" (Tesseract's default, one threshold for the page) or "sauvola" (a
+        local threshold: ~25 % slower, but reads speckled or unevenly lit scans that Otsu loses).
+        """
+        self._load(image, dpi, thresholding)
+        text = self._api.GetUTF8Text()
+        if text.strip() and "+" in self._api.GetInitLanguagesAsString():
+            text = self._restore_spanish(text, image, dpi, thresholding)
+        if not text.strip():
+            confidence = 0.0
+        else:
+            words = self._api.MapWordConfidences()
+            weight = sum(len(word) for word, _ in words)
+            confidence = sum(len(word) * conf for word, conf in words) / weight / 100 if weight else 0.0
+        self._current = None
+        self._api.Clear()
+        return text, max(0.0, min(1.0, confidence))
+
+    def _restore_spanish(self, text: str, image: Image.Image, dpi: int | None, thresholding: str) -> str:
+        """Give back the accents that the English model took from Spanish words.
+
+        With "spa+eng" Tesseract tries the language it used last first and keeps its reading when
+        it is plausible: after one English word (a unit like "x10^3/uL") the following Spanish
+        words are often read by the English model, which has no "á" or "ñ" ("Ibáñez" → "Ibanez").
+        Each line with a word read in English is read again in Spanish alone; a word whose Spanish
+        reading has the same letters but for accents takes the Spanish spelling.
+        """
+        lines: list[tuple[tuple[int, int, int, int], list[tuple[str, str]]]] = []
+        for word in iterate_level(self._api.GetIterator(), RIL.WORD):
+            if word.IsAtBeginningOf(RIL.TEXTLINE) or not lines:
+                lines.append((word.BoundingBox(RIL.TEXTLINE), []))
+            lines[-1][1].append((word.GetUTF8Text(RIL.WORD) or "", word.WordRecognitionLanguage() or ""))
+        spelled_as: list[tuple[str, str]] = []  # every word (as read, as Spanish spells it), in reading order
+        primary = None
+        for box, words in lines:
+            spanish: list[str] = []
+            if box is not None and any(lang != PRIMARY and _could_be_accented(read) for read, lang in words):
+                primary = primary or self._primary_on(image, dpi, thresholding)
+                spanish = _read_box(primary, image, box).split()
+            if len(spanish) != len(words):
+                spanish = [read for read, _ in words]
+            for (read, lang), spelled in zip(words, spanish, strict=True):
+                better = lang != PRIMARY and spelled != read and fold_keeping_length(spelled) == fold_keeping_length(read)
+                spelled_as.append((read, spelled if better else read))
+        if primary is not None:
+            primary.Clear()
+        cursor, pieces = 0, []
+        for read, spelled in spelled_as:  # walk the text word by word, so each fix lands on its own word
+            found = text.find(read, cursor) if read else -1
+            if found < 0:
+                continue
+            pieces += [text[cursor:found], spelled]
+            cursor = found + len(read)
+        return "".join(pieces) + text[cursor:]
+
+    def _primary_on(self, image: Image.Image, dpi: int | None, thresholding: str) -> PyTessBaseAPI:
+        """The Spanish-only API (opened on first need), set to read lines of this image."""
+        if self._primary is None:
+            self._primary = PyTessBaseAPI(path=str(self._folder), lang=PRIMARY, psm=PSM.SINGLE_LINE, oem=OEM.LSTM_ONLY)
+            self._primary.SetVariable("debug_file", os.devnull)
+        self._primary.SetVariable("thresholding_method", THRESHOLDING[thresholding])
+        self._primary.SetImage(image)
+        if dpi:
+            self._primary.SetSourceResolution(dpi)
+        return self._primary
+
+    def orientation(self, image: Image.Image) -> int:
+        """Degrees (0/90/180/270, counter-clockwise) that make the page upright; 0 when unsure."""
+        found = self._osd.detect(image)
+        if found is None or found.confidence < self.min_orientation_confidence:
+            return 0
+        return found.degrees
+
+    def close(self) -> None:
+        self._api.End()
+        self._osd.close()
+        if self._primary is not None:
+            self._primary.End()
+
+
+def _could_be_accented(word: str) -> bool:
+    """A word in letters with a vowel or an n: numbers and units ("4,1", "mg/dL") never gain an accent."""
+    letters = word.strip(".,:;()\"'¿?¡!")
+    return letters.isalpha() and any(char in "aeiounAEIOUN" for char in letters)
+
+
+def _read_box(api: PyTessBaseAPI, image: Image.Image, box: tuple[int, int, int, int], pad: int = 4) -> str:
+    left, top, right, bottom = box
+    left, top = max(0, left - pad), max(0, top - pad)
+    api.SetRectangle(left, top, min(image.width, right + pad) - left, min(image.height, bottom + pad) - top)
+    return api.GetUTF8Text()
+
+
+_engine: OcrEngine | None = None
+
+
+def get_engine() -> OcrEngine:
+    """This process's engine, opened on first use and kept for the life of the process."""
+    global _engine
+    if _engine is None:
+        _engine = OcrEngine()
+    return _engine

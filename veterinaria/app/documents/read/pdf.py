@@ -1,0 +1,141 @@
+"""PDF pages through PDFium: the text layer when a page has a real one, a rendered image when not."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_raw
+from PIL import Image
+
+from veterinaria.app.documents.read.errors import DocumentError
+
+#: A text layer with fewer letters and digits than this is a stamp or a page number, not the page.
+MIN_TEXT_LAYER_CHARS = 20
+#: ...and on a page covered by a picture (a scan), the text layer must hold at least this many
+#: to be trusted: a scan with an OCR layer has a page of text, a phone-scanner watermark a line.
+MIN_TEXT_OVER_SCAN_CHARS = 200
+#: A page image is rendered at the requested dpi unless that exceeds this many pixels (huge sheets).
+MAX_RENDER_PIXELS = 50_000_000
+#: What reading one file may add to a worker child (Settings.file_memory_budget_bytes by default).
+MEMORY_BUDGET = 250_000_000
+_TAIL = 4096
+_DAMAGED = (
+    "El PDF está dañado o incompleto (quizá la subida o la descarga se cortó) y no se puede abrir. "
+    "Vuelve a descargarlo o a escanearlo y súbelo de nuevo."
+)
+
+
+@contextmanager
+def open_pdf(path: Path, *, max_pages: int):
+    """The open document, after checking it is complete, unencrypted and within the page cap."""
+    with open(path, "rb") as handle:
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(max(0, size - _TAIL))
+        if b"%%EOF" not in handle.read():
+            raise DocumentError(_DAMAGED, code="pdf_damaged")
+    try:
+        document = pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as error:
+        if getattr(error, "err_code", None) == pdfium_raw.FPDF_ERR_PASSWORD:
+            raise DocumentError(
+                "El PDF está protegido con contraseña y no se puede leer. Ábrelo con la contraseña, "
+                "guárdalo sin ella (o imprímelo como PDF nuevo) y vuelve a subirlo.",
+                code="pdf_password",
+            ) from None
+        raise DocumentError(_DAMAGED, code="pdf_damaged") from None
+    try:
+        pages = len(document)
+        if pages == 0:
+            raise DocumentError("El PDF no tiene ninguna página. Comprueba que es el documento correcto.", code="pdf_no_pages")
+        if pages > max_pages:
+            raise DocumentError(
+                f"El PDF tiene {pages} páginas y el máximo es {max_pages}. Divídelo en partes de "
+                f"{max_pages} páginas como mucho y súbelas por separado.",
+                code="too_many_pages",
+            )
+        yield document
+    finally:
+        document.close()
+
+
+def load_page(document: pdfium.PdfDocument, index: int) -> pdfium.PdfPage:
+    try:
+        return document[index]
+    except pdfium.PdfiumError:
+        raise DocumentError(_DAMAGED, code="pdf_damaged") from None
+
+
+def _clean(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\x02", "-").replace("\ufffe", "-").replace("\x00", "")
+
+
+def _covered_by_picture(page: pdfium.PdfPage) -> bool:
+    """Whether one image covers most of the page (a scan), found without decoding any image."""
+    width, height = page.get_size()
+    area = width * height
+    for picture in page.get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_IMAGE], max_depth=3):
+        left, bottom, right, top = picture.get_bounds()
+        if (right - left) * (top - bottom) >= 0.5 * area:
+            return True
+    return False
+
+
+def _letters(text: str) -> int:
+    return sum(char.isalnum() for char in text)
+
+
+def text_layer(page: pdfium.PdfPage) -> str | None:
+    """The page's own text when it has a real text layer (no OCR needed), else None."""
+    textpage = page.get_textpage()
+    try:
+        text = _clean(textpage.get_text_range())
+    finally:
+        textpage.close()
+    letters = _letters(text)
+    if letters < MIN_TEXT_LAYER_CHARS:
+        return None
+    if "\ufffd" in text and text.count("\ufffd") > 0.1 * letters:
+        return None  # fonts without a Unicode map: the "text" is glyph ids, OCR reads it better
+    if letters < MIN_TEXT_OVER_SCAN_CHARS and _covered_by_picture(page):
+        return None
+    return text
+
+
+def embedded_image_bytes(page: pdfium.PdfPage) -> int:
+    """What PDFium allocates to decode the page's pictures to draw them (4 bytes a pixel, at full size)."""
+    total = 0
+    for picture in page.get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_IMAGE], max_depth=3):
+        width, height = picture.get_px_size()
+        total += width * height * 4
+    return total
+
+
+def render(page: pdfium.PdfPage, dpi: int, *, memory_budget: int = MEMORY_BUDGET) -> tuple[Image.Image, int]:
+    """The page as a greyscale image at `dpi` (less for huge sheets), and the dpi used.
+
+    The pictures PDFium must decode to draw the page take at most a third of `memory_budget` (or the
+    page is refused), the rendered bitmap and its copy as a Pillow image another third at most.
+    """
+    pictures = embedded_image_bytes(page)
+    if pictures > memory_budget // 3:
+        raise DocumentError(
+            f"El PDF contiene una imagen demasiado grande para leerla ({pictures // 1_000_000:,} MB una vez "
+            f"abierta; el máximo es {memory_budget // 3_000_000:,} MB). Vuelve a escanear el documento a 300 ppp "
+            "o expórtalo de nuevo como PDF y súbelo.".replace(",", "."),
+            code="pdf_image_too_large",
+        )
+    width, height = page.get_size()  # points: 1/72 inch
+    pixels = width * height * (dpi / 72) ** 2
+    # one byte a pixel, twice (bitmap and copy), then reduced for Tesseract to at most MAX_OCR_PIXELS
+    most = min(MAX_RENDER_PIXELS, memory_budget // 6)
+    if pixels > most:
+        dpi = max(1, int(dpi * (most / pixels) ** 0.5))
+    try:
+        bitmap = page.render(scale=dpi / 72, grayscale=True)
+    except pdfium.PdfiumError:
+        raise DocumentError(_DAMAGED, code="pdf_damaged") from None
+    return bitmap.to_pil(), dpi
