@@ -110,6 +110,11 @@ def test_each_role_logs_in_and_sees_only_its_own_menu(page, person, console_stac
     for who in (admin, person("empleado", "Pablo Tienda"), person("veterinario", "Lucía Vet"), person("cliente")):
         log_in(page, who)
         assert menu(page) == MENUS[who.role], who.role
+        # keyboard: the first Tab reaches the skip link, and it moves focus to the page's content
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("link", name="Saltar al contenido")).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.locator("main#contenido")).to_be_focused()
         check_page(page, f"inicio-{who.role}")
         page.reload()  # the session survives a reload
         assert menu(page) == MENUS[who.role]
