@@ -291,12 +291,27 @@ def test_shop_staff_search_filter_and_page_through_a_stores_stock(page, person, 
     expect(rows.first).to_contain_text("17,50 €")
     expect(rows.first).to_contain_text("Stock bajo")
 
+    # stock edited in place: the row becomes a form, and saving it swaps the updated row back
+    page.get_by_role("button", name="Editar el stock de PIENSO-017").click()
+    page.get_by_label("Precio (€)").fill("0")  # the browser lets it through; the API refuses it
+    page.get_by_role("button", name="Guardar").click()
+    expect(page.get_by_role("alert")).to_have_text("«Precio» debe ser mayor que 0")  # the API's reason, in the form's words
+    check_page(page, "productos-editar")
+    page.get_by_label("Unidades").fill("60")
+    page.get_by_label("Precio (€)").fill("18,25")
+    page.get_by_role("button", name="Guardar").click()
+    expect(rows.first).to_contain_text("60")
+    expect(rows.first).to_contain_text("18,25 €")
+    expect(rows.first).not_to_contain_text("Stock bajo")
+    saved = clerk.api.get("petshop", f"/tiendas/{store['id']}/stock/", params={"q": "PIENSO-017"}).json()[0]
+    assert (saved["quantity"], saved["min_stock"], saved["price"]) == (60, 5, "18.25")
+
     page.get_by_label("Nombre o SKU").fill("")
     page.get_by_label("Solo stock bajo").check()
     page.get_by_role("button", name="Buscar").click()
     expect(page).to_have_url(re.compile(r"bajo=1"))
-    expect(rows).to_have_count(3)
-    assert sorted(page.locator("#resultados tbody td[data-label=SKU]").all_inner_texts()) == ["PIENSO-004", "PIENSO-017", "PIENSO-029"]
+    expect(rows).to_have_count(2)  # PIENSO-017 is no longer low
+    assert sorted(page.locator("#resultados tbody td[data-label=SKU]").all_inner_texts()) == ["PIENSO-004", "PIENSO-029"]
 
     page.get_by_label("Tienda").select_option(label="Catálogo (sin stock)")
     page.get_by_role("button", name="Buscar").click()

@@ -24,10 +24,12 @@ class BackendError(Exception):
 
     status_code = 502
 
-    def __init__(self, message: str, *, status_code: int | None = None, code: str | None = None):
+    def __init__(self, message: str, *, status_code: int | None = None, code: str | None = None,
+                 field_errors: list[dict[str, str]] | None = None):
         super().__init__(message)
         self.message = message
         self.code = code
+        self.field_errors = field_errors or []  # a validation error's {field, message (Spanish)} per bad field
         if status_code is not None:
             self.status_code = status_code
 
@@ -89,7 +91,7 @@ class Backend:
                 f"Ahora mismo {SERVICE_NAMES[service]} no responde bien ({detail}). Inténtalo de nuevo en unos minutos.",
                 code=code,
             )
-        raise BackendError(detail, status_code=response.status_code, code=code)
+        raise BackendError(detail, status_code=response.status_code, code=code, field_errors=_field_errors(response))
 
     def _send(self, service: str, method: str, path: str, *, token: str | None, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -118,6 +120,14 @@ def _json(response: httpx.Response) -> dict[str, Any]:
 def _detail(response: httpx.Response) -> str:
     detail = _json(response).get("detail")
     return detail if isinstance(detail, str) and detail else f"error {response.status_code}"
+
+
+def _field_errors(response: httpx.Response) -> list[dict[str, str]]:
+    errors = _json(response).get("errors")
+    if not isinstance(errors, list):
+        return []
+    return [{"field": str(e.get("field") or ""), "message": str(e["message"])}
+            for e in errors if isinstance(e, dict) and e.get("message")]
 
 
 def _code(response: httpx.Response) -> str | None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 
+from console.app.backend import BackendError, BackendNotFound, SessionExpired
 from console.app.rendering import render
-from console.app.session import BackendDep, User, require_page
+from console.app.session import BackendDep, CsrfChecked, User, require_page
 
 router = APIRouter()
 PAGE_SIZE = 25
@@ -67,3 +68,69 @@ def _pick_store(stores: list[dict], chosen: str | None) -> dict | None:
 def _page_url(filters: dict, page: int) -> str:
     params = {k: ("1" if v is True else v) for k, v in filters.items() if v not in (None, "", False)}
     return "/tienda/productos?" + urlencode({**params, "pagina": page})
+
+
+# --- stock edited in place (htmx swaps one table row) ------------------------------------------
+
+Sku = Annotated[str, Query(min_length=1, max_length=64)]
+
+
+def _stock_item(backend, user: User, store_id: int, sku: str) -> dict:
+    found = backend.get("petshop", f"/tiendas/{store_id}/stock/", token=user.token, params={"q": sku, "limit": 500})
+    for item in found:
+        if item["product"]["sku"] == sku:
+            return item
+    raise BackendNotFound(f"El producto «{sku}» no tiene stock en esta tienda.")
+
+
+@router.get("/tienda/stock/fila")
+def stock_row(request: Request, user: ShopUser, backend: BackendDep, tienda: Annotated[int, Query(ge=1, le=2**31 - 1)], sku: Sku):
+    return render(request, "_stock_row.html", user=user, row=_stock_item(backend, user, tienda, sku))
+
+
+@router.get("/tienda/stock/editar")
+def stock_edit(request: Request, user: ShopUser, backend: BackendDep, tienda: Annotated[int, Query(ge=1, le=2**31 - 1)], sku: Sku):
+    row = _stock_item(backend, user, tienda, sku)
+    values = {"quantity": row["quantity"], "min_stock": row["min_stock"], "price": str(row["price"]).replace(".", ",")}
+    return render(request, "_stock_edit.html", user=user, row=row, values=values)
+
+
+@router.post("/tienda/stock", dependencies=[CsrfChecked])
+def stock_save(
+    request: Request, user: ShopUser, backend: BackendDep, tienda: Annotated[int, Form(ge=1, le=2**31 - 1)],
+    sku: Annotated[str, Form(min_length=1, max_length=64)], quantity: Annotated[str, Form(max_length=20)] = "",
+    min_stock: Annotated[str, Form(max_length=20)] = "", price: Annotated[str, Form(max_length=20)] = "",
+):
+    """Set a product's units, minimum and price in a store (the API's PUT), and answer with the updated row."""
+    values = {"quantity": quantity, "min_stock": min_stock, "price": price}
+    body = {"quantity": _whole(quantity), "min_stock": _whole(min_stock), "price": _decimal(price)}
+    try:
+        saved = backend.request("petshop", "PUT", f"/tiendas/{tienda}/stock/{quote(sku, safe='')}", token=user.token, json=body)
+    except BackendError as exc:
+        if isinstance(exc, SessionExpired) or exc.status_code >= 500 or exc.status_code in (403, 404):
+            raise
+        row = _stock_item(backend, user, tienda, sku)
+        error = " ".join(_in_form_words(e) for e in exc.field_errors) or exc.message
+        return render(request, "_stock_edit.html", status_code=200, user=user, row=row, values=values, error=error)
+    return render(request, "_stock_row.html", user=user, row=saved)
+
+
+STOCK_LABELS = {"quantity": "Unidades", "min_stock": "Mínimo", "price": "Precio"}
+
+
+def _in_form_words(error: dict[str, str]) -> str:
+    """The API names a field as its JSON key («price»); the form calls it by its label («Precio»)."""
+    field = error["field"].split(".")[-1]
+    return error["message"].replace(f"«{field}»", f"«{STOCK_LABELS.get(field, field)}»")
+
+
+def _whole(text: str) -> int | str:
+    """'12' -> 12; anything else goes to the API as typed, so its Spanish message names the problem."""
+    text = text.strip()
+    return int(text) if text.isdigit() else text
+
+
+def _decimal(text: str) -> str:
+    """A price as the shop writes it ('1.234,56' or '7,95') in the API's form ('1234.56')."""
+    text = text.strip().replace(" ", "").replace("€", "")
+    return text.replace(".", "").replace(",", ".") if "," in text else text
