@@ -204,13 +204,15 @@ class JobTask(Task):
             log.info("job %s rejected: %s", task_id, exc.message)
         else:
             log.error("job %s failed: %r", task_id, exc, exc_info=(type(exc), exc, einfo.tb) if einfo else None)
-        _record_failure(task_id, *_friendly(exc))
+        # a BadInput may say what the failed job's result should show (e.g. the columns an import found)
+        result = getattr(exc, "result", None) if isinstance(exc, BadInput) else None
+        _record_failure(task_id, *_friendly(exc), result=result)
 
 
-def _record_failure(job_id: str, message: str, code: str) -> None:
+def _record_failure(job_id: str, message: str, code: str, result: dict | None = None) -> None:
     try:
         with task_session() as session:
-            jobs.fail(session=session, job_id=job_id, error=message, code=code)
+            jobs.fail(session=session, job_id=job_id, error=message, code=code, result=result)
     except Exception:  # the reconciler will find the job; do not hide the original error
         log.exception("job %s: could not record its failure", job_id)
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from common import jobs
 from common.config import Settings
 from common.enqueue import Enqueuer
-from common.errors import NotFound
+from common.errors import BadInput, NotFound
 from common.job_files import DISCARD_WHEN_FINISHED
 from common.lookup import get_or_404
 from common.security import Principal
@@ -22,6 +22,7 @@ from common.storage import LocalStorage
 from common.uploads import store_upload
 from petshop.app import service
 from petshop.app.imports.parse import InventoryFileError, sniff_format
+from petshop.app.imports.parse.column_map import ColumnMapError, parse_column_map
 from petshop.app.models import Category, Store, Supplier
 from petshop.app.reports import ReportType, resolve_period
 from petshop.app.schemas import InventoryTaskRead, PriceUpdateIn
@@ -31,12 +32,16 @@ SERVICE = "petshop"
 
 def submit_import(
     *, session: Session, enqueuer: Enqueuer, storage: LocalStorage, settings: Settings, store: Store,
-    upload: UploadFile, owner: Principal, dry_run: bool, sheet: str | None,
+    upload: UploadFile, owner: Principal, dry_run: bool, sheet: str | None, column_map: str | None = None,
 ) -> jobs.Job:
-    """Store the upload, refuse what is plainly not a spreadsheet, and queue its import.
+    """Store the upload, refuse what is plainly not a spreadsheet or a column_map that is not one, and queue its import.
 
     The upload is deleted when the import ends, whatever the outcome, or at once if it cannot be queued.
     """
+    try:
+        mapping = parse_column_map(column_map)
+    except ColumnMapError as exc:
+        raise BadInput(exc.message, code=exc.code) from None
     enqueuer.ensure_capacity(session=session, owner=owner)  # before storing up to MAX_UPLOAD_MB
     stored, file_format = store_upload(
         storage=storage, upload=upload, prefix="imports", max_bytes=settings.max_upload_bytes,
@@ -45,6 +50,7 @@ def submit_import(
     params = {
         "store_id": store.id, "file_key": stored.key, "file_name": upload.filename, "size": stored.size,
         "sha256": stored.sha256, "format": file_format, "dry_run": dry_run, "sheet": sheet,
+        "column_map": mapping,
         DISCARD_WHEN_FINISHED: [stored.key],
     }
     try:

@@ -23,6 +23,7 @@ from common.errors import BadInput
 from common.spreadsheet_safety import neutralise
 from common.storage import LocalStorage
 from petshop.app.imports.parse import InventoryFileError, InventoryRow, RowError, open_inventory
+from petshop.app.imports.parse.cells import column_letter
 from petshop.app.imports.parse.sheet_guard import MEMORY_BUDGET
 from petshop.app.imports.write.writers import writer_for
 
@@ -67,6 +68,30 @@ class ErrorSink:
         self.handle.close()
 
 
+class FileRejected(BadInput):
+    """BadInput for the whole file, with what the failed job's result should carry (the worker records
+    `result`): for missing columns, `file_columns` and `missing_fields` so a client can offer a mapping.
+
+    Picklable (Celery pickles the exception before on_failure sees it): `result` travels in __dict__.
+    """
+
+    def __init__(self, message: str, *, code: str | None = None, result: dict[str, Any] | None = None):
+        super().__init__(message, code=code)
+        self.result = result
+
+
+def _rejected(exc: InventoryFileError, params: dict[str, Any]) -> FileRejected:
+    result = None
+    if exc.details is not None:
+        result = {
+            "dry_run": bool(params.get("dry_run")), "file_name": _short(params.get("file_name")),
+            "store_id": params["store_id"], "column_map": params.get("column_map"),
+            **{k: v for k, v in exc.details.items() if k != "columns"},
+            "columns": {k: _short(v) for k, v in exc.details.get("columns", {}).items()},
+        }
+    return FileRejected(exc.message, code=exc.code, result=result)
+
+
 def import_inventory(
     *,
     session: Session,
@@ -87,10 +112,11 @@ def import_inventory(
     started = time.perf_counter()
     try:
         parsed = open_inventory(
-            storage.local_path(params["file_key"]), sheet=params.get("sheet"), memory_budget=memory_budget
+            storage.local_path(params["file_key"]), sheet=params.get("sheet"), memory_budget=memory_budget,
+            column_map=params.get("column_map"),
         )
     except InventoryFileError as exc:
-        raise BadInput(exc.message, code=exc.code) from None
+        raise _rejected(exc, params) from None
     opened = time.perf_counter()
     errors = ErrorSink(workdir / "errors.csv", list(parsed.header_names))
     sample: list[dict[str, Any]] = []
@@ -119,6 +145,9 @@ def import_inventory(
         "file_name": _short(params.get("file_name")),
         "format": parsed.format, "sheet": _short(parsed.sheet), "encoding": parsed.encoding, "delimiter": parsed.delimiter,
         "header_row": parsed.header_line, "columns": {k: _short(v) for k, v in parsed.columns.items()},
+        "column_letters": {k: column_letter(i) for k, i in parsed.column_indexes.items()},
+        "column_map": params.get("column_map"),
+        "file_columns": parsed.file_columns,
         "unknown_columns": [_short(name) for name in parsed.unknown_columns[:COLUMNS_IN_RESULT]],
         "unknown_columns_total": len(parsed.unknown_columns),
         "unknown_columns_truncated": len(parsed.unknown_columns) > COLUMNS_IN_RESULT,

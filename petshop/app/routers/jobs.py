@@ -41,6 +41,10 @@ def upload_inventory(
     user: ShopStaff, session: SessionDep, enqueuer: EnqueuerDep, storage: StorageDep, settings: SettingsDep,
     dry_run: Annotated[bool, Form(description="Check and count only; write nothing")] = False,
     sheet: Annotated[SafeText | None, Form(max_length=200, description="Sheet to read (default: the first visible one)")] = None,
+    column_map: Annotated[str | None, Form(max_length=4000, description=(
+        'JSON {field: column}, e.g. {"price": "Importe", "sku": "A"}: fields sku, name, stock, price, min_stock, '
+        "category, supplier; a column by its header text exactly as in the file or by its letter. "
+        "Overrides the detected column for those fields"))] = None,
 ):
     """Queue an inventory file for import into one store; follow it at `GET /inventario/task/{task_id}`.
 
@@ -51,7 +55,7 @@ def upload_inventory(
     store = service.get_store_or_404(session=session, store_id=store_id)
     job = jobs.submit_import(
         session=session, enqueuer=enqueuer, storage=storage, settings=settings, store=store, upload=file,
-        owner=user, dry_run=dry_run, sheet=sheet,
+        owner=user, dry_run=dry_run, sheet=sheet, column_map=column_map,
     )
     return JobAccepted(task_id=job.id, status_url=f"/inventario/task/{job.id}")
 

@@ -189,6 +189,7 @@ def check_required(header: HeaderMatch | None, *, searched: str = "en las primer
             f"No encuentro la fila de títulos de columna {searched}. "
             f"El inventario necesita las columnas {_quote_list(names)}.",
             code="header_not_found",
+            details={"missing_fields": list(REQUIRED), "columns": {}},
         )
     missing = [name for name in REQUIRED if name not in header.indexes]
     if not missing:
@@ -202,4 +203,7 @@ def check_required(header: HeaderMatch | None, *, searched: str = "en las primer
     shown = _quote_list(found) if len(found) <= MAX_NAMES_SHOWN else (
         ", ".join(f"«{name}»" for name in found[:MAX_NAMES_SHOWN]) + f" y {len(found) - MAX_NAMES_SHOWN} columnas más"
     )
-    raise InventoryFileError(f"{text} La fila de títulos (fila {header.line}) tiene: {shown}.", code="missing_columns")
+    raise InventoryFileError(
+        f"{text} La fila de títulos (fila {header.line}) tiene: {shown}.", code="missing_columns",
+        details={"missing_fields": missing, "columns": header.columns},
+    )

@@ -11,7 +11,8 @@ from typing import Protocol
 from petshop.app.imports.parse.cells import cell_text
 from petshop.app.imports.parse.csv_reader import open_csv
 from petshop.app.imports.parse.errors import InventoryFileError
-from petshop.app.imports.parse.headers import HEADER_SEARCH_ROWS, HeaderMatch, check_required, find_header
+from petshop.app.imports.parse.column_map import apply_column_map, file_columns
+from petshop.app.imports.parse.headers import HEADER_SEARCH_ROWS, HeaderMatch, check_required, find_header, read_header
 from petshop.app.imports.parse.numbers import DecimalMark, decimal_mark_of, majority_mark
 from petshop.app.imports.parse.records import InventoryRow, RowError
 from petshop.app.imports.parse.sheet_guard import MAX_SHEET_CELLS, MEMORY_BUDGET
@@ -52,11 +53,17 @@ class ParsedInventory:
     columns: dict[str, str]  # our field -> the user's header text
     unknown_columns: list[str]
     header_names: list[str]  # the keys of RowError.raw, in the file's order (for the failed-rows CSV)
+    file_columns: list[str]  # the header row's labels ("" for an untitled column), capped, for a mapping form
     estimated_rows: int  # data rows to expect: exact for sheets, from the file size for CSV
     total_rows: int = 0  # non-blank data rows seen so far by chunks()
     _source: RowSource = field(default=None, repr=False)  # type: ignore[assignment]
     _header: HeaderMatch = field(default=None, repr=False)  # type: ignore[assignment]
     _line: int = field(default=0, repr=False)  # the last line handed out by chunks(); -1 once done
+
+    @property
+    def column_indexes(self) -> dict[str, int]:
+        """Our field -> the 0-based index of its column in the file."""
+        return dict(self._header.indexes)
 
     def fraction_read(self) -> float:
         """How far chunks() has got through the file, 0.0 to 1.0 (for a progress bar)."""
@@ -123,17 +130,40 @@ class ParsedInventory:
         return {name: majority_mark(counts.get(name, Counter())) or file_wide for name in NUMBER_FIELDS}
 
 
-def _first_data_line(source: RowSource, after: int) -> int | None:
+def _first_row(source: RowSource, after: int) -> tuple[int, list] | None:
     for line, row in source.rows():
         if line > after and not _blank(row):
-            return line
+            return line, row
     return None
 
 
+def _first_data_line(source: RowSource, after: int) -> int | None:
+    first = _first_row(source, after)
+    return first[0] if first else None
+
+
+def _required(header: HeaderMatch | None, source: RowSource, where: str) -> HeaderMatch:
+    """check_required, with the columns a mapping could choose from in the error's details."""
+    try:
+        return check_required(header, searched=where)
+    except InventoryFileError as exc:
+        if header is None:  # what a map would be read against: the first non-empty row
+            first = _first_row(source, after=0)
+            header = read_header(*first) if first else None
+        if exc.details is not None and header is not None:
+            exc.details["file_columns"] = file_columns(header)
+        raise
+
+
 def open_inventory(
-    path: Path, *, sheet: str | None = None, max_cells: int = MAX_SHEET_CELLS, memory_budget: int = MEMORY_BUDGET
+    path: Path, *, sheet: str | None = None, max_cells: int = MAX_SHEET_CELLS, memory_budget: int = MEMORY_BUDGET,
+    column_map: dict[str, str] | None = None,
 ) -> ParsedInventory:
-    """Sniff type by magic bytes, pick sheet, find header, map columns. Raises InventoryFileError."""
+    """Sniff type by magic bytes, pick sheet, find header, map columns. Raises InventoryFileError.
+
+    `column_map` ({field: header text or letter}) overrides detection for its fields; when no row
+    looks like a header at all, the first non-empty row is taken as the header it is read against.
+    """
     path = Path(path)
     fmt = sniff_file(path)
     source: RowSource = open_csv(path) if fmt == "csv" else open_sheet(
@@ -145,7 +175,11 @@ def open_inventory(
             "El archivo no tiene filas de inventario: todas sus filas están vacías.", code="no_inventory_rows"
         )
     where = f"en las primeras {HEADER_SEARCH_ROWS} filas" + (f" de la hoja «{source.sheet}»" if source.sheet else "")
-    header = check_required(header, searched=where)
+    if column_map:
+        if header is None:
+            header = read_header(*_first_row(source, after=0))  # not None: the file has a non-empty row
+        header = apply_column_map(header, column_map)
+    header = _required(header, source, where)
     if _first_data_line(source, after=header.line) is None:
         raise InventoryFileError(
             f"El archivo no tiene filas de inventario: solo tiene la fila de títulos (fila {header.line}).",
@@ -160,6 +194,7 @@ def open_inventory(
         columns=header.columns,
         unknown_columns=header.unknown_columns,
         header_names=header.raw_names(len(header.labels)),
+        file_columns=file_columns(header),
         estimated_rows=max(0, source.estimated_rows - header.line),
         _source=source,
         _header=header,
