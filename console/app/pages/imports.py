@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
@@ -20,6 +21,8 @@ ACTIVE = {"queued", "processing", "retrying"}
 FIELD_NAMES = {"sku": "SKU", "name": "Nombre", "stock": "Unidades", "price": "Precio", "min_stock": "Stock mínimo",
                "category": "Categoría", "supplier": "Proveedor"}
 REMEMBERED = 5  # previews a session can still apply
+LETTER = r"^[A-Z]{0,3}$"  # a column chosen in the mapping form ("" = not in the file)
+Column = Annotated[str, Form(pattern=LETTER)]
 
 
 def _pending(request: Request) -> PendingUploads:
@@ -63,10 +66,49 @@ def submit_preview(
         if exc.status_code >= 500:
             raise
         return again(exc.message, exc.status_code)
-    previews = request.session.get("import_previews", {})
-    previews[job["task_id"]] = saved.key
-    request.session["import_previews"] = dict(list(previews.items())[-REMEMBERED:])
+    _remember(request, job["task_id"], saved.key, None)
     return RedirectResponse(f"/tienda/importar/{job['task_id']}", status_code=303)
+
+
+@router.post("/tienda/importar/{job_id}/columnas", dependencies=[CsrfChecked])
+def remap_columns(
+    request: Request, user: ImportUser, backend: BackendDep, job_id: JobId, col_sku: Column = "", col_name: Column = "",
+    col_stock: Column = "", col_price: Column = "", col_min_stock: Column = "", col_category: Column = "",
+    col_supplier: Column = "",
+):
+    """Preview the same kept file again with the columns the user chose (by letter); «Aplicar» then uses them."""
+    saved = _pending(request).get(request.session.get("import_previews", {}).get(job_id, ""), user_id=user.id)
+    if saved is None:
+        return _expired(request, user)
+    chosen = {"sku": col_sku, "name": col_name, "stock": col_stock, "price": col_price, "min_stock": col_min_stock,
+              "category": col_category, "supplier": col_supplier}
+    column_map = {field: letter for field, letter in chosen.items() if letter}
+    try:
+        job = _upload(backend, user, saved, dry_run=True, column_map=column_map)
+    except BackendError as exc:
+        if isinstance(exc, SessionExpired) or exc.status_code >= 500:
+            raise
+        return render(request, "error.html", status_code=exc.status_code, user=user, title="Columnas no válidas",
+                      message=f"{exc.message} Vuelve atrás y corrige la asignación.")
+    _remember(request, job["task_id"], saved.key, column_map)
+    return RedirectResponse(f"/tienda/importar/{job['task_id']}", status_code=303)
+
+
+def _remember(request: Request, job_id: str, key: str, column_map: dict | None) -> None:
+    """The session's last few previews: job -> kept file, and job -> the column map it was run with."""
+    previews = request.session.get("import_previews", {})
+    previews[job_id] = key
+    previews = dict(list(previews.items())[-REMEMBERED:])
+    maps = {k: v for k, v in request.session.get("import_maps", {}).items() if k in previews}
+    if column_map:
+        maps[job_id] = column_map
+    request.session["import_previews"], request.session["import_maps"] = previews, maps
+
+
+def _expired(request: Request, user: User):
+    return render(request, "error.html", status_code=409, user=user, title="Vista previa caducada",
+                  message="Ya no tenemos el archivo de esta vista previa (se aplicó ya o pasó más de un día). "
+                          "Vuelve a subirlo desde «Importar inventario».")
 
 
 @router.post("/tienda/importar/{job_id}/aplicar", dependencies=[CsrfChecked])
@@ -75,13 +117,13 @@ def apply_import(request: Request, user: ImportUser, backend: BackendDep, job_id
     previews = request.session.get("import_previews", {})
     saved = _pending(request).get(previews.get(job_id, ""), user_id=user.id)
     if saved is None:
-        return render(request, "error.html", status_code=409, user=user, title="Vista previa caducada",
-                      message="Ya no tenemos el archivo de esta vista previa (se aplicó ya o pasó más de un día). "
-                              "Vuelve a subirlo desde «Importar inventario».")
-    job = _upload(backend, user, saved, dry_run=False)
+        return _expired(request, user)
+    maps = request.session.get("import_maps", {})
+    job = _upload(backend, user, saved, dry_run=False, column_map=maps.get(job_id))
     _pending(request).discard(saved.key)
     previews.pop(job_id, None)
-    request.session["import_previews"] = previews
+    maps.pop(job_id, None)
+    request.session["import_previews"], request.session["import_maps"] = previews, maps
     return RedirectResponse(f"/tienda/importar/{job['task_id']}", status_code=303)
 
 
@@ -104,13 +146,37 @@ def failed_rows(user: ImportUser, backend: BackendDep, job_id: JobId):
                     headers={"Content-Disposition": f'attachment; filename="errores-{job_id[:8]}.csv"'})
 
 
-def _upload(backend, user: User, saved, *, dry_run: bool) -> dict:
+def _upload(backend, user: User, saved, *, dry_run: bool, column_map: dict | None = None) -> dict:
+    data = {"store_id": str(saved.store_id), "dry_run": "true" if dry_run else "false"}
+    if column_map:
+        data["column_map"] = json.dumps(column_map)
     with open(saved.path, "rb") as handle:
         return backend.request(
             "petshop", "POST", "/upload-inventario/", token=user.token,
-            files={"file": (saved.file_name, handle, saved.content_type)},
-            data={"store_id": str(saved.store_id), "dry_run": "true" if dry_run else "false"},
+            files={"file": (saved.file_name, handle, saved.content_type)}, data=data,
         )
+
+
+def _letter(index: int) -> str:
+    letters, index = "", index + 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _mapping_form(result: dict) -> dict | None:
+    """The «Asignar columnas» form's options (letter, text) and each field's current column, if the result has columns."""
+    labels = result.get("file_columns")
+    if not labels:
+        return None
+    options = [(_letter(i), f"{_letter(i)} · {label}" if label else f"Columna {_letter(i)} (sin título)")
+               for i, label in enumerate(labels)]
+    selected = dict(result.get("column_letters") or {})
+    for field, label in (result.get("columns") or {}).items():  # a failed job has the header texts only
+        if field not in selected and label in labels:
+            selected[field] = _letter(labels.index(label))
+    return {"options": options, "selected": selected, "missing": result.get("missing_fields") or []}
 
 
 def _job_context(request: Request, backend, user: User, job_id: str) -> dict:
@@ -126,5 +192,5 @@ def _job_context(request: Request, backend, user: User, job_id: str) -> dict:
     return {
         "user": user, "job": job, "job_id": job_id, "result": result, "active": job["status"] in ACTIVE,
         "can_apply": job_id in request.session.get("import_previews", {}), "rate": rate, "store_name": store_name,
-        "field_names": FIELD_NAMES,
+        "field_names": FIELD_NAMES, "mapping": _mapping_form(result),
     }
