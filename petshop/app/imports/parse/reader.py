@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Protocol
 
 from petshop.app.imports.parse.cells import cell_text
+from petshop.app.imports.parse.column_map import apply_column_map, file_columns
 from petshop.app.imports.parse.csv_reader import open_csv
 from petshop.app.imports.parse.errors import InventoryFileError
-from petshop.app.imports.parse.column_map import apply_column_map, file_columns
 from petshop.app.imports.parse.headers import HEADER_SEARCH_ROWS, HeaderMatch, check_required, find_header, read_header
 from petshop.app.imports.parse.numbers import DecimalMark, decimal_mark_of, majority_mark
 from petshop.app.imports.parse.records import InventoryRow, RowError
