@@ -343,8 +343,12 @@ def complete(*, session: Session, job_id: str, result: dict[str, Any]) -> None:
 
 
 def fail(*, session: Session, job_id: str, error: str, code: str, result: dict[str, Any] | None = None) -> None:
-    """Record why a job failed (`error` in Spanish, `code` stable); a finished job keeps its first outcome."""
-    _finish(session, job_id, JobStatus.FAILED, result=result, error=error, code=code, progress=None)
+    """Record why a job failed (`error` in Spanish, `code` stable; `result`, if any, trimmed like a completed one's).
+
+    A finished job keeps its first outcome.
+    """
+    bounded = bound_result(result, job_id=job_id) if result is not None else None
+    _finish(session, job_id, JobStatus.FAILED, result=bounded, error=error, code=code, progress=None)
 
 
 def mark_retrying(*, session: Session, job_id: str, error: str, code: str) -> None:
