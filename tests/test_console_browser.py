@@ -46,11 +46,15 @@ def sqlite_pass_only(database_kind):
 
 
 @pytest.fixture(scope="module")
-def console_stack(work_dir, new_database_url, redis_server):
+def console_stack(request, work_dir, new_database_url, redis_server):
+    # one stack per module that uses this fixture, each with its own folder, database (a second
+    # stack on the first one's database would find its admin with the first one's password) and
+    # Redis database (no other stack's worker takes its jobs); a module may set CONSOLE_REDIS_DB
+    name = request.module.__name__.rsplit(".", 1)[-1]
     running = Stack(
-        base_dir=work_dir / "console", database_url=new_database_url("timon_console"),
-        # a Redis database of its own: no other stack's worker takes this stack's jobs
-        redis_url=f"redis://127.0.0.1:{redis_server.port}/5", console=True,
+        base_dir=work_dir / name, database_url=new_database_url(f"timon_{name}"),
+        redis_url=f"redis://127.0.0.1:{redis_server.port}/{getattr(request.module, 'CONSOLE_REDIS_DB', 5)}",
+        console=True,
     )
     try:
         running.start(workers=0)  # the jobs story starts its worker once its job is queued

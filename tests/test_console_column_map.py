@@ -21,6 +21,8 @@ from tests.test_console_browser import (  # noqa: F401 (fixtures)
     sqlite_pass_only,
 )
 
+CONSOLE_REDIS_DB = 6  # console_stack gives this module a stack of its own
+
 # the price column is headed «Importe», which detection does not take for a price
 SHOP_FILE = "Ref.;Artículo;Uds;Importe\nMAP-001;Pienso cachorro;6;18,25\nMAP-002;Hueso de goma;9;3,40\n".encode()
 
