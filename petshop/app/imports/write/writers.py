@@ -134,7 +134,7 @@ class StreamingWriter:
             select(Store.id).where(Store.id == self.store_id).with_for_update(read=True, key_share=True)
         ).scalar()
         if store is None:
-            raise BadInput("La tienda ya no existe: elige otra tienda y vuelve a subir el archivo.")
+            raise BadInput("La tienda ya no existe: elige otra tienda y vuelve a subir el archivo.", code="store_not_found")
         self._connection = self.session.connection().connection.driver_connection
         batches.create_tables(self._connection)
         if not self.dry_run:
