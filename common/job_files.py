@@ -10,9 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session, object_session
-
 from common import jobs
 from common.storage import LocalStorage
 
@@ -29,19 +26,11 @@ def install(storage: Callable[[], LocalStorage]) -> None:
     _installed.add(1)
 
     @jobs.on_job_finished
-    def discard_inputs(job: jobs.Job) -> None:
-        keys = list((job.params or {}).get(DISCARD_WHEN_FINISHED) or [])
-        session = object_session(job)
-        if not keys or session is None:
-            return
-
-        def delete(_session: Session) -> None:
-            # after the commit only: a finish that rolls back (an import whose transaction fails)
-            # is retried, and the retry needs the file
-            for key in keys:
-                try:
-                    storage().delete(key)
-                except Exception:  # a file left behind must not undo the job's outcome
-                    log.exception("job %s: could not delete %s", job.id, key)
-
-        event.listen(session, "after_commit", delete, once=True)
+    def discard_inputs(job: jobs.FinishedJob) -> None:
+        # finish hooks run after the commit only: a finish that rolls back (an import whose
+        # transaction fails) is retried, and the retry needs the file
+        for key in list((job.params or {}).get(DISCARD_WHEN_FINISHED) or []):
+            try:
+                storage().delete(key)
+            except Exception:  # a file left behind must not undo the job's outcome
+                log.exception("job %s: could not delete %s", job.id, key)

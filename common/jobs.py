@@ -12,12 +12,13 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import JSON, Index, Integer, String, Text, func, select, text, update
+from sqlalchemy import JSON, Index, Integer, String, Text, event, func, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from common.db import Base, UTCDateTime, utcnow
@@ -34,10 +35,11 @@ class JobStatus(StrEnum):
     RETRYING = "retrying"
     COMPLETED = "completed"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 ACTIVE = (JobStatus.QUEUED, JobStatus.PROCESSING, JobStatus.RETRYING)
-FINISHED = (JobStatus.COMPLETED, JobStatus.FAILED)
+FINISHED = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
 class Job(Base):
@@ -360,12 +362,42 @@ def mark_retrying(*, session: Session, job_id: str, error: str, code: str) -> No
     )
 
 
-JobFinishedHook = Callable[[Job], None]
+@dataclass(frozen=True)
+class FinishedJob:
+    """What a finish hook sees: the job as its finish committed it, detached from any session."""
+
+    id: str
+    service: str
+    kind: str
+    status: JobStatus
+    owner_id: int
+    owner_username: str
+    params: dict[str, Any]
+    result: dict[str, Any] | None
+    error: str | None
+    error_code: str | None
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime
+
+    @classmethod
+    def of(cls, job: Job) -> FinishedJob:
+        return cls(**{name: getattr(job, name) for name in cls.__dataclass_fields__})
+
+
+JobFinishedHook = Callable[[FinishedJob], None]
 _finished_hooks: list[JobFinishedHook] = []
+_PENDING = "jobs_finished_pending"  # key in Session.info: the finishes this transaction has not committed yet
 
 
 def on_job_finished(hook: JobFinishedHook) -> JobFinishedHook:
-    """Register a hook run after any job completes or fails (notifications, metrics)."""
+    """Register a hook run for every job that completes, fails or is cancelled, after that commit.
+
+    Never before the commit: a notification must not announce a finish that then rolls back. The
+    session is closed for SQL by then, so a hook that needs the database opens its own transaction
+    (or, better, queues a task that does). A failing hook is logged and changes nothing.
+    """
     _finished_hooks.append(hook)
     return hook
 
@@ -383,8 +415,19 @@ def _finish(session: Session, job_id: str, status: JobStatus, *, result, error, 
         job.progress = progress
     job.finished_at = job.updated_at = now
     session.flush()
-    for hook in _finished_hooks:
-        try:
-            hook(job)
-        except Exception:  # a notifier must never undo the job's outcome
-            log.exception("job %s: finished-hook %r failed", job_id, hook)
+    session.info.setdefault(_PENDING, []).append(FinishedJob.of(job))
+
+
+@event.listens_for(Session, "after_commit")
+def _run_finished_hooks(session: Session) -> None:
+    for finished in session.info.pop(_PENDING, ()):
+        for hook in list(_finished_hooks):
+            try:
+                hook(finished)
+            except Exception:  # a notifier must never undo or hide the job's outcome
+                log.exception("job %s: finished-hook %r failed", finished.id, hook)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_finishes(session: Session) -> None:
+    session.info.pop(_PENDING, None)

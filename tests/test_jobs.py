@@ -220,3 +220,21 @@ def test_no_way_of_failing_a_job_skips_the_finish_hooks(sessions, finished_hook_
 
     codes = [code for _, code in finished_hook_calls]
     assert codes == ["job_stalled", "job_too_many_attempts", "queue_unavailable"]
+
+
+def test_finish_hooks_run_after_the_commit_and_never_for_a_finish_that_rolls_back(sessions, finished_hook_calls):
+    rolled_back = submit(sessions)
+    with pytest.raises(RuntimeError), session_scope(sessions) as session:
+        jobs.begin_attempt(session=session, job_id=rolled_back.id, max_attempts=3)
+        jobs.complete(session=session, job_id=rolled_back.id, result={"rows": 1})
+        assert finished_hook_calls == []  # flushed, not committed: nobody is told yet
+        raise RuntimeError("the domain write failed after the finish")
+    assert finished_hook_calls == []
+    assert reload(sessions, rolled_back.id).status == "queued"
+
+    committed = submit(sessions)
+    with session_scope(sessions) as session:
+        jobs.begin_attempt(session=session, job_id=committed.id, max_attempts=3)
+        jobs.complete(session=session, job_id=committed.id, result={"rows": 1})
+        assert finished_hook_calls == []
+    assert finished_hook_calls == [(committed.id, None)]
