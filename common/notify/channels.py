@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import smtplib
 import socket
 import time
@@ -98,10 +99,21 @@ def send_sms(*, settings: Settings, to: str, body: str) -> None:
                         retry=_retryable(response.status_code))
 
 
+_clients: dict[int, httpx.Client] = {}
+
+
+def _client() -> httpx.Client:
+    # one pooled client per process (building one loads the TLS trust store); a forked child makes its own
+    client = _clients.get(os.getpid())
+    if client is None:
+        # no redirects: a signed body must reach the URL its owner registered, not wherever it points
+        client = _clients[os.getpid()] = httpx.Client(follow_redirects=False)
+    return client
+
+
 def _post(url: str, timeout: float, **kwargs: Any) -> httpx.Response:
     try:
-        # no redirects: a signed body must reach the URL its owner registered, not wherever it points
-        return httpx.post(url, timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), follow_redirects=False, **kwargs)
+        return _client().post(url, timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), **kwargs)
     except httpx.TimeoutException:
         raise DeliveryError("El destino no respondió a tiempo.", retry=True) from None
     except httpx.HTTPError as exc:

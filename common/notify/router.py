@@ -1,7 +1,6 @@
 """The notifications API, mounted on the auth service: preferences, webhooks, the delivery log."""
 
-from __future__ import annotations
-
+# no `from __future__ import annotations`: FastAPI must resolve `DefaultEmail`, a name local to make_router
 from collections.abc import Callable
 from typing import Annotated
 

@@ -47,9 +47,9 @@ def put_preferences(
                        code="notify_phone_missing")
     preference = session.get(Preference, user_id) or Preference(user_id=user_id)
     preference.email_enabled, preference.email_address = email.enabled, address
-    preference.email_events = [event.value for event in email.events]
+    preference.email_events = [str(event) for event in email.events]
     preference.sms_enabled, preference.sms_phone = sms.enabled, sms.phone
-    preference.sms_events = [event.value for event in sms.events]
+    preference.sms_events = [str(event) for event in sms.events]
     preference.updated_at = utcnow()
     session.add(preference)
     session.flush()
@@ -67,7 +67,7 @@ def create_webhook(*, session: Session, user_id: int, webhook_in: WebhookIn) -> 
                        code="notify_too_many_webhooks")
     secret = signing.new_secret()
     endpoint = WebhookEndpoint(user_id=user_id, url=webhook_in.url, secret=secret,
-                               events=[event.value for event in webhook_in.events], enabled=True)
+                               events=[str(event) for event in webhook_in.events], enabled=True)
     session.add(endpoint)
     session.flush()
     return endpoint, secret
@@ -85,7 +85,7 @@ def update_webhook(*, session: Session, user_id: int, webhook_id: int, webhook_i
     """Change which events an endpoint hears, or pause it."""
     endpoint = get_webhook_or_404(session=session, user_id=user_id, webhook_id=webhook_id)
     if webhook_in.events is not None:
-        endpoint.events = [event.value for event in webhook_in.events]
+        endpoint.events = [str(event) for event in webhook_in.events]
     if webhook_in.enabled is not None:
         endpoint.enabled = webhook_in.enabled
     session.flush()
