@@ -148,7 +148,7 @@ def test_a_finished_import_is_told_by_email_sms_and_a_signed_webhook(clerk, admi
     assert log["sms"]["target"] == "+34******222" and all(row["attempts"] == 1 for row in log.values())
     everyone = admin.get("auth", "/notificaciones/entregas", params={"job_id": job["id"], "status": "sent"})
     assert everyone.status_code == 200 and len(everyone.json()) == 3
-    assert clerk.get("auth", "/notificaciones/entregas").json()["code"] == "forbidden"
+    assert clerk.get("auth", "/notificaciones/entregas").json()["code"] == "role_not_allowed"
 
 
 def test_a_failed_import_sends_the_failure_email_and_only_to_the_events_chosen(clerk, smtp, receiver):
