@@ -177,6 +177,12 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("smtp_password_file", "sms_auth_token_file", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        # SMTP_PASSWORD_FILE= (compose passing an unset variable through) means no file, not the current folder
+        return None if value == "" else value
+
     @field_validator("console_timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

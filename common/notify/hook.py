@@ -2,7 +2,7 @@
 
 It does nothing else: no database, no wait for Redis (the publish runs on a thread of its own), so a
 notification can neither fail nor delay the job it is about. Installed in every process that can
-finish a job: the workers (`register_notification_tasks`) and the queue-using APIs (`common/web.py`).
+finish a job: the workers (at `worker_init`, see tasks.py) and the queue-using APIs (`common/web.py`).
 """
 
 from __future__ import annotations

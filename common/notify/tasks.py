@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from celery import Celery, Task
+from celery import Celery, Task, signals
 from celery.utils.time import get_exponential_backoff_interval
 
 from common.config import Settings, get_settings
@@ -28,6 +28,13 @@ from common.notify.models import Channel
 from common.worker import DATABASE_ERRORS, TRANSIENT_ERRORS, task_session
 
 log = logging.getLogger(__name__)
+
+@signals.worker_init.connect
+def _install_hook_in_worker(sender=None, **_kwargs) -> None:
+    # in the worker's main process before it forks its children (they inherit the hook); importing
+    # a tasks module elsewhere (a test, a shell) installs nothing
+    install_hook(sender.app)
+
 
 class DeliveryTask(Task):
     """Base of deliver_notification: a bug or a dead database ends the delivery `failed`, never silently queued."""
@@ -47,9 +54,8 @@ class DeliveryTask(Task):
 def register_notification_tasks(
     app: Celery, service: str, summaries: Mapping[str, messages.Summarize] | None = None,
 ) -> tuple[Task, Task]:
-    """The two notification tasks of `service`, describing its job kinds with `summaries`; installs the hook."""
+    """The two notification tasks of `service`, describing its job kinds with `summaries`."""
     summaries = dict(summaries or {})
-    install_hook(app)
     deliver_name = f"{service}.app.tasks.deliver_notification"
 
     def summarize(job: messages.JobFacts) -> messages.Summary:
