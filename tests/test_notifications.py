@@ -70,8 +70,8 @@ def admin(notify_stack):
     return Client(notify_stack, login(notify_stack, "admin", notify_stack.admin_password))
 
 
-@pytest.fixture
-def clerk(notify_stack, admin):
+@pytest.fixture(scope="module")
+def employee(notify_stack, admin):
     """A shop employee with an e-mail on their account, and a store of their own to import into."""
     name, password = f"empleada-{secrets.token_hex(3)}", secrets.token_urlsafe(12)
     created = admin.post("auth", "/users/", json={"username": name, "password": password, "role": "empleado",
@@ -83,6 +83,15 @@ def clerk(notify_stack, admin):
     assert store.status_code == 201, store.text
     client.store_id = store.json()["id"]
     return client
+
+
+@pytest.fixture
+def clerk(employee):
+    """The employee, with no notification chosen yet (each story starts from nothing)."""
+    assert employee.request("PUT", "auth", "/users/me/notificaciones", json={}).status_code == 200
+    for webhook in employee.get("auth", "/users/me/notificaciones/webhooks").json():
+        employee.request("DELETE", "auth", f"/users/me/notificaciones/webhooks/{webhook['id']}")
+    return employee
 
 
 def import_file(client: Client, content: bytes) -> dict:
@@ -118,6 +127,8 @@ def test_a_finished_import_is_told_by_email_sms_and_a_signed_webhook(clerk, admi
     assert hook["secret"].startswith("whsec_")
     listed = clerk.get("auth", "/users/me/notificaciones/webhooks").json()
     assert [item["id"] for item in listed] == [hook["id"]] and "secret" not in listed[0]
+    someone_else = admin.request("DELETE", "auth", f"/users/me/notificaciones/webhooks/{hook['id']}")
+    assert someone_else.status_code == 404  # another user's webhook looks absent, even to an admin
 
     job = import_file(clerk, GOOD_CSV.format(p=secrets.token_hex(3)).encode())
     assert job["status"] == "completed"
@@ -153,7 +164,7 @@ def test_a_finished_import_is_told_by_email_sms_and_a_signed_webhook(clerk, admi
 
 def test_a_failed_import_sends_the_failure_email_and_only_to_the_events_chosen(clerk, smtp, receiver):
     clerk.request("PUT", "auth", "/users/me/notificaciones", json={"email": {"enabled": True, "address": "otra@tienda.example"}})
-    add_webhook(clerk, receiver, clerk.user["username"], events=["completed"])
+    add_webhook(clerk, receiver, "completed-only", events=["completed"])
 
     job = import_file(clerk, b"SKU;Nombre;Stock\nA1;Pienso;1\n")
     assert job["status"] == "failed"
@@ -167,7 +178,7 @@ def test_a_failed_import_sends_the_failure_email_and_only_to_the_events_chosen(c
 
 
 def test_a_webhook_answering_500_is_retried_and_one_answering_404_given_up_at_once(clerk, receiver):
-    flaky, gone = f"flaky-{clerk.user['id']}", f"gone-{clerk.user['id']}"
+    flaky, gone = "flaky", "gone"
     receiver.scripts[flaky].extend([500])
     receiver.scripts[gone].extend([404])
     add_webhook(clerk, receiver, flaky)
@@ -187,7 +198,7 @@ def test_a_webhook_answering_500_is_retried_and_one_answering_404_given_up_at_on
 
 def test_with_the_smtp_server_down_the_job_completes_and_the_email_ends_failed_after_its_retries(clerk, smtp, receiver):
     clerk.request("PUT", "auth", "/users/me/notificaciones", json={"email": {"enabled": True}})
-    add_webhook(clerk, receiver, clerk.user["username"])
+    add_webhook(clerk, receiver, "while-smtp-is-down")
     smtp.stop()
     try:
         job = import_file(clerk, GOOD_CSV.format(p=secrets.token_hex(3)).encode())

@@ -93,8 +93,8 @@ def register_notification_tasks(
                 return "failed"
             countdown = get_exponential_backoff_interval(
                 factor=settings.notify_retry_backoff_seconds, retries=self.request.retries,
-                maximum=settings.notify_retry_backoff_max, full_jitter=True,
-            )
+                maximum=max(1, min(settings.notify_retry_backoff_max, settings.visibility_timeout - 60)), full_jitter=True,
+            )  # a delayed message waits unacked in Redis: past the visibility timeout it would be delivered twice
             raise self.retry(countdown=countdown, max_retries=settings.notify_max_retries) from None
         with task_session() as session:
             deliveries.mark_sent(session=session, delivery_id=delivery_id)
