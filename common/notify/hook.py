@@ -40,6 +40,7 @@ def _queue_notifications(job: jobs.FinishedJob) -> None:
 
 def _publish(app: Celery, service: str, job_id: str, status: str) -> None:
     try:
-        app.send_task(f"{service}.app.tasks.notify_job_finished", args=[job_id, status])
+        # ignore_result: otherwise Celery's Redis backend subscribes to a result channel per message sent
+        app.send_task(f"{service}.app.tasks.notify_job_finished", args=[job_id, status], ignore_result=True)
     except Exception:  # Redis down: the job's outcome stands, its notification is lost, and we say so
         log.exception("job %s: could not queue its notifications", job_id)

@@ -69,7 +69,7 @@ def register_notification_tasks(
             ids = deliveries.plan(session=session, job_id=job_id, status=status, summarize=summarize,
                                   console_url=settings.console_public_url, timezone=settings.console_timezone)
         for delivery_id in ids:  # after the commit: a delivery task never looks for a row not yet visible
-            app.send_task(deliver_name, args=[delivery_id])
+            app.send_task(deliver_name, args=[delivery_id], ignore_result=True)
         return len(ids)
 
     @app.task(name=deliver_name, base=DeliveryTask, bind=True, ignore_result=True,
