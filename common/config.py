@@ -111,6 +111,15 @@ class Settings(BaseSettings):
     console_secure_cookie: bool = False  # True when the console is served over HTTPS
     console_timezone: str = "Europe/Madrid"  # the zone the console shows times in (the APIs answer in UTC)
 
+    # telemetry (common/telemetry): log lines as text for people (make up) or JSON lines (compose);
+    # GET /metrics on every service answers loopback clients, and others with this bearer token;
+    # a worker with WORKER_METRICS_PORT serves its children's metrics (PROMETHEUS_MULTIPROC_DIR) there
+    log_format: Literal["console", "json"] = "console"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    metrics_token: SecretStr | None = None
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    worker_metrics_host: str = "127.0.0.1"
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
@@ -162,6 +171,11 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("must be an IANA time zone such as Europe/Madrid") from None
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("redis_url")
     @classmethod
