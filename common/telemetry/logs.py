@@ -55,7 +55,7 @@ def configure_logging(*, process: str, log_format: str = "console", level: str =
         renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
         final = [renderer]
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
+        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(), _drop_color_message],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],
     )
     handler = logging.StreamHandler(sys.stderr)
@@ -77,6 +77,11 @@ def configure_logging(*, process: str, log_format: str = "console", level: str =
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
+
+
+def _drop_color_message(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    event_dict.pop("color_message", None)  # uvicorn's copy of the message with terminal colours
+    return event_dict
 
 
 def current_request_id() -> str | None:
