@@ -177,3 +177,19 @@ def test_a_request_id_follows_the_job_into_the_worker_log(telemetry_stack, admin
     assert any(line["logger"] == "celery.app.trace" and "succeeded" in line["event"] for line in lines), lines
     # and every line of the worker is JSON, Celery's start-up banner lines aside
     assert len(json_lines(telemetry_stack.workers[0].log_path)) > len(lines)
+
+
+def test_the_grafana_dashboard_asks_only_for_metrics_we_export():
+    from pathlib import Path
+
+    from prometheus_client import REGISTRY
+
+    from common.telemetry import http, job_metrics  # noqa: F401  (their metrics register on import)
+
+    root = Path(__file__).resolve().parent.parent
+    dashboard = json.loads((root / "deploy" / "grafana" / "timon-dashboard.json").read_text())
+    # a labelled metric with no series yet still has its family; a counter's family drops `_total`
+    exported = {family.name + suffix for family in REGISTRY.collect() for suffix in ("", "_total", "_bucket")}
+    asked = {name for panel in dashboard["panels"] for target in panel["targets"]
+             for name in re.findall(r"\b(?:timon|http)_[a-z_]+", target["expr"])}
+    assert asked and asked <= exported | {"timon_queue_depth"}, asked - exported
