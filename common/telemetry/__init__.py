@@ -8,9 +8,12 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from typing import TYPE_CHECKING
 
-from common.config import Settings
+if TYPE_CHECKING:  # the Celery processes import this package too, and need no FastAPI
+    from fastapi import FastAPI
+
+    from common.config import Settings
 
 
 def instrument_app(app: FastAPI, *, process: str, settings: Settings) -> None:
