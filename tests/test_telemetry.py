@@ -128,8 +128,8 @@ def test_metrics_need_the_token_from_anywhere_but_this_machine():
 
 
 def test_the_worker_exporter_adds_up_the_jobs_of_both_children(telemetry_stack, admin_client):
-    finished = run_jobs(admin_client, "veterinaria", 2, steps=3, step_seconds=0.5)
-    # the two jobs ran at the same time, so in the two child processes
+    # 3 s each, long enough to overlap however slowly the second one is submitted, so each runs in its own child
+    finished = run_jobs(admin_client, "veterinaria", 2, steps=6, step_seconds=0.5)
     assert len({job["result"]["worker"] for job in finished}) == 2, finished
 
     def finished_twice():
@@ -140,7 +140,7 @@ def test_the_worker_exporter_adds_up_the_jobs_of_both_children(telemetry_stack, 
     samples = wait_until(finished_twice, timeout=30, what="jobs_finished_total = 2 on the worker exporter")
     labels = {"service": "veterinaria", "kind": "diagnostic", "status": "completed"}
     assert sample(samples, "timon_job_duration_seconds_count", **labels) == 2
-    assert sample(samples, "timon_job_duration_seconds_sum", **labels) >= 2 * 3 * 0.5
+    assert sample(samples, "timon_job_duration_seconds_sum", **labels) >= 2 * 6 * 0.5
     assert sample(samples, "timon_job_queue_wait_seconds_count", service="veterinaria", kind="diagnostic") == 2
     for queue in ("veterinaria", "petshop"):
         for priority in ("0", "9"):
