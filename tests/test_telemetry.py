@@ -193,3 +193,23 @@ def test_the_grafana_dashboard_asks_only_for_metrics_we_export():
     asked = {name for panel in dashboard["panels"] for target in panel["targets"]
              for name in re.findall(r"\b(?:timon|http)_[a-z_]+", target["expr"])}
     assert asked and asked <= exported | {"timon_queue_depth"}, asked - exported
+
+
+def test_an_import_adds_its_rows_and_seconds_to_the_worker_metrics(telemetry_stack, admin_client):
+    store = admin_client.post("petshop", "/tiendas/", json={"name": "Tienda métricas"}).json()
+    rows = "".join(f"TEL-{n},Pienso {n},{n},1.50\n" for n in range(1, 6))
+    response = admin_client.post("petshop", "/upload-inventario/", data={"store_id": str(store["id"])},
+                                 files={"file": ("inventario.csv", ("SKU,Nombre,Stock,Precio\n" + rows).encode())})
+    assert response.status_code == 202, response.text
+    job_id = response.json()["task_id"]
+    wait_until(lambda: admin_client.get("petshop", f"/jobs/{job_id}").json()["status"] == "completed", timeout=60,
+               what="the import completed")
+
+    def import_counted():
+        samples = scrape(worker_metrics_url(telemetry_stack))
+        labels = {"service": "petshop", "kind": "inventory_import", "status": "completed"}
+        return samples if sample(samples, "timon_jobs_finished_total", **labels) == 1 else None
+
+    samples = wait_until(import_counted, timeout=30, what="the import counted on the worker exporter")
+    assert sample(samples, "timon_import_rows_total", dry_run="false") == 5
+    assert sample(samples, "timon_import_seconds_total", dry_run="false") > 0
