@@ -135,6 +135,14 @@ class Settings(BaseSettings):
     sms_auth_token_file: Path | None = None
     sms_from: str = ""
     sms_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # telemetry (common/telemetry): log lines as text for people (make up) or JSON lines (compose);
+    # GET /metrics on every service answers loopback clients, and others with this bearer token;
+    # a worker with WORKER_METRICS_PORT serves its children's metrics (PROMETHEUS_MULTIPROC_DIR) there
+    log_format: Literal["console", "json"] = "console"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    metrics_token: SecretStr | None = None
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    worker_metrics_host: str = "127.0.0.1"
 
     @field_validator("database_url")
     @classmethod
@@ -193,6 +201,11 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("must be an IANA time zone such as Europe/Madrid") from None
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("redis_url")
     @classmethod

@@ -22,6 +22,7 @@ from common.guards import RequestGuard
 from common.jobs import JobQuota
 from common.security import TokenCodec
 from common.storage import LocalStorage
+from common.telemetry import instrument_app
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ def create_service_app(
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]
         )
+    instrument_app(app, process=name, settings=settings)  # logs, request ids, /metrics: outermost
     app.include_router(health_router)
     for router in routers:
         app.include_router(router)
