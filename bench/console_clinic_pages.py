@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from sqlalchemy import create_engine  # noqa: E402
+from sqlalchemy import create_engine, insert  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.console_pages import BUDGET_MS, console_session, median_ms  # noqa: E402
@@ -50,30 +50,33 @@ def fill(database_url: str, *, pets: list[dict], documents: int, vet_id: int) ->
     """`documents` processed documents spread over `pets` (FEATURED on the first), with entries and lab values."""
     engine = create_engine(database_url)
     start = dt.date(2015, 1, 1)
+    featured = pets[0]
+    consultations, rows, entries, labs = [], [], [], []
+    for n in range(FEATURED):
+        consultations.append({"pet_id": featured["id"], "reason": "Revisión", "weight_kg": 20 + n % 7, "vet_id": vet_id,
+                              "vet_name": "vet", "date": dt.datetime(2020, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=7 * n),
+                              "diagnosis": "", "treatment": "", "created_at": dt.datetime.now(dt.UTC)})
+    for n in range(documents):
+        document_id = n + 1  # the table is empty: ids are given so the three tables go in as three bulk inserts
+        pet = featured if n < FEATURED else pets[1 + n % (len(pets) - 1)]
+        day = start + dt.timedelta(days=n % 3000)
+        text = _text(n, pet["name"])
+        rows.append({
+            "id": document_id, "pet_id": pet["id"], "file_key": f"documents/bench/{n}.pdf", "file_name": f"analitica-{n}.pdf",
+            "file_kind": "pdf", "size": 1000, "sha256": hashlib.sha256(str(n).encode()).hexdigest(),
+            "document_type": "analisis", "document_date": day, "pages": 1,
+            "page_texts": [{"number": 1, "text": text, "confidence": 1.0}], "extracted_text": text,
+            "fields": {"patient_name": pet["name"], "date": day.isoformat(), "lab_values": []}, "confidence": 1.0,
+            "processing_time": 0.1, "status": "processed", "uploaded_by": vet_id, "created_at": dt.datetime.now(dt.UTC),
+        })
+        entries.append({"kind": "document", "ref_id": document_id, "pet_id": pet["id"],
+                        "body": search_text(f"analitica-{n}.pdf\nanalisis\n{text}")})
+        labs += [{"document_id": document_id, "pet_id": pet["id"], "name": name, "value": 10 + n % 9,
+                  "raw_value": str(10 + n % 9), "ambiguous": False, "unit": "g/dL", "reference": "",
+                  "measured_on": day} for name in LABS]
     with Session(engine) as session:
-        featured = pets[0]
-        for n in range(FEATURED):
-            session.add(Consultation(pet_id=featured["id"], date=dt.datetime(2020, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=7 * n),
-                                     reason="Revisión", weight_kg=20 + n % 7, vet_id=vet_id, vet_name="vet"))
-        for n in range(documents):
-            pet = featured if n < FEATURED else pets[1 + n % (len(pets) - 1)]
-            day = start + dt.timedelta(days=n % 3000)
-            text = _text(n, pet["name"])
-            document = Document(
-                pet_id=pet["id"], file_key=f"documents/bench/{n}.pdf", file_name=f"analitica-{n}.pdf", file_kind="pdf",
-                size=1000, sha256=hashlib.sha256(str(n).encode()).hexdigest(), document_type="analisis",
-                document_date=day, pages=1, page_texts=[{"number": 1, "text": text, "confidence": 1.0}],
-                extracted_text=text, fields={"patient_name": pet["name"], "date": day.isoformat(), "lab_values": []},
-                confidence=1.0, status="processed", uploaded_by=vet_id,
-            )
-            session.add(document)
-            session.flush()
-            session.add(SearchEntry(kind="document", ref_id=document.id, pet_id=pet["id"],
-                                    body=search_text(f"{document.file_name}\nanalisis\n{text}")))
-            session.add_all(LabValue(document_id=document.id, pet_id=pet["id"], name=name, value=10 + n % 9,
-                                     raw_value=str(10 + n % 9), unit="g/dL", measured_on=day) for name in LABS)
-            if n % 1000 == 999:
-                session.commit()
+        for model, values in ((Consultation, consultations), (Document, rows), (SearchEntry, entries), (LabValue, labs)):
+            session.execute(insert(model), values)
         session.commit()
     engine.dispose()
 
@@ -81,7 +84,7 @@ def fill(database_url: str, *, pets: list[dict], documents: int, vet_id: int) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=10_000)
-    parser.add_argument("--pets", type=int, default=1_000)
+    parser.add_argument("--pets", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="timon-bench-") as tmp:

@@ -166,13 +166,13 @@ def test_a_cliente_sees_their_pets_documents_but_not_another_owners_by_editing_t
     luna = _pet(api_admin, owner_name="Ana Cliente", pet_name="Luna", user_id=ana.user["id"])
     rocky = _pet(api_admin, owner_name="Bruno Cliente", pet_name="Rocky", user_id=bruno.user["id"])
     ensure_worker(console_stack)
-    documents = {}
+    accepted = {}
     for pet, name in ((luna, "luna.pdf"), (rocky, "rocky.pdf")):
         path = write_pdf(tmp_path / name, [_analysis(pet["name"], pet["owner"]["full_name"], "01/03/2024", "99")])
-        accepted = api_admin.post("veterinaria", "/historias-clinicas/", data={"mascota_id": str(pet["id"])},
-                                  files={"file": (name, path.read_bytes())}).json()
-        job = wait_for_status(api_admin, "veterinaria", accepted["status_url"], timeout=120)
-        documents[name] = job["result"]["document_id"]
+        accepted[name] = api_admin.post("veterinaria", "/historias-clinicas/", data={"mascota_id": str(pet["id"])},
+                                        files={"file": (name, path.read_bytes())}).json()["status_url"]
+    documents = {name: wait_for_status(api_admin, "veterinaria", url, timeout=120)["result"]["document_id"]
+                 for name, url in accepted.items()}
 
     log_in(page, ana)
     open_from_menu(page, "Mis mascotas")

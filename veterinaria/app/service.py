@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from common.db import utcnow
 from common.errors import BadInput, Conflict
@@ -241,6 +241,9 @@ def list_documents(*, session: Session, pet: Pet, limit: int | None = 100, offse
     """The pet's documents by their date, oldest first; undated ones last, in upload order."""
     query = (
         select(Document).where(Document.pet_id == pet.id)
+        # a list shows what a document is, not what it says: its text, pages and fields stay in the database
+        .options(defer(Document.page_texts), defer(Document.extracted_text), defer(Document.fields),
+                 defer(Document.ocr_text), defer(Document.ocr_fields))
         .order_by(Document.document_date.is_(None), Document.document_date, Document.created_at, Document.id)
         .limit(limit).offset(offset)
     )
