@@ -121,17 +121,31 @@ def search_filter(query, q: str | None):
     return query
 
 
+def keyset_page(session: Session, query, *, after_sku: str | None, before_sku: str | None, last: bool, limit: int,
+                offset: int = 0) -> list:
+    """One page of `query` in SKU order, by position (`offset`) or by cursor: the rows after `after_sku`,
+    the rows just before `before_sku`, or the `last` page. A cursor reads `limit` rows off the SKU index
+    wherever the page is; an offset walks past every row before it."""
+    if after_sku is not None:
+        return list(session.scalars(query.where(Product.sku > after_sku).order_by(Product.sku).limit(limit)))
+    if before_sku is not None or last:
+        if before_sku is not None:
+            query = query.where(Product.sku < before_sku)
+        return list(reversed(session.scalars(query.order_by(Product.sku.desc()).limit(limit)).all()))
+    return list(session.scalars(query.order_by(Product.sku).limit(limit).offset(offset)))
+
+
 def list_products(
     *, session: Session, q: str | None = None, category_id: int | None = None, supplier_id: int | None = None,
-    limit: int = 50, offset: int = 0,
+    limit: int = 50, offset: int = 0, after_sku: str | None = None, before_sku: str | None = None, last: bool = False,
 ) -> list[Product]:
-    """Products by name or SKU fragment, category and supplier, ordered by SKU."""
-    query = search_filter(select(Product), q).order_by(Product.sku).limit(limit).offset(offset)
+    """Products by name or SKU fragment, category and supplier, ordered by SKU (see `keyset_page`)."""
+    query = search_filter(select(Product), q)
     if category_id is not None:
         query = query.where(Product.category_id == category_id)
     if supplier_id is not None:
         query = query.where(Product.supplier_id == supplier_id)
-    return list(session.scalars(query))
+    return keyset_page(session, query, after_sku=after_sku, before_sku=before_sku, last=last, limit=limit, offset=offset)
 
 
 def create_product(*, session: Session, product_in: ProductCreate) -> Product:
@@ -163,21 +177,18 @@ def update_product(*, session: Session, product: Product, product_in: ProductUpd
 
 def list_stock(
     *, session: Session, store: Store, low: bool = False, q: str | None = None, category_id: int | None = None,
-    limit: int = 50, offset: int = 0,
+    supplier_id: int | None = None, limit: int = 50, offset: int = 0, after_sku: str | None = None,
+    before_sku: str | None = None, last: bool = False,
 ) -> list[StockItem]:
-    """A store's stock, optionally only what is at or below its minimum."""
-    query = (
-        search_filter(select(StockItem).join(StockItem.product), q)
-        .where(StockItem.store_id == store.id)
-        .order_by(Product.sku)
-        .limit(limit)
-        .offset(offset)
-    )
+    """A store's stock in SKU order, optionally only what is at or below its minimum (see `keyset_page`)."""
+    query = search_filter(select(StockItem).join(StockItem.product), q).where(StockItem.store_id == store.id)
     if low:
         query = query.where(StockItem.quantity <= StockItem.min_stock)
     if category_id is not None:
         query = query.where(Product.category_id == category_id)
-    return list(session.scalars(query))
+    if supplier_id is not None:
+        query = query.where(Product.supplier_id == supplier_id)
+    return keyset_page(session, query, after_sku=after_sku, before_sku=before_sku, last=last, limit=limit, offset=offset)
 
 
 def set_stock(*, session: Session, store: Store, product: Product, stock_in: StockSet) -> StockItem:
