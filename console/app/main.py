@@ -22,7 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from common.config import Settings, load_settings
 from common.secrets import read_or_create
 from console.app.backend import Backend, BackendError, SessionExpired
-from console.app.pages import clinic, home, imports, jobs, shop
+from console.app.pages import admin_users, clinic, home, imports, jobs, shop, shop_prices, shop_reports, shop_sales
 from console.app.pending import PendingUploads
 from console.app.rendering import render
 from console.app.session import EXPIRED_MESSAGE, CsrfFailed, NotLoggedIn, RoleForbidden, end_session
@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    for module in (home, shop, imports, jobs, clinic):
+    for module in (home, shop, imports, jobs, clinic, shop_sales, shop_prices, shop_reports, admin_users):
         app.include_router(module.router)
     return app
 

@@ -1,0 +1,22 @@
+// A report's chart with the vendored uPlot: the data come in the element's data-report-chart
+// attribute ([[unix seconds…], [values…]]). Drawn at load and again after htmx swaps the report in.
+(function () {
+  "use strict";
+  function draw(root) {
+    (root || document).querySelectorAll("[data-report-chart]").forEach(function (el) {
+      if (el.dataset.drawn || typeof uPlot === "undefined") { return; }
+      el.dataset.drawn = "1";
+      var data = JSON.parse(el.dataset.reportChart);
+      var width = Math.max(260, Math.min(el.clientWidth || 600, 900));
+      new uPlot({
+        width: width, height: 220,
+        series: [{}, { label: el.dataset.seriesLabel || "", stroke: "#0b5cad", fill: "rgba(11,92,173,.12)", width: 2,
+                       value: function (u, v) { return v == null ? "" : v.toFixed(2).replace(".", ",") + " €"; } }],
+        axes: [{}, { values: function (u, vals) { return vals.map(function (v) { return v + " €"; }); } }],
+        legend: { show: true }
+      }, data, el);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { draw(); });
+  document.addEventListener("htmx:afterSettle", function (event) { draw(event.target); });
+})();
