@@ -7,12 +7,15 @@
       if (el.dataset.drawn || typeof uPlot === "undefined") { return; }
       el.dataset.drawn = "1";
       var data = JSON.parse(el.dataset.reportChart);
-      var width = Math.max(260, Math.min(el.clientWidth || 600, 900));
+      var width = Math.max(260, (el.clientWidth || 600) - 16);
+      var day = uPlot.fmtDate("{DD}/{MM}");
+      var fullDay = uPlot.fmtDate("{DD}/{MM}/{YYYY}");
       new uPlot({
         width: width, height: 220,
-        series: [{}, { label: el.dataset.seriesLabel || "", stroke: "#0b5cad", fill: "rgba(11,92,173,.12)", width: 2,
+        scales: { x: { time: true } },
+        series: [{ label: "Día", value: function (u, v) { return v == null ? "" : fullDay(new Date(v * 1000)); } }, { label: el.dataset.seriesLabel || "", stroke: "#0b5cad", fill: "rgba(11,92,173,.12)", width: 2,
                        value: function (u, v) { return v == null ? "" : v.toFixed(2).replace(".", ",") + " €"; } }],
-        axes: [{}, { values: function (u, vals) { return vals.map(function (v) { return v + " €"; }); } }],
+        axes: [{ values: function (u, vals) { return vals.map(function (v) { return day(new Date(v * 1000)); }); } }, { values: function (u, vals) { return vals.map(function (v) { return v + " €"; }); } }],
         legend: { show: true }
       }, data, el);
     });
