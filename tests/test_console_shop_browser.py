@@ -156,7 +156,7 @@ def test_a_percentage_by_category_is_previewed_old_to_new_then_applied(page, per
     expect(page.get_by_role("alert")).to_have_text("Elige una categoría o un proveedor (uno de los dos) para aplicar el porcentaje.")
     page.get_by_label("Categoría", exact=True).select_option(label=toys["name"])
     page.get_by_role("button", name="Ver qué cambia").click()
-    expect(page.get_by_role("heading", name="Vista previa: 1 productos cambian de precio")).to_be_visible()
+    expect(page.get_by_role("heading", name="Vista previa: 1 producto cambia de precio")).to_be_visible()
     change = page.locator("table.price-changes tbody tr")
     expect(change).to_have_count(1)
     expect(change.first).to_contain_text("Pelota")
@@ -166,7 +166,7 @@ def test_a_percentage_by_category_is_previewed_old_to_new_then_applied(page, per
     prices = {i["product"]["name"]: i["price"] for i in clerk.api.get("petshop", f"/tiendas/{store['id']}/stock/").json()}
     assert prices == {"Pelota": "10.00", "Hueso": "3.00"}  # a preview writes nothing
 
-    page.get_by_role("button", name="Aplicar 1 precios nuevos").click()
+    page.get_by_role("button", name="Aplicar el precio nuevo").click()
     expect(page.get_by_role("heading", name="Precios cambiados")).to_be_visible(timeout=120_000)
     expect(page.get_by_role("list", name="Resumen")).to_contain_text("1 cambiados")
     check_page(page, "precios-resultado")

@@ -67,3 +67,15 @@ def test_the_sales_chart_gets_every_day_as_unix_seconds_and_euros():
     first = int(datetime(2026, 12, 1, tzinfo=UTC).timestamp())
     assert _chart({"revenue_per_day": days}) == f"[[{first}, {first + 86400}], [12.5, 0.0]]"
     assert _chart({"revenue_per_day": days[:1]}) is None and _chart({}) is None
+
+
+def test_a_refusal_names_the_fields_as_the_form_does():
+    from console.app.backend import BackendError
+    from console.app.forms import in_form_words
+
+    labels = {"percentage": "Porcentaje", "new_price": "precio nuevo"}
+    bad = BackendError("Datos no válidos", status_code=422, field_errors=[
+        {"field": "percentage", "message": "«percentage» debe ser menor o igual que 1000"},
+        {"field": "items.0.new_price", "message": "«items.0.new_price» debe ser mayor que 0"}])
+    assert in_form_words(bad, labels) == "«Porcentaje» debe ser menor o igual que 1000 «precio nuevo» debe ser mayor que 0"
+    assert in_form_words(BackendError("«percentage» no vale"), labels) == "«Porcentaje» no vale"

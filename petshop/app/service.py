@@ -180,15 +180,26 @@ def list_stock(
     supplier_id: int | None = None, limit: int = 50, offset: int = 0, after_sku: str | None = None,
     before_sku: str | None = None, last: bool = False,
 ) -> list[StockItem]:
-    """A store's stock in SKU order, optionally only what is at or below its minimum (see `keyset_page`)."""
-    query = search_filter(select(StockItem).join(StockItem.product), q).where(StockItem.store_id == store.id)
+    """A store's stock in SKU order, optionally only what is at or below its minimum (see `keyset_page`).
+
+    The page is picked from the products, walked in SKU index order, each checked for a stock row in
+    the store (EXISTS on the stock key): joining stock to products first made both databases sort the
+    whole store's stock for every page, whatever the cursor.
+    """
+    in_store = select(StockItem.product_id).where(StockItem.store_id == store.id, StockItem.product_id == Product.id)
     if low:
-        query = query.where(StockItem.quantity <= StockItem.min_stock)
+        in_store = in_store.where(StockItem.quantity <= StockItem.min_stock)
+    query = search_filter(select(Product.id), q).where(in_store.exists())
     if category_id is not None:
         query = query.where(Product.category_id == category_id)
     if supplier_id is not None:
         query = query.where(Product.supplier_id == supplier_id)
-    return keyset_page(session, query, after_sku=after_sku, before_sku=before_sku, last=last, limit=limit, offset=offset)
+    ids = keyset_page(session, query, after_sku=after_sku, before_sku=before_sku, last=last, limit=limit, offset=offset)
+    if not ids:
+        return []
+    items = {item.product_id: item for item in session.scalars(
+        select(StockItem).where(StockItem.store_id == store.id, StockItem.product_id.in_(ids)))}
+    return [items[product_id] for product_id in ids if product_id in items]
 
 
 def set_stock(*, session: Session, store: Store, product: Product, stock_in: StockSet) -> StockItem:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse
 
 from console.app.backend import BackendError, SessionExpired
+from console.app.forms import in_form_words
 from console.app.rendering import render
 from console.app.session import ROLE_NAMES, BackendDep, CsrfChecked, User, require_page
 
@@ -20,14 +21,7 @@ FIELD_LABELS = {"username": "Usuario", "password": "Contraseña", "full_name": "
 
 
 def _in_form_words(exc: BackendError) -> str:
-    """auth names a bad field by its JSON key («username»); the form calls it by its label («Usuario»)."""
-    if not exc.field_errors:
-        return exc.message
-    words = []
-    for error in exc.field_errors:
-        field = error["field"].split(".")[-1]
-        words.append(error["message"].replace(f"«{field}»", f"«{FIELD_LABELS.get(field, field)}»"))
-    return " ".join(words)
+    return in_form_words(exc, FIELD_LABELS)
 
 
 def _page(request: Request, backend, user: User, *, rol: str = "", pagina: int = 1, status_code: int = 200,

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse
 
 from console.app.backend import BackendError, SessionExpired
+from console.app.forms import in_form_words
 from console.app.rendering import render
 from console.app.session import BackendDep, CsrfChecked, User, require_page
 
@@ -20,6 +21,8 @@ JobId = Annotated[str, Path(pattern=r"^[0-9a-fA-F-]{8,64}$")]
 ACTIVE = {"queued", "processing", "retrying"}
 MAX_LINES = 500
 SHOWN_CHANGES = 200
+FIELD_LABELS = {"percentage": "Porcentaje", "new_price": "precio nuevo", "sku": "SKU", "items": "Precios exactos",
+                "category_id": "Categoría", "supplier_id": "Proveedor"}
 
 
 class PriceFormError(ValueError):
@@ -114,7 +117,7 @@ def preview_prices(
     except BackendError as exc:
         if isinstance(exc, SessionExpired) or exc.status_code >= 500 or exc.status_code == 403:
             raise
-        return _form_page(request, backend, user, values, status_code=exc.status_code, error=exc.message)
+        return _form_page(request, backend, user, values, status_code=exc.status_code, error=in_form_words(exc, FIELD_LABELS))
     return _form_page(request, backend, user, values, preview=preview)
 
 
@@ -135,7 +138,7 @@ def apply_prices(
     except BackendError as exc:
         if isinstance(exc, SessionExpired) or exc.status_code >= 500 or exc.status_code == 403:
             raise
-        return _form_page(request, backend, user, values, status_code=exc.status_code, error=exc.message)
+        return _form_page(request, backend, user, values, status_code=exc.status_code, error=in_form_words(exc, FIELD_LABELS))
     return RedirectResponse(f"/tienda/precios/{job['task_id']}", status_code=303)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
@@ -71,4 +72,5 @@ def record_sale(
     line = lines[0]
     total = Decimal(str(line["unit_price"])) * line["quantity"]
     request.session["flash"] = f"Venta registrada: {line['quantity']} × {line['sku']} a {money(line['unit_price'])} = {money(total)}."
-    return RedirectResponse(f"/tienda/ventas?tienda={tienda}", status_code=303)
+    return RedirectResponse("/tienda/ventas?" + urlencode({"tienda": tienda, "q": q} if q else {"tienda": tienda}),
+                            status_code=303)
