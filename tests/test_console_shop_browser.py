@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import expect
 
-from tests.browser_helpers import PHONE, Person, check_page, ensure_worker, log_in, open_from_menu
+from tests.browser_helpers import DESKTOP, PHONE, Person, check_page, ensure_worker, log_in, open_from_menu
 from tests.test_console_browser import (  # noqa: F401 (fixtures)
     api_admin,
     browser,
@@ -26,6 +26,16 @@ from tests.test_console_browser import (  # noqa: F401 (fixtures)
 )
 
 CONSOLE_REDIS_DB = 11  # console_stack gives this module a stack of its own
+TABLET = {"width": 1024, "height": 768}
+
+
+def check(tab, name: str) -> None:
+    """check_page (desktop and phone: screenshots, axe, no sideways scroll), and no sideways scroll on a tablet either."""
+    check_page(tab, name)
+    tab.set_viewport_size(TABLET)
+    overflow = tab.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at 1024px"
+    tab.set_viewport_size(DESKTOP)
 
 
 def catalogue_file(count: int) -> bytes:
@@ -70,7 +80,7 @@ def test_a_dropped_catalogue_is_imported_then_paged_by_cursor_filtered_by_suppli
     page.get_by_label("Tienda", exact=True).select_option(label=store["name"])
     drop_file(page, "[data-dropzone]", name="catalogo.csv", content=catalogue_file(60))
     expect(page.get_by_text("Archivo elegido: catalogo.csv")).to_be_visible()
-    check_page(page, "importar-archivo-soltado")
+    check(page, "importar-archivo-soltado")
     page.get_by_role("button", name="Ver la vista previa").click()
     expect(page.get_by_role("heading", name="Vista previa de la importación")).to_be_visible(timeout=120_000)
     expect(page.get_by_role("list", name="Resumen")).to_contain_text("60 nuevos")
@@ -104,7 +114,7 @@ def test_a_dropped_catalogue_is_imported_then_paged_by_cursor_filtered_by_suppli
     expect(page).to_have_url(re.compile(r"proveedor=\d+"))
     expect(skus).to_have_count(25)
     assert all(int(sku[-3:]) % 2 == 0 for sku in skus.all_inner_texts())
-    check_page(page, "productos-proveedor")
+    check(page, "productos-proveedor")
 
     # on a phone a product is two short lines, not a tall card
     page.set_viewport_size(PHONE)
@@ -129,7 +139,7 @@ def test_a_sale_is_recorded_and_more_units_than_in_stock_are_refused_in_spanish(
     sales = page.locator("table.sales-list tbody tr")
     expect(sales).to_have_count(1)
     expect(sales.first).to_contain_text("16,00 €")
-    check_page(page, "ventas")
+    check(page, "ventas")
 
     page.get_by_label("Producto (nombre o SKU)").fill("VEN-001")
     page.get_by_role("button", name="Buscar").click()
@@ -137,7 +147,7 @@ def test_a_sale_is_recorded_and_more_units_than_in_stock_are_refused_in_spanish(
     page.get_by_label("Unidades").fill("9")
     page.get_by_role("button", name="Vender Collar rojo").click()
     expect(page.get_by_role("alert")).to_have_text("Solo quedan 3 unidades de VEN-001 y la venta pide 9.")
-    check_page(page, "ventas-sin-stock")
+    check(page, "ventas-sin-stock")
     assert clerk.api.get("petshop", f"/tiendas/{store['id']}/stock/").json()[0]["quantity"] == 3
 
 
@@ -162,14 +172,14 @@ def test_a_percentage_by_category_is_previewed_old_to_new_then_applied(page, per
     expect(change.first).to_contain_text("Pelota")
     expect(change.first.locator("td[data-label=Ahora]")).to_have_text("10,00 €")
     expect(change.first.locator("td[data-label=Nuevo]")).to_have_text("9,00 €")
-    check_page(page, "precios-vista-previa")
+    check(page, "precios-vista-previa")
     prices = {i["product"]["name"]: i["price"] for i in clerk.api.get("petshop", f"/tiendas/{store['id']}/stock/").json()}
     assert prices == {"Pelota": "10.00", "Hueso": "3.00"}  # a preview writes nothing
 
     page.get_by_role("button", name="Aplicar el precio nuevo").click()
     expect(page.get_by_role("heading", name="Precios cambiados")).to_be_visible(timeout=120_000)
     expect(page.get_by_role("list", name="Resumen")).to_contain_text("1 cambiados")
-    check_page(page, "precios-resultado")
+    check(page, "precios-resultado")
     prices = {i["product"]["name"]: Decimal(i["price"]) for i in clerk.api.get("petshop", f"/tiendas/{store['id']}/stock/").json()}
     assert prices == {"Pelota": Decimal("9.00"), "Hueso": Decimal("3.00")}
 
@@ -186,7 +196,7 @@ def test_a_sales_report_runs_shows_its_figures_and_chart_and_downloads(page, per
     ensure_worker(console_stack)
     log_in(page, clerk)
     open_from_menu(page, "Informes")
-    check_page(page, "informes")
+    check(page, "informes")
     page.get_by_label("Tienda", exact=True).select_option(label=store["name"])
     page.get_by_label("Resumen de ventas").check()
     page.get_by_label("Desde").fill("2026-03-05")
@@ -203,7 +213,7 @@ def test_a_sales_report_runs_shows_its_figures_and_chart_and_downloads(page, per
     expect(figures).to_contain_text("6 unidades vendidas")
     expect(page.locator(".chart canvas")).to_have_count(1)  # uPlot drew the revenue per day
     expect(page.locator("table.report-table tbody tr").first).to_contain_text("25,50 €")
-    check_page(page, "informe-ventas")
+    check(page, "informe-ventas")
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Descargar Excel (XLSX)").click()
@@ -228,7 +238,7 @@ def test_an_admin_creates_an_account_changes_its_role_and_deactivates_it(page, c
     page.get_by_label("Contraseña (10 caracteres o más)").fill(password)
     page.get_by_role("button", name="Crear la cuenta").click()
     expect(page.get_by_role("status")).to_have_text(f"Cuenta «{username}» creada con el rol Tienda.")
-    check_page(page, "usuarios")
+    check(page, "usuarios")
 
     page.get_by_label(f"Rol de {username}", exact=True).select_option(label="Clínica")
     page.get_by_role("button", name=f"Cambiar el rol de {username}").click()
