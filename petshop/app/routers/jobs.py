@@ -20,7 +20,7 @@ from common.web import SessionDep, SettingsDep, StorageDep
 from petshop.app import jobs, service
 from petshop.app.deps import ShopStaff
 from petshop.app.reports import ReportType
-from petshop.app.schemas import DownloadFormat, InventoryTaskRead, PriceUpdateIn
+from petshop.app.schemas import DownloadFormat, InventoryTaskRead, PricePreviewRead, PriceUpdateIn
 
 router = APIRouter()
 
@@ -30,6 +30,7 @@ ACCEPTED = {
     429: {"description": "You already have the most unfinished jobs allowed (`job_quota_exceeded`); see Retry-After"},
     503: {"description": "The job queue is unreachable; nothing was queued"},
 }
+NOT_FOUND = {404: {"description": "No such store, category or supplier"}}
 NOT_YOURS = {404: {"description": "No such job of this kind, or not yours"}}
 IMPORT, PRICES, REPORT = "inventory_import", "price_update", "inventory_report"
 
@@ -81,6 +82,13 @@ def update_prices(price_in: PriceUpdateIn, user: ShopStaff, session: SessionDep,
     """
     job = jobs.submit_price_update(session=session, enqueuer=enqueuer, price_in=price_in, owner=user)
     return JobAccepted(task_id=job.id, status_url=f"/productos/precios/{job.id}")
+
+
+@router.post("/productos/precios/vista-previa", response_model=PricePreviewRead, responses=NOT_FOUND, tags=["inventory"])
+def preview_prices(price_in: PriceUpdateIn, _user: ShopStaff, session: SessionDep):
+    """What `POST /productos/precios/` with this body would change, without changing anything:
+    old and new price of the first 200 products that change, and the counts."""
+    return jobs.preview_price_update(session=session, price_in=price_in)
 
 
 @router.get("/productos/precios/{task_id}", response_model=InventoryTaskRead, responses=NOT_YOURS, tags=["inventory"])
