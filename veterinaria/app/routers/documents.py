@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile, status
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 
+from common.downloads import file_download
 from common.enqueue import EnqueuerDep
 from common.jobs import JobAccepted, JobRead
 from common.security import CurrentUser
@@ -73,8 +74,8 @@ def read_medical_report(task_id: str, pet: VisiblePet, user: CurrentUser, sessio
     return jobs.get_report_job(session=session, task_id=task_id, pet=pet, user=user)
 
 
-@router.get("/mascotas/{mascota_id}/reportes/{task_id}/pdf", response_class=FileResponse, tags=["reports"])
+@router.get("/mascotas/{mascota_id}/reportes/{task_id}/pdf", response_class=StreamingResponse, tags=["reports"])
 def download_medical_report(task_id: str, pet: VisiblePet, user: CurrentUser, session: SessionDep, storage: StorageDep):
     """The finished report as PDF."""
     key = jobs.report_file(session=session, task_id=task_id, pet=pet, user=user)
-    return FileResponse(storage.local_path(key), media_type="application/pdf", filename=f"informe-{pet.name}.pdf")
+    return file_download(storage=storage, key=key, media_type="application/pdf", filename=f"informe-{pet.name}.pdf")
