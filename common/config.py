@@ -205,13 +205,6 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value or None
 
-    @field_validator("s3_access_key_id_file", "s3_secret_access_key_file")
-    @classmethod
-    def _readable_file(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
-            raise ValueError(f"{value} is not a readable file")
-        return value
-
     @model_validator(mode="after")
     def _s3_credentials_in_pairs(self) -> Settings:
         key = self.s3_access_key_id is not None or self.s3_access_key_id_file is not None

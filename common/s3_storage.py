@@ -46,8 +46,10 @@ def make_client(settings: Settings) -> Any:
     key = settings.s3_access_key_id or settings.s3_access_key_id_file
     if key is not None:
         credentials = {
-            "aws_access_key_id": _secret(settings.s3_access_key_id, settings.s3_access_key_id_file),
-            "aws_secret_access_key": _secret(settings.s3_secret_access_key, settings.s3_secret_access_key_file),
+            "aws_access_key_id": _secret("S3_ACCESS_KEY_ID", settings.s3_access_key_id, settings.s3_access_key_id_file),
+            "aws_secret_access_key": _secret(
+                "S3_SECRET_ACCESS_KEY", settings.s3_secret_access_key, settings.s3_secret_access_key_file
+            ),
         }
     config = Config(
         region_name=settings.s3_region,
@@ -64,10 +66,19 @@ def make_client(settings: Settings) -> Any:
     return boto3.session.Session().client("s3", endpoint_url=settings.s3_endpoint_url, config=config, **credentials)
 
 
-def _secret(value, path: Path | None) -> str:
+def _secret(name: str, value, path: Path | None) -> str:
+    """The configured value, else the file's (read when the storage is built: compose generates it first)."""
     if value is not None and value.get_secret_value():
         return value.get_secret_value()
-    return path.read_text().strip() if path is not None else ""
+    if path is None:
+        return ""
+    try:
+        secret = path.read_text().strip()
+    except OSError as exc:
+        raise SystemExit(f"timon: bad configuration: {name}_FILE: cannot read {path} ({exc.strerror})") from None
+    if not secret:
+        raise SystemExit(f"timon: bad configuration: {name}_FILE: {path} is empty")
+    return secret
 
 
 def _error_code(exc: ClientError) -> str:

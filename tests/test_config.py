@@ -41,6 +41,11 @@ def test_visibility_timeout_outlasts_the_longest_wait_plus_the_hard_limit():
         ("DATABASE_URL", "mysql://x/y", "DATABASE_URL"),
         ("REDIS_URL", "localhost:6379", "REDIS_URL"),
         ("CELERY_TASK_SERIALIZER", "pickle", "CELERY_TASK_SERIALIZER"),
+        ("STORAGE_URL", "ftp://files.example/x", "STORAGE_URL"),
+        ("STORAGE_URL", "s3://Bad_Bucket/x", "STORAGE_URL"),
+        ("S3_ENDPOINT_URL", "minio:9000", "S3_ENDPOINT_URL"),
+        ("S3_PART_SIZE_MB", "1", "S3_PART_SIZE_MB"),
+        ("S3_ACCESS_KEY_ID", "only-half-of-a-pair", "S3_SECRET_ACCESS_KEY"),
     ],
 )
 def test_a_malformed_setting_stops_with_one_line_naming_it(variable, value, named, tmp_path):
@@ -111,3 +116,14 @@ def test_the_readme_states_the_cors_default_the_code_has():
     assert "`[]`" not in row.split("|")[2] and default
     assert {"127.0.0.1", "localhost", "8001", "8002", "8004"} <= set(row.replace("(", " ").replace(")", " ").replace(",", " ").replace("`", " ").split())
     assert {origin.rsplit(":", 1)[1] for origin in default} == {"8001", "8002", "8004"}
+
+
+def test_a_credentials_file_that_is_not_there_stops_the_service_with_one_line(tmp_path):
+    result = run_python(
+        "import uvicorn; uvicorn.run('petshop.app.main:create_app', factory=True, port=0)",
+        VAR_DIR=str(tmp_path), STORAGE_URL="s3://timon-files", S3_ACCESS_KEY_ID_FILE=str(tmp_path / "missing"),
+        S3_SECRET_ACCESS_KEY_FILE=str(tmp_path / "missing-too"),
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert f"timon: bad configuration: S3_ACCESS_KEY_ID_FILE: cannot read {tmp_path / 'missing'}" in result.stderr

@@ -78,7 +78,7 @@ def bucket_keys(s3_server, under: str) -> list[str]:
 
 def test_an_inventory_file_is_imported_from_the_bucket_and_its_failed_rows_downloaded(clerk, store, s3_server, s3_stack):
     uploads_before = bucket_keys(s3_server, "imports/2")
-    content = "SKU,Nombre,Stock,Precio\nS3-001,Pienso,4,9.99\nS3-002,Arena,-3,2.50\n".encode()
+    content = b"SKU,Nombre,Stock,Precio\nS3-001,Pienso,4,9.99\nS3-002,Arena,-3,2.50\n"
 
     response = clerk.post("petshop", "/upload-inventario/", files={"file": ("lista.csv", content)},
                           data={"store_id": str(store["id"])})
