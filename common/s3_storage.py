@@ -157,8 +157,8 @@ class S3Storage:
             raise
         return digest.stored(key)
 
-    def _read_part(self, stream: BinaryIO, digest: Digest) -> bytes:
-        """Up to one part of the stream, counted (and capped) as it is read."""
+    def _read_part(self, stream: BinaryIO, digest: Digest) -> bytearray:
+        """Up to one part of the stream, counted (and capped) as it is read; botocore sends it as is."""
         buffer = bytearray()
         while len(buffer) < self.part_size:
             chunk = stream.read(min(CHUNK, self.part_size - len(buffer)))
@@ -166,7 +166,7 @@ class S3Storage:
                 break
             digest.add(chunk)
             buffer += chunk
-        return bytes(buffer)
+        return buffer
 
     def _abort(self, name: str, upload_id: str) -> None:
         try:
