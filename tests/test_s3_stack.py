@@ -13,7 +13,7 @@ from tests.conftest import Client, login
 from tests.jobs_helpers import wait_for_job, wait_for_status
 from tests.s3_server import MotoS3Server
 from tests.servers import Stack, wait_until
-from tests.veterinaria.pages import render_page, write_image
+from tests.veterinaria.pages import render_page, write_image, write_pdf
 
 BUCKET = "timon-files"
 PREFIX = "stack"
@@ -118,6 +118,21 @@ def test_a_scan_is_read_from_the_bucket_and_the_pets_report_downloaded(vet, s3_s
     pdf = vet.get("veterinaria", report["result"]["pdf_url"])
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert pdf.headers["content-length"] == str(len(pdf.content))
+
+
+def test_a_document_that_cannot_be_read_leaves_the_bucket(vet, s3_server, tmp_path):
+    locked = write_pdf(tmp_path / "cerrado.pdf", [["Informe", "Paciente: Tofu"]], password="secreto")
+
+    with open(locked, "rb") as handle:
+        response = vet.post("veterinaria", "/historias-clinicas/", files={"file": (locked.name, handle)})
+    assert response.status_code == 202, response.text
+    job = wait_for_status(vet, "veterinaria", f"/historias-clinicas/task/{response.json()['task_id']}")
+
+    assert job["status"] == "failed", job
+    assert wait_for_job(vet, "veterinaria", job["task_id"])["error_code"] == "pdf_password"
+    # nobody needs the file of a failed document: it is deleted from the bucket
+    wait_until(lambda: f"{PREFIX}/{job['file_path']}" not in bucket_keys(s3_server, "documents/"), timeout=30,
+               what="the unreadable document's file deleted")
 
 
 def test_a_report_whose_file_left_the_bucket_is_404_file_gone(clerk, store, s3_server):

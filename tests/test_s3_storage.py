@@ -101,7 +101,9 @@ def test_an_unreachable_endpoint_is_storage_unavailable_at_once():
     settings = Settings(_env_file=None, storage_url="s3://nowhere", s3_endpoint_url=f"http://127.0.0.1:{free_port()}",
                         s3_access_key_id="k", s3_secret_access_key="s")
     storage = build_storage(settings)
-    for call in (lambda: storage.save_bytes(b"x", key="a/b"), lambda: storage.size("a/b"), lambda: storage.delete("a/b")):
+    calls = (lambda: storage.save_bytes(b"x", key="a/b"), lambda: storage.size("a/b"), lambda: storage.delete("a/b"),
+             lambda: storage.local_copy("a/b").__enter__())
+    for call in calls:
         with pytest.raises(StorageUnavailable) as down:
             call()
         assert down.value.status_code == 503 and down.value.code == "storage_unavailable"
