@@ -33,7 +33,8 @@ def s3_stack(work_dir, new_database_url, redis_server, s3_server):
         base_dir=work_dir / "s3",
         database_url=new_database_url("timon_s3"),
         redis_url=f"redis://127.0.0.1:{redis_server.port}/{REDIS_DB}",
-        extra_env={**s3_server.env(BUCKET, PREFIX), "TASK_MAX_RETRIES": "20", "TASK_RETRY_BACKOFF_MAX": "2"},
+        extra_env={**s3_server.env(BUCKET, PREFIX), "TASK_MAX_RETRIES": "20", "TASK_RETRY_BACKOFF_MAX": "2",
+                   "WORKER_SOFT_SHUTDOWN_TIMEOUT": "1"},
     )
     try:
         # what compose's init one-shot runs: the bucket is created when missing
