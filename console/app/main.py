@@ -21,6 +21,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from common.config import Settings, load_settings
 from common.secrets import read_or_create
+from common.telemetry import instrument_app
 from console.app.backend import Backend, BackendError, SessionExpired
 from console.app.pages import clinic, home, imports, jobs, shop
 from console.app.pending import PendingUploads
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (home, shop, imports, jobs, clinic):
         app.include_router(module.router)
+    instrument_app(app, process="console", settings=settings)  # logs, request ids, /metrics: outermost
     return app
 
 
