@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 
 from common import jobs
-from common.storage import LocalStorage
+from common.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +19,7 @@ DISCARD_WHEN_FINISHED = "discard_when_finished"
 _installed: set[int] = set()
 
 
-def install(storage: Callable[[], LocalStorage]) -> None:
+def install(storage: Callable[[], Storage]) -> None:
     """Register, once per process, the finish hook that deletes a finished job's discardable files."""
     if _installed:
         return

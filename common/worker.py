@@ -29,7 +29,7 @@ from common import diagnostics, jobs, reconciler
 from common.config import get_settings
 from common.db import make_engine, make_session_factory, session_scope
 from common.errors import BadInput
-from common.storage import LocalStorage
+from common.storage import Storage, StorageUnavailable, build_storage
 from common.telemetry import job_metrics
 from common.telemetry.logs import bind_job_context, current_job_kind
 
@@ -44,6 +44,7 @@ class TransientError(Exception):
 # Bad input (BadInput) and bugs fail at once: retrying them only delays the bad news.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TransientError,
+    StorageUnavailable,  # the bucket or its endpoint did not answer
     OperationalError,
     psycopg.OperationalError,  # raised as is where a task drives psycopg itself (an import's COPY and pipelines)
     redis.exceptions.ConnectionError,
@@ -83,6 +84,7 @@ def _fresh_connections_after_fork(**_kwargs) -> None:
     # a pool inherited from the parent would share sockets between processes
     _engine.cache_clear()
     _session_factory.cache_clear()
+    worker_storage.cache_clear()  # an S3 client's connection pool is no more shareable than the database's
     # the ~170,000 objects every child inherits (Celery, SQLAlchemy, the task modules) live as long
     # as it does: keep the garbage collector from walking them again and again while a task
     # allocates, which cost a 100k-row import about 0.15 s
@@ -235,8 +237,9 @@ def _worker_lost(sender=None, task_id=None, exception=None, **_kwargs) -> None:
 
 
 @cache
-def worker_storage() -> LocalStorage:
-    return LocalStorage(get_settings().files_dir)
+def worker_storage() -> Storage:
+    """The same storage the APIs use (common.storage.build_storage), one per worker process."""
+    return build_storage(get_settings())
 
 
 def load_job(job_id: str) -> jobs.Job:

@@ -18,7 +18,7 @@ from common.errors import BadInput, NotFound
 from common.job_files import DISCARD_WHEN_FINISHED
 from common.lookup import get_or_404
 from common.security import Principal
-from common.storage import LocalStorage
+from common.storage import Storage
 from common.uploads import store_upload
 from petshop.app import service
 from petshop.app.imports.parse import InventoryFileError, sniff_format
@@ -32,7 +32,7 @@ SERVICE = "petshop"
 
 
 def submit_import(
-    *, session: Session, enqueuer: Enqueuer, storage: LocalStorage, settings: Settings, store: Store,
+    *, session: Session, enqueuer: Enqueuer, storage: Storage, settings: Settings, store: Store,
     upload: UploadFile, owner: Principal, dry_run: bool, sheet: str | None, column_map: str | None = None,
 ) -> jobs.Job:
     """Store the upload, refuse what is plainly not a spreadsheet or a column_map that is not one, and queue its import.

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 
+from common.downloads import file_download
 from common.enqueue import EnqueuerDep
 from common.jobs import JobAccepted
 from common.types import ApiDate, DbId, SafeText
@@ -67,11 +68,11 @@ def read_inventory_task(task_id: str, user: ShopStaff, session: SessionDep):
     return jobs.task_status(session=session, task_id=task_id, user=user)
 
 
-@router.get("/inventario/task/{task_id}/errores.csv", response_class=FileResponse, tags=["inventory"])
+@router.get("/inventario/task/{task_id}/errores.csv", response_class=StreamingResponse, tags=["inventory"])
 def download_failed_rows(task_id: str, user: ShopStaff, session: SessionDep, storage: StorageDep):
     """Every failed row of an import, with its row number and the reason, as CSV."""
     key, _ = jobs.result_file(session=session, task_id=task_id, user=user, kinds=(IMPORT,), key_field="errors_csv_key")
-    return FileResponse(storage.local_path(key), media_type="text/csv", filename=f"errores-{task_id[:8]}.csv")
+    return file_download(storage=storage, key=key, media_type="text/csv", filename=f"errores-{task_id[:8]}.csv")
 
 
 @router.post("/productos/precios/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ACCEPTED, tags=["inventory"])
@@ -118,9 +119,9 @@ def read_report(task_id: str, user: ShopStaff, session: SessionDep):
     return jobs.task_status(session=session, task_id=task_id, user=user, kinds=(REPORT,))
 
 
-@router.get("/reportes/inventario/{task_id}/archivo", response_class=FileResponse, tags=["reports"])
+@router.get("/reportes/inventario/{task_id}/archivo", response_class=StreamingResponse, tags=["reports"])
 def download_report(task_id: str, user: ShopStaff, session: SessionDep, storage: StorageDep, formato: DownloadFormat = "xlsx"):
     """A finished report as `xlsx` (default) or `csv`."""
     key, _ = jobs.result_file(session=session, task_id=task_id, user=user, kinds=(REPORT,), key_field=f"{formato}_key")
     media = "text/csv" if formato == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return FileResponse(storage.local_path(key), media_type=media, filename=f"informe-{task_id[:8]}.{formato}")
+    return file_download(storage=storage, key=key, media_type=media, filename=f"informe-{task_id[:8]}.{formato}")

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, UploadFile, status
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response, StreamingResponse
 
+from common.downloads import file_download
 from common.enqueue import EnqueuerDep
 from common.jobs import JobAccepted, JobRead
 from common.security import CurrentUser
@@ -74,11 +75,11 @@ def read_medical_report(task_id: str, pet: VisiblePet, user: CurrentUser, sessio
     return jobs.get_report_job(session=session, task_id=task_id, pet=pet, user=user)
 
 
-@router.get("/mascotas/{mascota_id}/reportes/{task_id}/pdf", response_class=FileResponse, tags=["reports"])
+@router.get("/mascotas/{mascota_id}/reportes/{task_id}/pdf", response_class=StreamingResponse, tags=["reports"])
 def download_medical_report(task_id: str, pet: VisiblePet, user: CurrentUser, session: SessionDep, storage: StorageDep):
     """The finished report as PDF."""
     key = jobs.report_file(session=session, task_id=task_id, pet=pet, user=user)
-    return FileResponse(storage.local_path(key), media_type="application/pdf", filename=f"informe-{pet.name}.pdf")
+    return file_download(storage=storage, key=key, media_type="application/pdf", filename=f"informe-{pet.name}.pdf")
 
 
 @router.patch("/documentos/{document_id}", response_model=DocumentRead, tags=["documents"], responses={
@@ -98,5 +99,6 @@ def correct_document(document_in: DocumentUpdate, document: EditableDocument, ve
     404: {"description": "No such document or page, or not one of your pets'"}})
 def read_document_page(document: VisibleDocument, storage: StorageDep, number: Annotated[int, Path(ge=1, le=10_000)]):
     """One page of the document as a PNG image, to show beside its text (seen by whoever may see the document)."""
-    png = preview.page_png(document=document, path=storage.local_path(document.file_key), number=number)
+    with storage.local_copy(document.file_key) as path:
+        png = preview.page_png(document=document, path=path, number=number)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
