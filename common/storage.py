@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,6 +21,13 @@ from common.db import utcnow
 from common.errors import BadInput, NotFound, TooLarge
 
 CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    key: str
+    size: int
+    modified_at: datetime  # UTC
 
 
 @dataclass(frozen=True)
@@ -103,5 +111,19 @@ class LocalStorage:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def list_files(self, prefix: str) -> Iterator[FileEntry]:
+        """Every file under `prefix` (a top folder such as `imports`), with its size and last change, in no order."""
+        base = self._path(prefix)
+        if not base.is_dir():
+            return
+        for path in base.rglob("*"):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # deleted while we walked
+                continue
+            if path.is_file():
+                yield FileEntry(key=path.relative_to(self.root).as_posix(), size=stat.st_size,
+                                modified_at=datetime.fromtimestamp(stat.st_mtime, UTC))
 
 

@@ -11,13 +11,16 @@ from common import jobs
 from common.celery_app import app
 from common.config import get_settings
 from common.errors import BadInput
+from common.schedules.tasks import register_schedule_tasks
 from common.worker import JobTask, ProgressReporter, load_job, register_platform_tasks, task_session, worker_storage
+from veterinaria.app import schedules
 from veterinaria.app.documents import pipeline as documents
 from veterinaria.app.documents.read import close_pool
 from veterinaria.app.models import Document
 from veterinaria.app.reports.pipeline import generate_medical_report as build_medical_report
 
 reconcile_jobs, run_diagnostic = register_platform_tasks(app, "veterinaria")
+fire_schedules, clean_storage = register_schedule_tasks(app, schedules.KINDS, schedules.CLEANUP)
 
 
 @signals.worker_process_shutdown.connect
