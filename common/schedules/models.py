@@ -13,7 +13,10 @@ from common.db import Base, UTCDateTime, utcnow
 
 class Schedule(Base):
     __tablename__ = "schedules"
-    __table_args__ = (Index("ix_schedules_service_enabled_next_run_at", "service", "enabled", "next_run_at"),)
+    __table_args__ = (
+        Index("ix_schedules_service_enabled_next_run_at", "service", "enabled", "next_run_at"),
+        {"sqlite_autoincrement": True},  # a deleted schedule's id is never given to a new one
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     service: Mapped[str] = mapped_column(String(32))  # the queue service whose job kind it runs

@@ -14,11 +14,12 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from common.enqueue import Enqueuer
 from common.errors import BadInput, DomainError, NotFound
+from common.jobs import Job
 from common.schedules.kinds import Kinds
 from common.schedules.models import Schedule
 from common.schedules.schemas import ScheduleCreate
@@ -121,17 +122,28 @@ def fire(*, session: Session, schedule_id: int, kinds: Kinds, enqueuer: Enqueuer
         return None
     kind, params = kinds.get(schedule.kind), schedule.params
     owner = Principal(id=schedule.owner_id, username=schedule.owner_username, role=Role.ADMIN)
-    values: dict = {"last_error": None, "last_error_code": None}
+
+    def name_the_job(session: Session) -> None:
+        # jobs.submit commits the job row it creates: the schedule names it in that same commit, so
+        # nobody reads a run counted without its job
+        for job in [obj for obj in session.new if isinstance(obj, Job)]:
+            session.execute(update(Schedule).where(Schedule.id == schedule_id)
+                            .values(last_job_id=job.id, last_error=None, last_error_code=None)
+                            .execution_options(synchronize_session=False))
+
+    event.listen(session, "before_commit", name_the_job)
     try:
-        job = kind.fire(session=session, enqueuer=enqueuer, owner=owner, raw=params)
-        values["last_job_id"] = job.id
+        job_id = kind.fire(session=session, enqueuer=enqueuer, owner=owner, raw=params).id
     except DomainError as exc:  # the store is gone, the owner's quota is full, Redis is down: this run is skipped
         log.warning("schedule %s: the run due at %s made no job: %s (%s)", schedule_id, due_at, exc.message, exc.code)
-        values.update(last_error=exc.message, last_error_code=exc.code)
-    session.execute(update(Schedule).where(Schedule.id == schedule_id).values(**values)
-                    .execution_options(synchronize_session=False))
-    log.info("schedule %s (%s): the run due at %s made job %s", schedule_id, kind.name, due_at, values.get("last_job_id"))
-    return values.get("last_job_id")
+        session.execute(update(Schedule).where(Schedule.id == schedule_id)
+                        .values(last_error=exc.message, last_error_code=exc.code)
+                        .execution_options(synchronize_session=False))
+        return None
+    finally:
+        event.remove(session, "before_commit", name_the_job)
+    log.info("schedule %s (%s): the run due at %s made job %s", schedule_id, kind.name, due_at, job_id)
+    return job_id
 
 
 def _first_run(schedule: Schedule, now: datetime) -> datetime:

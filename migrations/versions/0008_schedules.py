@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_schedules')),
+        sqlite_autoincrement=True,
     )
     op.create_index('ix_schedules_service_enabled_next_run_at', 'schedules', ['service', 'enabled', 'next_run_at'])
 
