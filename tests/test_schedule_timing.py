@@ -57,11 +57,17 @@ def test_a_bad_crontab_is_refused_in_spanish(expression):
     assert "cinco campos" in refused.value.message and expression in refused.value.message
 
 
+def test_a_crontab_that_never_runs_is_refused():
+    with pytest.raises(BadInput) as refused:
+        check_cron("0 0 30 2 *")
+    assert refused.value.code == "schedule_cron_never_runs" and "febrero" in refused.value.message
+
+
 def test_spaces_in_a_crontab_are_normalised():
     assert check_cron(" 30  7 * *   1-5 ") == "30 7 * * 1-5"
 
 
-@pytest.mark.parametrize("name", ["Europe/Madird", "CET+1", "", " Europe/Madrid", "../etc/passwd"])
+@pytest.mark.parametrize("name", ["Europe/Madird", "Europe", "CET+1", "", " Europe/Madrid", "../etc/passwd", "a\x00b"])
 def test_an_unknown_time_zone_is_refused_in_spanish(name):
     with pytest.raises(BadInput) as refused:
         parse_timezone(name)

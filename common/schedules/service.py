@@ -67,9 +67,9 @@ def list_(*, session: Session, service: str, kind: str | None = None, limit: int
     return list(session.scalars(query))
 
 
-def get_or_404(*, session: Session, service: str, schedule_id: int) -> Schedule:
-    """One of this service's schedules, or 404 `schedule_not_found`."""
-    schedule = session.get(Schedule, schedule_id)
+def get_or_404(*, session: Session, service: str, schedule_id: int, for_update: bool = False) -> Schedule:
+    """One of this service's schedules, or 404 `schedule_not_found`; `for_update` waits for a run being fired."""
+    schedule = session.get(Schedule, schedule_id, with_for_update=for_update)
     if schedule is None or schedule.service != service:
         raise NotFound(f"No existe ninguna programación con id {schedule_id}.", code="schedule_not_found")
     return schedule
@@ -77,7 +77,8 @@ def get_or_404(*, session: Session, service: str, schedule_id: int) -> Schedule:
 
 def set_enabled(*, session: Session, service: str, schedule_id: int, enabled: bool, now: datetime) -> Schedule:
     """Pause (no more runs) or resume (the next run counted from now: what was missed while paused is not run)."""
-    schedule = get_or_404(session=session, service=service, schedule_id=schedule_id)
+    # locked: a run being fired commits first, and the answer shows it (run_count, last_job_id)
+    schedule = get_or_404(session=session, service=service, schedule_id=schedule_id, for_update=True)
     if schedule.enabled != enabled:
         schedule.enabled = enabled
         schedule.next_run_at = _first_run(schedule, now) if enabled else None
@@ -88,7 +89,7 @@ def set_enabled(*, session: Session, service: str, schedule_id: int, enabled: bo
 
 def delete(*, session: Session, service: str, schedule_id: int) -> None:
     """Delete a schedule; the jobs its runs made stay."""
-    get_or_404(session=session, service=service, schedule_id=schedule_id)
+    get_or_404(session=session, service=service, schedule_id=schedule_id, for_update=True)
     session.execute(sql_delete(Schedule).where(Schedule.id == schedule_id))
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from common.errors import BadInput
 
@@ -28,7 +28,7 @@ def parse_timezone(name: str) -> ZoneInfo:
         if name != name.strip() or not name:
             raise ValueError(name)
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of zones, such as «Europe»
         raise BadInput(
             f"La zona horaria «{name}» no existe. Usa un nombre IANA, por ejemplo Europe/Madrid o Atlantic/Canary.",
             code="schedule_unknown_timezone",
@@ -37,15 +37,20 @@ def parse_timezone(name: str) -> ZoneInfo:
 
 def check_cron(expression: str) -> str:
     """A crontab of five fields (minute hour day month weekday), normalised to single spaces, or a Spanish 422."""
-    fields = expression.split()
-    if len(fields) != len(CRON_FIELDS) or not croniter.is_valid(" ".join(fields)):
+    fields = " ".join(expression.split())
+    if len(fields.split()) != len(CRON_FIELDS) or not croniter.is_valid(fields):
         raise BadInput(
             f"La expresión cron «{expression}» no es válida. Escribe cinco campos separados por espacios: "
             f"{', '.join(CRON_FIELDS)}; por ejemplo «30 7 * * *» (cada día a las 07:30) "
             "o «0 8 * * 1» (los lunes a las 08:00).",
             code="schedule_bad_cron",
         )
-    return " ".join(fields)
+    try:  # «0 0 30 2 *» is well formed and never runs
+        croniter(fields, datetime(2000, 1, 1)).get_next(datetime)
+    except CroniterBadDateError:
+        raise BadInput(f"La expresión cron «{expression}» no coincide con ninguna fecha (¿un 30 de febrero?).",
+                       code="schedule_cron_never_runs") from None
+    return fields
 
 
 def next_cron_run(expression: str, zone: ZoneInfo, *, after: datetime) -> datetime:
