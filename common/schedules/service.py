@@ -121,7 +121,7 @@ def fire(*, session: Session, schedule_id: int, kinds: Kinds, enqueuer: Enqueuer
     if claimed.rowcount != 1:
         session.rollback()
         return None
-    kind, params = kinds.get(schedule.kind), schedule.params
+    kind_name, params = schedule.kind, schedule.params
     owner = Principal(id=schedule.owner_id, username=schedule.owner_username, role=Role.ADMIN)
 
     def name_the_job(session: Session) -> None:
@@ -134,7 +134,7 @@ def fire(*, session: Session, schedule_id: int, kinds: Kinds, enqueuer: Enqueuer
 
     event.listen(session, "before_commit", name_the_job)
     try:
-        job_id = kind.fire(session=session, enqueuer=enqueuer, owner=owner, raw=params).id
+        job_id = kinds.get(kind_name).fire(session=session, enqueuer=enqueuer, owner=owner, raw=params).id
     except DomainError as exc:  # the store is gone, the owner's quota is full, Redis is down: this run is skipped
         log.warning("schedule %s: the run due at %s made no job: %s (%s)", schedule_id, due_at, exc.message, exc.code)
         session.execute(update(Schedule).where(Schedule.id == schedule_id)
@@ -143,7 +143,7 @@ def fire(*, session: Session, schedule_id: int, kinds: Kinds, enqueuer: Enqueuer
         return None
     finally:
         event.remove(session, "before_commit", name_the_job)
-    log.info("schedule %s (%s): the run due at %s made job %s", schedule_id, kind.name, due_at, job_id)
+    log.info("schedule %s (%s): the run due at %s made job %s", schedule_id, kind_name, due_at, job_id)
     return job_id
 
 
