@@ -17,13 +17,14 @@ from common.config import Settings
 from common.db import session_scope, utcnow
 from common.enqueue import Enqueuer
 from common.schedules import service
-from common.schedules.cleanup import CleanupScope, clean_storage
+from common.schedules.cleanup import clean_storage
 from common.schedules.models import Schedule
 from common.storage import LocalStorage
 from petshop.app.schedules import CLEANUP, KINDS
+from veterinaria.app.models import Document
+from veterinaria.app.schedules import CLEANUP as VET_CLEANUP
 
 ROOMY = jobs.JobQuota(max_active=1000, retry_after_seconds=1)
-DAY = 24 * 3600
 
 
 @pytest.fixture(scope="module")
@@ -151,14 +152,18 @@ def test_the_cleanup_deletes_old_files_nothing_needs_and_keeps_the_rest(sessions
     assert result["summary"].startswith("Se borraron 5 archivos de más de 30 días")
 
 
-def test_the_veterinaria_cleanup_keeps_what_its_records_need(sessions, tmp_path: Path):
+def test_the_veterinaria_cleanup_keeps_the_files_of_documents_it_holds(sessions, tmp_path: Path):
     storage = LocalStorage(tmp_path / "files")
-    kept = put(storage, "documents/2026/01/kept.pdf", days_old=400)
+    read_document = put(storage, "documents/2026/01/read.pdf", days_old=400)
+    failed_document = put(storage, "documents/2026/01/failed.pdf", days_old=400)  # re-uploading brings it back
     orphan = put(storage, "documents/2026/01/orphan.pdf", days_old=400)
-    scope = CleanupScope(service="veterinaria", prefixes=("documents", "reports"), needed_by_records=lambda s: [kept])
+    with session_scope(sessions) as session:
+        for key, status in ((read_document, "processed"), (failed_document, "failed")):
+            session.add(Document(file_key=key, file_kind="pdf", size=100, sha256=uuid.uuid4().hex * 2,
+                                 status=status, uploaded_by=1))
 
     with session_scope(sessions) as session:
-        result = clean_storage(session=session, storage=storage, scope=scope, older_than_days=1, now=utcnow())
+        result = clean_storage(session=session, storage=storage, scope=VET_CLEANUP, older_than_days=1, now=utcnow())
 
-    assert [item["key"] for item in result["deleted"]] == [orphan]
-    assert (storage.root / kept).exists() and not (storage.root / orphan).exists()
+    assert sorted(item["key"] for item in result["deleted"]) == [failed_document, orphan]
+    assert (storage.root / read_document).exists() and not (storage.root / orphan).exists()
