@@ -116,6 +116,14 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "options": {"expires": settings.reconcile_every_seconds},
             }
             for queue in QUEUES
+        } | {
+            # the schedules in the database (common/schedules): each service fires its due ones
+            f"fire-{queue}-schedules": {
+                "task": f"{queue}.app.tasks.fire_schedules",
+                "schedule": settings.schedule_check_seconds,
+                "options": {"expires": settings.schedule_check_seconds, "priority": 0},
+            }
+            for queue in QUEUES
         },
     )
 

@@ -116,6 +116,10 @@ class Settings(BaseSettings):
     # past it a submission answers 429 with Retry-After
     job_max_active_per_user: int = Field(default=10, ge=1)
     job_quota_retry_after_seconds: int = Field(default=30, ge=1)
+    # scheduled jobs (common/schedules): how often beat asks each service to fire its due schedules
+    # (a crontab's run starts at most this late), and the shortest interval a schedule may have
+    schedule_check_seconds: float = Field(default=30.0, gt=0, le=60)
+    schedule_min_interval_seconds: int = Field(default=60, ge=1)
 
     # the web console (console/app): where it reaches the services' public HTTP APIs, and its session cookie
     auth_url: str = "http://127.0.0.1:8001"

@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 from urllib.parse import urlsplit
@@ -30,6 +31,13 @@ if TYPE_CHECKING:
 
 CHUNK = 1024 * 1024
 HEAD_BYTES = 8192  # the first bytes every save returns, for type sniffing by magic numbers
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    key: str
+    size: int
+    modified_at: datetime  # UTC
 
 
 @dataclass(frozen=True)
@@ -198,6 +206,20 @@ class LocalStorage:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def list_files(self, prefix: str) -> Iterator[FileEntry]:
+        """Every file under `prefix` (a top folder such as `imports`), with its size and last change, in no order."""
+        base = self._path(prefix)
+        if not base.is_dir():
+            return
+        for path in base.rglob("*"):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # deleted while we walked
+                continue
+            if path.is_file():
+                yield FileEntry(key=path.relative_to(self.root).as_posix(), size=stat.st_size,
+                                modified_at=datetime.fromtimestamp(stat.st_mtime, UTC))
 
 
 @dataclass(frozen=True)
