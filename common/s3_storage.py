@@ -18,6 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -26,7 +27,17 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from common.errors import DomainError
-from common.storage import CHUNK, Digest, StorageUnavailable, StoredFile, bad_key, empty_file, file_gone, new_key
+from common.storage import (
+    CHUNK,
+    Digest,
+    FileEntry,
+    StorageUnavailable,
+    StoredFile,
+    bad_key,
+    empty_file,
+    file_gone,
+    new_key,
+)
 
 if TYPE_CHECKING:
     from common.config import Settings
@@ -209,6 +220,15 @@ class S3Storage:
     def delete(self, key: str) -> None:
         with _translated("delete", key):
             self.client.delete_object(Bucket=self.bucket, Key=self._object(key))
+
+    def list_files(self, prefix: str) -> Iterator[FileEntry]:
+        """Every object under `prefix` (a top folder such as `imports`), with its size and last change, in no order."""
+        name = self._object(prefix).rstrip("/") + "/"
+        with _translated("list", prefix):
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=name):
+                for item in page.get("Contents", ()):
+                    yield FileEntry(key=item["Key"][len(self.prefix):], size=item["Size"],
+                                    modified_at=item["LastModified"].astimezone(UTC))
 
     def ensure_bucket(self) -> bool:
         """Create the bucket if it does not exist; True when it was created now."""

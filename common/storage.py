@@ -115,6 +115,10 @@ class Storage(Protocol):
         """Remove the file; a key that is already gone is fine."""
         ...
 
+    def list_files(self, prefix: str) -> Iterator[FileEntry]:
+        """Every file under `prefix` (a top folder such as `imports`), with its size and last change, in no order."""
+        ...
+
 
 class Digest:
     """Size, SHA-256 and head bytes of a stream, counted chunk by chunk, with the size cap."""

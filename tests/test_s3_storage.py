@@ -129,3 +129,19 @@ def test_credentials_can_come_from_files(s3_server, tmp_path):
                         s3_access_key_id_file=tmp_path / "key", s3_secret_access_key_file=tmp_path / "secret")
     credentials = make_client(settings)._request_signer._credentials
     assert (credentials.access_key, credentials.secret_key) == ("test-access-key", "test-secret-key")
+
+
+def test_list_files_names_the_objects_under_a_folder_with_size_and_time_as_local_storage_does(storage, tmp_path):
+    local = LocalStorage(tmp_path / "files")
+    keys = {}
+    for backend in (storage, local):
+        keys[backend] = [backend.new_key("cleanup-test", ".csv") for _ in range(3)]
+        for number, key in enumerate(keys[backend]):
+            backend.save_bytes(b"x" * (number + 1), key=key)
+        backend.save_bytes(b"other", key=backend.new_key("cleanup-other"))
+
+    for backend in (storage, local):
+        listed = sorted(backend.list_files("cleanup-test"), key=lambda entry: entry.size)
+        assert [(entry.key, entry.size) for entry in listed] == [(key, n + 1) for n, key in enumerate(keys[backend])]
+        assert all(entry.modified_at.tzinfo is not None for entry in listed)
+        assert list(backend.list_files("nothing-here")) == []

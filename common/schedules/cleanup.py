@@ -28,7 +28,7 @@ from common.enqueue import Enqueuer
 from common.jobs import ACTIVE, Job
 from common.schedules.kinds import ScheduledKind
 from common.security import Principal
-from common.storage import FileEntry, LocalStorage
+from common.storage import FileEntry, Storage
 
 KIND = "storage_cleanup"
 TASK = "clean_storage"
@@ -53,7 +53,7 @@ class CleanupScope:
 
 
 def clean_storage(
-    *, session: Session, storage: LocalStorage, scope: CleanupScope, older_than_days: int, now: datetime,
+    *, session: Session, storage: Storage, scope: CleanupScope, older_than_days: int, now: datetime,
 ) -> dict[str, Any]:
     """Delete the scope's files older than `older_than_days` that nothing live needs; the job result."""
     cutoff = now - timedelta(days=older_than_days)
@@ -86,7 +86,7 @@ def clean_storage(
     }
 
 
-def _entries(storage: LocalStorage, prefixes: tuple[str, ...]) -> Iterator[FileEntry]:
+def _entries(storage: Storage, prefixes: tuple[str, ...]) -> Iterator[FileEntry]:
     for prefix in prefixes:
         yield from storage.list_files(prefix)
 
