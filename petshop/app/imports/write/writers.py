@@ -174,6 +174,8 @@ class StreamingWriter:
 
     def add(self, rows: list[InventoryRow]) -> None:
         """Wait for the previous batch, then COPY this one and start its statements."""
+        if not rows:  # every row of the chunk failed validation
+            return
         started = time.perf_counter()
         self._collect()
         batches.copy_rows(self._connection, self._known.payload(rows))
