@@ -130,3 +130,6 @@ def create_celery_app(settings: Settings | None = None) -> Celery:
 
 # `celery -A common.celery_app ...` (seed) finds this; the task modules register on it
 app = create_celery_app()
+
+# every celery process (worker, beat, Flower): our logging instead of Celery's, job log context, worker metrics
+from common.telemetry import worker as _telemetry  # noqa: E402, F401

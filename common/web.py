@@ -22,6 +22,7 @@ from common.guards import RequestGuard
 from common.jobs import JobQuota
 from common.security import TokenCodec
 from common.storage import LocalStorage
+from common.telemetry import instrument_app
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +59,17 @@ def create_service_app(
                            retry_after_seconds=settings.job_quota_retry_after_seconds),
         )
         routers = [*routers, make_jobs_router(name)]
+        # a job finished here (a publish that failed, a cancel) still tells its owner
+        from common.notify.hook import install_hook
+
+        install_hook(app.state.enqueuer.celery)
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_upload_bytes=settings.max_upload_bytes, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]
         )
+    instrument_app(app, process=name, settings=settings)  # logs, request ids, /metrics: outermost
     app.include_router(health_router)
     for router in routers:
         app.include_router(router)

@@ -30,6 +30,8 @@ from common.config import get_settings
 from common.db import make_engine, make_session_factory, session_scope
 from common.errors import BadInput
 from common.storage import LocalStorage
+from common.telemetry import job_metrics
+from common.telemetry.logs import bind_job_context, current_job_kind
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +154,7 @@ class JobTask(Task):
 
     def __call__(self, job_id: str, *args: Any, **kwargs: Any) -> Any:
         settings = get_settings()
+        bind_job_context(job_id=job_id, service=self.name.split(".", 1)[0])  # on every line of this job
         try:
             with task_session() as session:
                 job = jobs.begin_attempt(
@@ -162,6 +165,7 @@ class JobTask(Task):
                     return current.result if current is not None else None
         except DATABASE_ERRORS as exc:  # outside run(), so autoretry_for does not see it
             raise self.retry(exc=exc) from exc
+        bind_job_context(kind=job.kind, attempt=job.attempts)
         log.info("job %s (%s): attempt %s", job_id, self.name, job.attempts)
         result = super().__call__(job_id, *args, **kwargs)
         try:
@@ -188,6 +192,7 @@ class JobTask(Task):
         )
 
     def on_retry(self, exc, task_id, args, kwargs, einfo) -> None:
+        job_metrics.record_retry(service=self.name.split(".", 1)[0], kind=current_job_kind() or self.name.rsplit(".", 1)[-1])
         try:
             with task_session() as session:
                 jobs.mark_retrying(

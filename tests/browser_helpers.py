@@ -18,9 +18,10 @@ AXE = ROOT / "console" / "static" / "vendor" / "axe.min.js"
 SCREENSHOTS = ROOT / "var" / "screenshots"
 DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
 MENUS = {
-    "admin": ["Inicio", "Productos y stock", "Importar inventario", "Mascotas", "Trabajos"],
+    "admin": ["Inicio", "Productos y stock", "Importar inventario", "Mascotas", "Subir documentos", "Buscar en historias",
+              "Trabajos"],
     "empleado": ["Inicio", "Productos y stock", "Importar inventario", "Trabajos"],
-    "veterinario": ["Inicio", "Mascotas", "Trabajos"],
+    "veterinario": ["Inicio", "Mascotas", "Subir documentos", "Buscar en historias", "Trabajos"],
     "cliente": ["Inicio", "Mis mascotas", "Trabajos"],
 }
 

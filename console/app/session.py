@@ -41,6 +41,8 @@ PAGES = {
         Page("productos", "/tienda/productos", "Productos y stock", frozenset({"admin", "empleado"})),
         Page("importar", "/tienda/importar", "Importar inventario", frozenset({"admin", "empleado"})),
         Page("mascotas", "/mascotas", "Mascotas", frozenset({"admin", "veterinario", "cliente"})),
+        Page("documentos", "/documentos/subir", "Subir documentos", frozenset({"admin", "veterinario"})),
+        Page("buscar", "/buscar", "Buscar en historias", frozenset({"admin", "veterinario"})),
         Page("trabajos", "/trabajos", "Trabajos", EVERYONE),
     )
 }

@@ -11,13 +11,17 @@ from common import jobs
 from common.celery_app import app
 from common.config import get_settings
 from common.errors import BadInput
+from common.notify.tasks import register_notification_tasks
+from common.telemetry import job_metrics
 from common.worker import JobTask, ProgressReporter, load_job, register_platform_tasks, task_session, worker_storage
 from veterinaria.app.documents import pipeline as documents
 from veterinaria.app.documents.read import close_pool
 from veterinaria.app.models import Document
+from veterinaria.app.notifications import SUMMARIES
 from veterinaria.app.reports.pipeline import generate_medical_report as build_medical_report
 
 reconcile_jobs, run_diagnostic = register_platform_tasks(app, "veterinaria")
+notify_job_finished, deliver_notification = register_notification_tasks(app, "veterinaria", SUMMARIES)
 
 
 @signals.worker_process_shutdown.connect
@@ -47,6 +51,7 @@ def process_medical_document(job_id: str) -> dict:
         if unreadable:  # after the commit; the same file uploaded again brings the document back
             worker_storage().delete(unreadable)
         raise
+    job_metrics.record_document_read(pages=text.pages, seconds=time.perf_counter() - started)
     with task_session() as session:
         result = documents.file_results(
             session=session, job_id=job_id, document_id=document_id, text=text,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from common.errors import BadInput
 from common.spreadsheet_safety import neutralise
 from common.storage import LocalStorage
+from common.telemetry import job_metrics
 from petshop.app.imports.parse import InventoryFileError, InventoryRow, RowError, open_inventory
 from petshop.app.imports.parse.cells import column_letter
 from petshop.app.imports.parse.sheet_guard import MEMORY_BUDGET
@@ -134,6 +135,7 @@ def import_inventory(
             raise BadInput(exc.message, code=exc.code) from None
         parsed_at = time.perf_counter()
         applied = writer.finish()
+    job_metrics.record_import(rows=parsed.total_rows, seconds=time.perf_counter() - started, dry_run=bool(params.get("dry_run")))
     for error in applied.failed:
         errors.add(error)
     errors.close()

@@ -78,10 +78,15 @@ def file_results(
                  measured_on=fields.date)
         for v in fields.lab_values
     )
-    index_entry(session=session, kind="document", ref_id=document.id, pet_id=pet_id,
-                body=search_text(f"{document.file_name}\n{document.document_type}\n{text.text}"))
+    index_document(session=session, document=document)
     session.flush()
     return result_of(document, job_id=job_id, candidates=candidates)
+
+
+def index_document(*, session: Session, document: Document) -> None:
+    """The document's search entry: its file name, type and (possibly corrected) text."""
+    index_entry(session=session, kind="document", ref_id=document.id, pet_id=document.pet_id,
+                body=search_text(f"{document.file_name}\n{document.document_type}\n{document.extracted_text}"))
 
 
 def result_of(document: Document, *, job_id: str, candidates: list[dict[str, Any]] | None = None, duplicate: bool = False) -> dict[str, Any]:
