@@ -158,7 +158,7 @@ def test_the_reconciler_resends_stale_jobs_and_leaves_fresh_ones(sessions):
     counts = reconcile(sessions, published)
 
     assert sorted(published) == sorted([lost.id, dead.id])
-    assert counts == {"requeued": 2, "failed": 0}
+    assert counts == {"requeued": 2, "failed": 0, "cancelled": 0}
     assert reload(sessions, fresh.id).status == "queued" and reload(sessions, fresh.id).requeues == 0
     assert reload(sessions, dead.id).status == "queued" and reload(sessions, dead.id).requeues == 1
     assert reload(sessions, running.id).status == "processing"
