@@ -111,6 +111,31 @@ class Settings(BaseSettings):
     console_secure_cookie: bool = False  # True when the console is served over HTTPS
     console_timezone: str = "Europe/Madrid"  # the zone the console shows times in (the APIs answer in UTC)
 
+    # notifications (common/notify): where a message's link points, and how deliveries retry
+    console_public_url: str = "http://127.0.0.1:8000"  # where people reach the console (links in e-mails, SMS, webhooks)
+    notify_max_retries: int = Field(default=6, ge=0, le=20)
+    notify_retry_backoff_seconds: int = Field(default=30, ge=1)  # first retry within this; doubles each time
+    notify_retry_backoff_max: int = Field(default=3600, ge=1)
+    notify_webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    # webhooks to loopback, private and link-local addresses are refused unless this is on (tests, one-machine setups)
+    notify_webhook_allow_private: bool = False
+    # e-mail over SMTP; no SMTP_HOST: e-mail deliveries fail with "not configured"
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_password_file: Path | None = None
+    smtp_starttls: bool = True
+    smtp_from: str = "Timón Pet Store <no-reply@localhost>"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # SMS through a provider speaking Twilio's Messages API; no SMS_ACCOUNT_SID: SMS deliveries fail with "not configured"
+    sms_api_url: str = "https://api.twilio.com"
+    sms_account_sid: str = ""
+    sms_auth_token: SecretStr | None = None
+    sms_auth_token_file: Path | None = None
+    sms_from: str = ""
+    sms_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
@@ -145,12 +170,18 @@ class Settings(BaseSettings):
                 ) from None
         return value
 
-    @field_validator("auth_url", "veterinaria_url", "petshop_url")
+    @field_validator("auth_url", "veterinaria_url", "petshop_url", "console_public_url", "sms_api_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("smtp_password_file", "sms_auth_token_file", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        # SMTP_PASSWORD_FILE= (compose passing an unset variable through) means no file, not the current folder
+        return None if value == "" else value
 
     @field_validator("console_timezone")
     @classmethod
@@ -177,6 +208,16 @@ class Settings(BaseSettings):
         if value != "json":
             raise ValueError("only 'json' is supported")
         return value
+
+    @property
+    def smtp_password_value(self) -> str:
+        """SMTP_PASSWORD, or the contents of SMTP_PASSWORD_FILE (docker secrets); empty when neither is set."""
+        return _secret_value(self.smtp_password, self.smtp_password_file)
+
+    @property
+    def sms_auth_token_value(self) -> str:
+        """SMS_AUTH_TOKEN, or the contents of SMS_AUTH_TOKEN_FILE; empty when neither is set."""
+        return _secret_value(self.sms_auth_token, self.sms_auth_token_file)
 
     @property
     def files_dir(self) -> Path:
@@ -211,6 +252,12 @@ class Settings(BaseSettings):
     @property
     def stale_processing_seconds(self) -> int:
         return self.job_stale_processing_seconds or self.visibility_timeout + 60
+
+
+def _secret_value(value: SecretStr | None, path: Path | None) -> str:
+    if value is not None and value.get_secret_value():
+        return value.get_secret_value()
+    return path.read_text().strip() if path is not None else ""
 
 
 def load_settings(cls: type[SettingsT] = Settings) -> SettingsT:  # type: ignore[assignment]

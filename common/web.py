@@ -58,6 +58,10 @@ def create_service_app(
                            retry_after_seconds=settings.job_quota_retry_after_seconds),
         )
         routers = [*routers, make_jobs_router(name)]
+        # a job finished here (a publish that failed, a cancel) still tells its owner
+        from common.notify.hook import install_hook
+
+        install_hook(app.state.enqueuer.celery)
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_upload_bytes=settings.max_upload_bytes, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:

@@ -11,6 +11,7 @@ from sqlalchemy import inspect
 
 import auth.app.models  # noqa: F401  (registers its tables)
 import common.jobs  # noqa: F401
+import common.notify.models  # noqa: F401
 import petshop.app.models  # noqa: F401
 import veterinaria.app.models  # noqa: F401
 from common.config import Settings

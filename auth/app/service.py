@@ -55,6 +55,12 @@ def get_or_404(*, session: Session, user_id: int) -> User:
     return user
 
 
+def email_of(*, session: Session, user_id: int) -> str | None:
+    """The account's e-mail: what notifications propose until the user chooses another address."""
+    user = session.get(User, user_id)
+    return user.email if user is not None else None
+
+
 def list_users(*, session: Session, role: Role | None = None, limit: int = 100, offset: int = 0) -> list[User]:
     query = select(User).order_by(User.id).limit(limit).offset(offset)
     if role is not None:

@@ -12,13 +12,16 @@ from sqlalchemy.orm import Session
 from common.celery_app import app
 from common.config import get_settings
 from common.errors import BadInput
+from common.notify.tasks import register_notification_tasks
 from common.worker import JobRun, JobTask, register_platform_tasks, task_session, worker_storage
 from veterinaria.app.documents import pipeline as documents
 from veterinaria.app.documents.read import close_pool
 from veterinaria.app.models import Document
+from veterinaria.app.notifications import SUMMARIES
 from veterinaria.app.reports.pipeline import generate_medical_report as build_medical_report
 
 reconcile_jobs, run_diagnostic = register_platform_tasks(app, "veterinaria")
+notify_job_finished, deliver_notification = register_notification_tasks(app, "veterinaria", SUMMARIES)
 
 
 @signals.worker_process_shutdown.connect
