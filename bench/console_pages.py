@@ -83,22 +83,33 @@ def main() -> None:
             assert done["status"] == "completed", done
             print(f"catalogue: {args.products} products imported in {time.perf_counter() - started:.1f} s")
             supplier = admin.get("petshop", "/proveedores/", params={"limit": 500}).json()[3]["id"]
+            deep = f"SKU-{args.products * 9 // 10:06d}"  # a cursor 90 % of the way into the catalogue
             last = (args.products - 1) // PAGE * PAGE
             browser = console_session(stack, stack.admin_password)
             shop = f"/tiendas/{store['id']}/stock/"
-            lists = [("petshop", "/tiendas/", {"limit": 500}), ("petshop", "/categorias/", {"limit": 500})]
+            lists = [("petshop", "/tiendas/", {"limit": 500}), ("petshop", "/categorias/", {"limit": 500}),
+                     ("petshop", "/proveedores/", {"limit": 500})]
             pages = [
                 ("productos, página 1", f"/tienda/productos?tienda={store['id']}",
                  [*lists, ("petshop", shop, {"limit": PAGE + 1})]),
                 ("productos, búsqueda", f"/tienda/productos?tienda={store['id']}&q=SKU-0999",
                  [*lists, ("petshop", shop, {"q": "SKU-0999", "limit": PAGE + 1})]),
-                ("productos, última página", f"/tienda/productos?tienda={store['id']}&pagina={last // PAGE + 1}",
-                 [*lists, ("petshop", shop, {"limit": PAGE + 1, "offset": last})]),
+                ("productos, a 90 %", f"/tienda/productos?tienda={store['id']}&despues={deep}",
+                 [*lists, ("petshop", shop, {"after_sku": deep, "limit": PAGE + 1})]),
+                ("productos, última página", f"/tienda/productos?tienda={store['id']}&ultima=1",
+                 [*lists, ("petshop", shop, {"last": "true", "limit": PAGE + 1})]),
                 ("productos, stock bajo", f"/tienda/productos?tienda={store['id']}&bajo=1",
                  [*lists, ("petshop", shop, {"low": "true", "limit": PAGE + 1})]),
+                ("stock por proveedor", f"/tienda/productos?tienda={store['id']}&proveedor={supplier}",
+                 [*lists, ("petshop", shop, {"supplier_id": supplier, "limit": PAGE + 1})]),
                 ("catálogo por proveedor", f"/tienda/productos?tienda=catalogo&proveedor={supplier}",
-                 [*lists, ("petshop", "/productos/", {"supplier_id": supplier, "limit": PAGE + 1}),
-                  ("petshop", "/proveedores/", {"limit": 500})]),
+                 [*lists, ("petshop", "/productos/", {"supplier_id": supplier, "limit": PAGE + 1})]),
+                ("ventas, búsqueda", f"/tienda/ventas?tienda={store['id']}&q=SKU-0999",
+                 [("petshop", "/tiendas/", {"limit": 500}), ("petshop", shop, {"q": "SKU-0999", "limit": 10}),
+                  ("petshop", f"/tiendas/{store['id']}/ventas/", {"limit": 20})]),
+                ("precios", "/tienda/precios", lists),
+                ("informes", "/tienda/informes", lists[:1]),
+                ("usuarios", "/admin/usuarios", [("auth", "/users/", {"limit": 51})]),
                 ("trabajos", "/trabajos", [("petshop", "/jobs/", {"limit": 50}), ("veterinaria", "/jobs/", {"limit": 50})]),
             ]
             # the baseline pools its connections too, as the console's own client does
@@ -116,6 +127,11 @@ def main() -> None:
                 api = median_ms(lambda c=calls: direct(c), args.repeat)
                 worst = max(worst, ours)
                 print(f"{name:<26} {ours:>11.1f} {api:>8.1f} {ours / api:>6.2f}  {'ok' if ours < BUDGET_MS else 'OVER'}")
+            # what the cursor saves: the API's last page by offset (the console's way until now) against by cursor
+            by_offset = median_ms(lambda: direct([("petshop", shop, {"limit": PAGE + 1, "offset": last})]), args.repeat)
+            by_cursor = median_ms(lambda: direct([("petshop", shop, {"limit": PAGE + 1, "last": "true"})]), args.repeat)
+            print(f"\nAPI last page: by offset {by_offset:.1f} ms (baseline), by cursor {by_cursor:.1f} ms, "
+                  f"ratio {by_cursor / by_offset:.2f}")
             print(f"\nslowest page: {worst:.1f} ms ({'within' if worst < BUDGET_MS else 'over'} the {BUDGET_MS} ms budget)")
         finally:
             stack.stop()

@@ -2,7 +2,7 @@
 
 Generates families of files built to blow up a reader (zip bombs of shared strings, huge inflated
 sheets, styles bombs, many-cell sheets, RGBA / 16-bit / huge PNG, TIFF and JPEG, PDFs with huge
-pages, many pages or huge embedded images), each under the upload limit, and reads each one through
+pages, many pages, huge embedded images or a structure only PDFium can repair), each under the upload limit, and reads each one through
 the real code path (petshop: open_inventory and every chunk; veterinaria: extract_document with
 Tesseract) in a fresh child process that first imports what a worker child imports. Prints the
 child's peak RSS (its own VmHWM as it exits) per file, what happened (read, or refused with
@@ -127,6 +127,11 @@ CASES: list[Case] = [
     ("pdf image 20000 x 20000 rgb", "document", lambda p: hf.pdf_big_image(p, width=20000, height=20000)),
     ("pdf image 12000 x 12000 grey", "document", lambda p: hf.pdf_big_image(p, width=12000, height=12000, components=1)),
     ("pdf content 30M operators", "document", lambda p: hf.pdf_content_bomb(p, operators=30_000_000)),
+    # pypdf cannot read these (so cannot measure the page); PDFium repairs them and would load it
+    ("pdf no xref, content 1M operators", "document", lambda p: hf.pdf_damaged_structure(p, operators=1_000_000, damage="no_xref")),
+    ("pdf no xref, content 30M operators", "document", lambda p: hf.pdf_damaged_structure(p, operators=30_000_000, damage="no_xref")),
+    ("pdf bad /Encrypt, content 30M operators", "document",
+     lambda p: hf.pdf_damaged_structure(p, operators=30_000_000, damage="bad_encrypt")),
 ]
 
 

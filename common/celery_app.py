@@ -116,6 +116,14 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "options": {"expires": settings.reconcile_every_seconds},
             }
             for queue in QUEUES
+        } | {
+            # the schedules in the database (common/schedules): each service fires its due ones
+            f"fire-{queue}-schedules": {
+                "task": f"{queue}.app.tasks.fire_schedules",
+                "schedule": settings.schedule_check_seconds,
+                "options": {"expires": settings.schedule_check_seconds, "priority": 0},
+            }
+            for queue in QUEUES
         },
     )
 
@@ -130,3 +138,6 @@ def create_celery_app(settings: Settings | None = None) -> Celery:
 
 # `celery -A common.celery_app ...` (seed) finds this; the task modules register on it
 app = create_celery_app()
+
+# every celery process (worker, beat, Flower): our logging instead of Celery's, job log context, worker metrics
+from common.telemetry import worker as _telemetry  # noqa: E402, F401

@@ -6,6 +6,7 @@ naming the variable instead of a traceback (see `load_settings`).
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -20,6 +21,7 @@ SettingsT = TypeVar("SettingsT", bound="Settings")
 MIN_JWT_SECRET_BYTES = 32
 
 _PASSWORD = TypeAdapter(Password)
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
 #: What a worker child holds before it reads any file (Python, Celery, SQLAlchemy, the task
 #: modules, Tesseract's language data): bench/memory_bound.py prints the measured figure.
@@ -40,6 +42,19 @@ class Settings(BaseSettings):
     # where runtime state lives: SQLite file, generated secrets, uploaded files, beat schedule
     var_dir: Path = Path("var")
     storage_dir: Path | None = None  # default: <var_dir>/files
+    # where files live (common/storage.py): empty or file:///path = a local folder (STORAGE_DIR);
+    # s3://bucket/prefix = an S3-compatible bucket, reached with the S3_* settings below
+    storage_url: str = ""
+    s3_endpoint_url: str | None = None  # default: AWS itself; MinIO, Ceph, R2... give theirs
+    s3_region: str = "us-east-1"
+    # credentials: given here, or in files (docker secrets, generated files), else boto3's own chain
+    # (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ~/.aws, an instance role)
+    s3_access_key_id: SecretStr | None = None
+    s3_access_key_id_file: Path | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_secret_access_key_file: Path | None = None
+    # uploads above one part go to the bucket as a multipart upload of parts this size (S3's minimum is 5)
+    s3_part_size_mb: int = Field(default=8, ge=5, le=512)
     # a password kept out of DATABASE_URL (docker secrets, generated files)
     database_password_file: Path | None = None
     database_pool_size: int = Field(default=5, ge=1)
@@ -101,6 +116,10 @@ class Settings(BaseSettings):
     # past it a submission answers 429 with Retry-After
     job_max_active_per_user: int = Field(default=10, ge=1)
     job_quota_retry_after_seconds: int = Field(default=30, ge=1)
+    # scheduled jobs (common/schedules): how often beat asks each service to fire its due schedules
+    # (a crontab's run starts at most this late), and the shortest interval a schedule may have
+    schedule_check_seconds: float = Field(default=30.0, gt=0, le=60)
+    schedule_min_interval_seconds: int = Field(default=60, ge=1)
 
     # the web console (console/app): where it reaches the services' public HTTP APIs, and its session cookie
     auth_url: str = "http://127.0.0.1:8001"
@@ -135,6 +154,14 @@ class Settings(BaseSettings):
     sms_auth_token_file: Path | None = None
     sms_from: str = ""
     sms_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # telemetry (common/telemetry): log lines as text for people (make up) or JSON lines (compose);
+    # GET /metrics on every service answers loopback clients, and others with this bearer token;
+    # a worker with WORKER_METRICS_PORT serves its children's metrics (PROMETHEUS_MULTIPROC_DIR) there
+    log_format: Literal["console", "json"] = "console"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    metrics_token: SecretStr | None = None
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    worker_metrics_host: str = "127.0.0.1"
 
     @field_validator("database_url")
     @classmethod
@@ -193,6 +220,46 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("must be an IANA time zone such as Europe/Madrid") from None
         return value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _known_storage(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme == "file":
+            if not parts.path.startswith("/") or parts.netloc:
+                raise ValueError("a local folder is file:///absolute/path")
+            return value
+        if parts.scheme != "s3":
+            raise ValueError("must be empty (the local folder), file:///path or s3://bucket/prefix")
+        if not _BUCKET.fullmatch(parts.netloc):
+            raise ValueError("s3://bucket/prefix needs a bucket name of 3 to 63 lowercase letters, digits, dots or hyphens")
+        if parts.query or parts.fragment:
+            raise ValueError("s3://bucket/prefix takes no ?query or #fragment")
+        return value
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _endpoint_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value or None
+
+    @model_validator(mode="after")
+    def _s3_credentials_in_pairs(self) -> Settings:
+        key = self.s3_access_key_id is not None or self.s3_access_key_id_file is not None
+        secret = self.s3_secret_access_key is not None or self.s3_secret_access_key_file is not None
+        if key != secret:
+            raise ValueError("S3_ACCESS_KEY_ID(_FILE) and S3_SECRET_ACCESS_KEY(_FILE) go together: set both or neither")
+        return self
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("redis_url")
     @classmethod
@@ -266,7 +333,7 @@ def load_settings(cls: type[SettingsT] = Settings) -> SettingsT:  # type: ignore
         return cls()
     except ValidationError as exc:
         problems = "; ".join(
-            f"{str(err['loc'][0]).upper()}: {err['msg']}" for err in exc.errors()
+            f"{str(err['loc'][0]).upper() if err['loc'] else 'SETTINGS'}: {err['msg']}" for err in exc.errors()
         )
         raise SystemExit(f"timon: bad configuration: {problems}") from None
 

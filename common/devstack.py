@@ -27,6 +27,7 @@ SERVICES = {"auth": 8001, "veterinaria": 8002, "petshop": 8004}
 # the web console people use (console/app): it reaches the services above over HTTP at their defaults
 CONSOLE_PORT = 8000
 FLOWER_PORT = 5555
+WORKER_METRICS_PORT = 9808  # the worker's Prometheus exporter (common/telemetry/worker.py)
 # Every worker process, here, in the image and in compose: SIGTERM starts Celery's cold shutdown,
 # which gives running jobs worker_soft_shutdown_timeout to finish, then hands them back to Redis.
 WORKER_ENV = {"REMAP_SIGTERM": "SIGQUIT"}
@@ -71,8 +72,11 @@ def procfile(settings: Settings) -> str:
         lines.append(f"redis: {redis_line}")
     for name, port in {**SERVICES, "console": CONSOLE_PORT}.items():
         lines.append(f"{name}: {python} -m uvicorn --factory {name}.app.main:create_app --host 127.0.0.1 --port {port}")
+    # the worker's metrics: its children write to this folder (emptied at start), its exporter serves the sum
+    metrics = {"PROMETHEUS_MULTIPROC_DIR": (settings.var_dir / "worker-metrics").resolve(),
+               "WORKER_METRICS_PORT": settings.worker_metrics_port or WORKER_METRICS_PORT}
     worker_env = shlex.join(
-        f"{k}={v}" for k, v in {**WORKER_ENV, "WORKER_SOFT_SHUTDOWN_TIMEOUT": DEVSTACK_SOFT_SHUTDOWN_SECONDS}.items()
+        f"{k}={v}" for k, v in {**WORKER_ENV, "WORKER_SOFT_SHUTDOWN_TIMEOUT": DEVSTACK_SOFT_SHUTDOWN_SECONDS, **metrics}.items()
     )
     schedule = shlex.quote(str((settings.var_dir / "celerybeat-schedule").resolve()))
     lines += [
@@ -101,6 +105,8 @@ def main() -> None:
         + f"  console      http://127.0.0.1:{CONSOLE_PORT}/   <- open this in a browser\n"
         + "".join(f"  {name:<12} http://127.0.0.1:{port}/docs\n" for name, port in SERVICES.items())
         + f"  flower       http://127.0.0.1:{FLOWER_PORT}/  (user '{settings.flower_user}', password in {flower_where})\n"
+        + f"  metrics      http://127.0.0.1:<port>/metrics on each service, the worker's at "
+        f"http://127.0.0.1:{settings.worker_metrics_port or WORKER_METRICS_PORT}/metrics\n"
         + f"  {admin}\n"
         + f"  database: {settings.database_url.split('@')[-1]}   redis: {settings.redis_url.split('@')[-1]}\n"
         + "Ctrl-C stops everything; data stays in var/.\n",

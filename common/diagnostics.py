@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from common.errors import BadInput
-from common.storage import LocalStorage
+from common.storage import Storage
 
 FailWith = Literal["bad_input", "transient"]
 
@@ -32,7 +32,7 @@ class DiagnosticIn(BaseModel):
 
 
 def run(
-    *, storage: LocalStorage, job_id: str, attempt: int, params: dict, report: Callable[[float], None]
+    *, storage: Storage, job_id: str, attempt: int, params: dict, report: Callable[[float], None]
 ) -> dict:
     """Run the diagnostic described by `params` (a DiagnosticIn)."""
     spec = DiagnosticIn.model_validate(params)

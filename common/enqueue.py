@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from celery import Celery
@@ -10,6 +11,9 @@ from sqlalchemy.orm import Session
 
 from common import jobs
 from common.security import Principal
+from common.telemetry.logs import current_request_id
+
+log = logging.getLogger(__name__)
 
 
 class Enqueuer:
@@ -34,12 +38,15 @@ class Enqueuer:
         429 (TooManyRequests) past the owner's quota, 503 (ServiceUnavailable) if Redis is unreachable.
         """
         task_name = f"{self.service}.app.tasks.{task}"
+        request_id = current_request_id()  # the worker logs the job's lines under the request's id
+        headers = {"request_id": request_id} if request_id else None
 
         def publish(job_id: str, priority: int) -> None:
             # retry=False: fail fast and let jobs.submit answer 503 instead of blocking the request
-            self.celery.send_task(task_name, args=[job_id], task_id=job_id, priority=priority, retry=False)
+            self.celery.send_task(task_name, args=[job_id], task_id=job_id, priority=priority, retry=False,
+                                  headers=headers)
 
-        return jobs.submit(
+        job = jobs.submit(
             session=session,
             service=self.service,
             kind=kind,
@@ -51,6 +58,8 @@ class Enqueuer:
             quota=self.quota,
             retry_of=retry_of,
         )
+        log.info("job %s (%s) queued", job.id, kind, extra={"job_id": job.id, "kind": kind})
+        return job
 
 
 def get_enqueuer(request: Request) -> Enqueuer:

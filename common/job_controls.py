@@ -18,7 +18,7 @@ from common.errors import Conflict
 from common.job_files import input_keys
 from common.jobs import Job, JobStatus
 from common.security import Principal, Role
-from common.storage import LocalStorage
+from common.storage import Storage
 
 RETRYABLE = (JobStatus.FAILED, JobStatus.CANCELLED)
 _STATUS_WORDS = {
@@ -50,7 +50,7 @@ def cancel(*, session: Session, service: str, job_id: str, user: Principal) -> J
     return job
 
 
-def retry(*, session: Session, enqueuer: Enqueuer, storage: LocalStorage, job_id: str, admin: Principal) -> Job:
+def retry(*, session: Session, enqueuer: Enqueuer, storage: Storage, job_id: str, admin: Principal) -> Job:
     """Queue a new job like a failed or cancelled one (same kind, task, params and owner), linked by `retry_of`.
 
     409 `job_not_retryable` for a job that is not failed or cancelled, 409 `job_input_gone` when a file
@@ -76,7 +76,7 @@ def retry(*, session: Session, enqueuer: Enqueuer, storage: LocalStorage, job_id
     )
 
 
-def _stored(storage: LocalStorage, key: str) -> bool:
+def _stored(storage: Storage, key: str) -> bool:
     try:
         with storage.open(key):
             return True

@@ -16,7 +16,7 @@ from typing import Any
 
 from common import jobs
 from common.jobs import JobStatus
-from common.storage import LocalStorage
+from common.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def input_keys(params: dict[str, Any] | None) -> list[str]:
     return list(dict.fromkeys([*(params.get(DISCARD_WHEN_FINISHED) or []), *(params.get(INPUT_FILES) or [])]))
 
 
-def install(storage: Callable[[], LocalStorage]) -> None:
+def install(storage: Callable[[], Storage]) -> None:
     """Register, once per process, the finish hook that deletes a completed job's discardable files."""
     if _installed:
         return

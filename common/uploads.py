@@ -9,11 +9,11 @@ from pathlib import PurePath
 from fastapi import UploadFile
 
 from common.errors import BadInput
-from common.storage import LocalStorage, StoredFile
+from common.storage import Storage, StoredFile
 
 
 def store_upload(
-    *, storage: LocalStorage, upload: UploadFile, prefix: str, max_bytes: int,
+    *, storage: Storage, upload: UploadFile, prefix: str, max_bytes: int,
     sniff: Callable[[bytes], str], refusals: tuple[type[Exception], ...],
 ) -> tuple[StoredFile, str]:
     """Copy an upload into storage under a random key (keeping only its extension), hashing it on the way,

@@ -21,7 +21,8 @@ from common.errors import install_error_handlers
 from common.guards import RequestGuard
 from common.jobs import JobQuota
 from common.security import TokenCodec
-from common.storage import LocalStorage
+from common.storage import Storage, build_storage
+from common.telemetry import instrument_app
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def create_service_app(
     app.state.engine = make_engine(settings)
     app.state.session_factory = make_session_factory(app.state.engine)
     app.state.token_codec = TokenCodec(settings)
-    app.state.storage = LocalStorage(settings.files_dir)
+    app.state.storage = build_storage(settings)
     app.state.enqueuer = None
     if uses_queue:
         from common.celery_app import create_celery_app
@@ -68,6 +69,7 @@ def create_service_app(
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]
         )
+    instrument_app(app, process=name, settings=settings)  # logs, request ids, /metrics: outermost
     app.include_router(health_router)
     for router in routers:
         app.include_router(router)
@@ -117,11 +119,11 @@ def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_storage(request: Request) -> LocalStorage:
+def get_storage(request: Request) -> Storage:
     return request.app.state.storage
 
 
-StorageDep = Annotated[LocalStorage, Depends(get_storage)]
+StorageDep = Annotated[Storage, Depends(get_storage)]
 
 
 health_router = APIRouter(tags=["health"])

@@ -33,7 +33,9 @@ from common import diagnostics, jobs, reconciler
 from common.config import get_settings
 from common.db import make_engine, make_session_factory, session_scope
 from common.errors import BadInput
-from common.storage import LocalStorage
+from common.storage import Storage, StorageUnavailable, build_storage
+from common.telemetry import job_metrics
+from common.telemetry.logs import bind_job_context, current_job_kind
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,7 @@ class TransientError(Exception):
 # Bad input (BadInput) and bugs fail at once: retrying them only delays the bad news.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TransientError,
+    StorageUnavailable,  # the bucket or its endpoint did not answer
     OperationalError,
     psycopg.OperationalError,  # raised as is where a task drives psycopg itself (an import's COPY and pipelines)
     redis.exceptions.ConnectionError,
@@ -85,6 +88,7 @@ def _fresh_connections_after_fork(**_kwargs) -> None:
     # a pool inherited from the parent would share sockets between processes
     _engine.cache_clear()
     _session_factory.cache_clear()
+    worker_storage.cache_clear()  # an S3 client's connection pool is no more shareable than the database's
     # the ~170,000 objects every child inherits (Celery, SQLAlchemy, the task modules) live as long
     # as it does: keep the garbage collector from walking them again and again while a task
     # allocates, which cost a 100k-row import about 0.15 s
@@ -183,6 +187,7 @@ class JobTask(Task):
 
     def __call__(self, job_id: str) -> Any:
         settings = get_settings()
+        bind_job_context(job_id=job_id, service=self.name.split(".", 1)[0])  # on every line of this job
         try:
             with task_session() as session:
                 job = jobs.begin_attempt(
@@ -194,6 +199,7 @@ class JobTask(Task):
                 run = JobRun.of(job)
         except DATABASE_ERRORS as exc:  # outside run(), so autoretry_for does not see it
             raise self.retry(exc=exc) from exc
+        bind_job_context(kind=run.kind, attempt=run.attempts)
         log.info("job %s (%s): attempt %s", job_id, self.name, run.attempts)
         try:
             # the body's transaction begins at its first statement, so work it does before touching
@@ -232,6 +238,7 @@ class JobTask(Task):
         )
 
     def on_retry(self, exc, task_id, args, kwargs, einfo) -> None:
+        job_metrics.record_retry(service=self.name.split(".", 1)[0], kind=current_job_kind() or self.name.rsplit(".", 1)[-1])
         try:
             with task_session() as session:
                 jobs.mark_retrying(
@@ -274,8 +281,9 @@ def _worker_lost(sender=None, task_id=None, exception=None, **_kwargs) -> None:
 
 
 @cache
-def worker_storage() -> LocalStorage:
-    return LocalStorage(get_settings().files_dir)
+def worker_storage() -> Storage:
+    """The same storage the APIs use (common.storage.build_storage), one per worker process."""
+    return build_storage(get_settings())
 
 
 def register_platform_tasks(app: Celery, service: str) -> tuple[Task, Task]:

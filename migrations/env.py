@@ -9,6 +9,7 @@ from alembic import context
 import auth.app.models  # noqa: F401  (registers the auth tables)
 import common.jobs  # noqa: F401  (registers the jobs table)
 import common.notify.models  # noqa: F401  (registers the notify_* tables)
+import common.schedules.models  # noqa: F401  (registers the schedules table)
 import petshop.app.models  # noqa: F401  (registers the petshop tables)
 import veterinaria.app.models  # noqa: F401  (registers the veterinaria tables)
 from common.config import get_settings

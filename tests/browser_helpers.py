@@ -18,9 +18,10 @@ AXE = ROOT / "console" / "static" / "vendor" / "axe.min.js"
 SCREENSHOTS = ROOT / "var" / "screenshots"
 DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
 MENUS = {
-    "admin": ["Inicio", "Productos y stock", "Importar inventario", "Mascotas", "Trabajos"],
-    "empleado": ["Inicio", "Productos y stock", "Importar inventario", "Trabajos"],
-    "veterinario": ["Inicio", "Mascotas", "Trabajos"],
+    "admin": ["Inicio", "Productos y stock", "Importar inventario", "Ventas", "Precios", "Informes", "Mascotas",
+              "Subir documentos", "Buscar en historias", "Trabajos", "Usuarios"],
+    "empleado": ["Inicio", "Productos y stock", "Importar inventario", "Ventas", "Precios", "Informes", "Trabajos"],
+    "veterinario": ["Inicio", "Mascotas", "Subir documentos", "Buscar en historias", "Trabajos"],
     "cliente": ["Inicio", "Mis mascotas", "Trabajos"],
 }
 

@@ -288,3 +288,18 @@ def pdf_content_bomb(path: Path, *, operators: int) -> Path:
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream",
     ]
     return _pdf(path, objects)
+
+
+def pdf_damaged_structure(path: Path, *, operators: int, damage: str) -> Path:
+    """`pdf_content_bomb`, with a structure pypdf cannot read and PDFium repairs: `damage` is
+    "no_xref" (the cross-reference table and startxref gone) or "bad_encrypt" (a trailer /Encrypt
+    that points at no dictionary)."""
+    data = pdf_content_bomb(path, operators=operators).read_bytes()
+    if damage == "no_xref":
+        data = data[: data.index(b"xref\n0 ")] + b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
+    elif damage == "bad_encrypt":
+        data = data.replace(b"/Root 1 0 R", b"/Root 1 0 R /Encrypt 99 0 R")
+    else:
+        raise ValueError(damage)
+    path.write_bytes(data)
+    return path

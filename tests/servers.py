@@ -269,6 +269,7 @@ class Stack:
             self.env.setdefault("CONSOLE_SESSION_SECRET", secrets.token_urlsafe(32))
         self.services: dict[str, Process] = {}
         self.workers: list[Process] = []
+        self.beats: list[Process] = []
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -314,9 +315,27 @@ class Stack:
         self.workers.append(worker)
         return worker
 
+    def start_beats(self, count: int = 1) -> list[Process]:
+        """`count` `celery beat` processes (as `make up` runs one), each with a schedule file of its own."""
+        started = []
+        for _ in range(count):
+            index = len(self.beats) + 1
+            beat = Process(
+                f"beat{index}",
+                [*self.celery_command(), "beat", "--loglevel=info", f"--schedule={self.base_dir / f'beat{index}-schedule'}"],
+                env=self.env,
+                log_dir=self.log_dir,
+            ).start()
+            self.beats.append(beat)
+            started.append(beat)
+        for beat in started:
+            wait_while_busy(lambda b=beat: "beat: Starting..." in b.log(), process=beat, what=f"{beat.name} started")
+        return started
+
     def stop(self) -> None:
-        for process in [*self.workers, *self.services.values()]:
+        for process in [*self.beats, *self.workers, *self.services.values()]:
             process.stop()
 
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name} ---\n{p.log()[-4000:]}" for p in [*self.services.values(), *self.workers])
+        return "\n".join(f"--- {p.name} ---\n{p.log()[-4000:]}"
+                         for p in [*self.services.values(), *self.workers, *self.beats])

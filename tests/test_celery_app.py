@@ -32,4 +32,5 @@ def test_a_service_builds_its_app_from_the_settings_it_was_given():
     app = create_celery_app(settings)
     assert app.conf.broker_url == "redis://queue.example:6379/5"
     assert app.conf.task_time_limit == 120
-    assert set(app.conf.beat_schedule) == {"reconcile-veterinaria-jobs", "reconcile-petshop-jobs"}
+    assert set(app.conf.beat_schedule) == {"reconcile-veterinaria-jobs", "reconcile-petshop-jobs",
+                                           "fire-veterinaria-schedules", "fire-petshop-schedules"}

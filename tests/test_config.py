@@ -41,6 +41,7 @@ def test_visibility_timeout_outlasts_the_longest_wait_plus_the_hard_limit():
         ("DATABASE_URL", "mysql://x/y", "DATABASE_URL"),
         ("REDIS_URL", "localhost:6379", "REDIS_URL"),
         ("CELERY_TASK_SERIALIZER", "pickle", "CELERY_TASK_SERIALIZER"),
+        ("STORAGE_URL", "ftp://files.example/x", "STORAGE_URL"),
     ],
 )
 def test_a_malformed_setting_stops_with_one_line_naming_it(variable, value, named, tmp_path):
@@ -111,3 +112,37 @@ def test_the_readme_states_the_cors_default_the_code_has():
     assert "`[]`" not in row.split("|")[2] and default
     assert {"127.0.0.1", "localhost", "8001", "8002", "8004"} <= set(row.replace("(", " ").replace(")", " ").replace(",", " ").replace("`", " ").split())
     assert {origin.rsplit(":", 1)[1] for origin in default} == {"8001", "8002", "8004"}
+
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"STORAGE_URL": "s3://Bad_Bucket/x"}, "STORAGE_URL"),
+        ({"STORAGE_URL": "file://relative/path"}, "STORAGE_URL"),
+        ({"S3_ENDPOINT_URL": "minio:9000"}, "S3_ENDPOINT_URL"),
+        ({"S3_PART_SIZE_MB": "1"}, "S3_PART_SIZE_MB"),
+        ({"S3_ACCESS_KEY_ID": "only-half-of-a-pair"}, "S3_SECRET_ACCESS_KEY"),
+    ],
+)
+def test_a_bad_storage_setting_is_one_line_naming_it(env, named, monkeypatch):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as stopped:
+        load_settings(Settings)
+    message = str(stopped.value)
+    assert message.startswith("timon: bad configuration:") and named in message and "\n" not in message
+
+
+def test_a_credentials_file_that_is_not_there_stops_the_service_with_one_line(tmp_path, monkeypatch):
+    from petshop.app.main import create_app
+
+    for name, value in {"VAR_DIR": str(tmp_path), "STORAGE_URL": "s3://timon-files",
+                        "S3_ACCESS_KEY_ID_FILE": str(tmp_path / "missing"),
+                        "S3_SECRET_ACCESS_KEY_FILE": str(tmp_path / "missing-too")}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as stopped:
+        create_app()
+    assert str(stopped.value) == (
+        f"timon: bad configuration: S3_ACCESS_KEY_ID_FILE: cannot read {tmp_path / 'missing'} (No such file or directory)"
+    )

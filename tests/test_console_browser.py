@@ -223,8 +223,9 @@ def test_a_cliente_sees_their_pets_and_cannot_reach_another_owners_by_editing_th
 
     page.get_by_role("link", name="Luna").click()
     expect(page.get_by_role("heading", name="Luna", level=1)).to_be_visible()
-    expect(page.locator("tbody tr")).to_contain_text("Esguince leve")
-    expect(page.locator("tbody tr")).to_contain_text("12,4 kg")
+    visit = page.locator(".timeline-item.consulta")
+    expect(visit).to_contain_text("Esguince leve")
+    expect(visit).to_contain_text("12,4 kg")
     check_page(page, "mascota")
     assert f"/mascotas/{luna['id']}" in page.url
 

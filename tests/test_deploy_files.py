@@ -123,7 +123,7 @@ def test_compose_file_is_valid():
 
 
 def test_compose_has_the_expected_services(services):
-    assert set(services) == BACKEND_SERVICES | {"postgresql", "redis"}
+    assert set(services) == BACKEND_SERVICES | {"postgresql", "redis", "minio"}
 
 
 def test_worker_runs_the_seed_command_verbatim(services):
@@ -218,14 +218,17 @@ def test_one_shot_services_run_once_and_the_rest_restart(services):
 
 def test_start_order(services):
     assert _depends_on(services["postgresql"]) == {"secrets": "service_completed_successfully"}
+    assert _depends_on(services["minio"]) == {"secrets": "service_completed_successfully"}
     assert _depends_on(services["init"]) == {
         "secrets": "service_completed_successfully",
         "postgresql": "service_healthy",
+        "minio": "service_healthy",  # init creates the bucket
     }
     for name in ("auth", "veterinaria", "petshop", "celery-worker", "celery-beat"):
         deps = _depends_on(services[name])
         assert deps["init"] == "service_completed_successfully", name
         assert deps["redis"] == "service_healthy", name
+        assert deps["minio"] == "service_healthy", name
     flower = _depends_on(services["celery-flower"])
     assert flower["secrets"] == "service_completed_successfully"
     assert flower["redis"] == "service_healthy"
@@ -234,9 +237,11 @@ def test_start_order(services):
 def test_one_shot_commands(services):
     assert _argv(services["secrets"]["command"]) == [
         "python", "-m", "common.secrets", "postgres_password", "jwt_secret", "flower_password", "admin_password",
-        "console_session_secret",
+        "console_session_secret", "s3_access_key_id", "s3_secret_access_key",
     ]
-    assert _argv(services["init"]["command"])[-1] == "python -m common.migrate && python -m auth.app.bootstrap"
+    assert _argv(services["init"]["command"])[-1] == (
+        "python -m common.migrate && python -m common.storage ensure-bucket && python -m auth.app.bootstrap"
+    )
     assert _argv(services["celery-beat"]["command"]) == shlex.split(
         "celery -A common.celery_app beat --loglevel=info --schedule=/app/var/celerybeat-schedule"
     )
@@ -274,6 +279,26 @@ def test_backend_shares_var_and_postgres_reads_its_password_from_it(services):
     assert postgres["environment"]["POSTGRES_PASSWORD_FILE"] == f"{target}/secrets/postgres_password"
     assert postgres["environment"]["POSTGRES_DB"] == "timon_petstore"
     assert postgres["environment"]["POSTGRES_USER"] == "timon"
+
+
+def test_files_live_in_minio_whose_credentials_are_the_generated_secrets(services):
+    minio = services["minio"]
+    image, _, tag = minio["image"].partition(":")
+    assert image == "minio/minio" and re.fullmatch(r"RELEASE\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ", tag)  # pinned
+    assert _argv(minio["command"]) == ["server", "/data"]
+    assert ("miniodata", "/data", False) in _mounts(minio)
+    [(_, target, read_only)] = [mount for mount in _mounts(minio) if mount[0] == "var"]
+    assert read_only
+    generated = set(_argv(services["secrets"]["command"])[3:])
+    for name in BACKEND_SERVICES:
+        environment = services[name]["environment"]
+        settings = Settings(_env_file=None, storage_url=environment["STORAGE_URL"], s3_endpoint_url=environment["S3_ENDPOINT_URL"])
+        assert settings.storage_url.startswith("s3://") and settings.s3_endpoint_url == "http://minio:9000", name
+        for variable, minio_variable in (("S3_ACCESS_KEY_ID_FILE", "MINIO_ROOT_USER_FILE"),
+                                         ("S3_SECRET_ACCESS_KEY_FILE", "MINIO_ROOT_PASSWORD_FILE")):
+            secret = Path(environment[variable])
+            assert secret.parent == Path("/app/var/secrets") and secret.name in generated, (name, variable)
+            assert minio["environment"][minio_variable] == f"{target}/secrets/{secret.name}"
 
 
 # --- the Dockerfile ---------------------------------------------------------------------------

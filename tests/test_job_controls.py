@@ -20,7 +20,7 @@ from tests.servers import Stack, wait_until
 from tests.veterinaria.pages import render_page, write_pdf
 
 FINISHED = ("completed", "failed", "cancelled")
-LARGE_IMPORT_ROWS = 120_000
+LARGE_IMPORT_ROWS = 250_000
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,19 @@ from typing import Any
 
 import httpx
 
+from common.telemetry.logs import current_request_id
+
 log = logging.getLogger(__name__)
 
 SERVICES = ("auth", "veterinaria", "petshop")
 SERVICE_NAMES = {"auth": "el servicio de acceso", "veterinaria": "la clínica", "petshop": "la tienda"}
+
+
+def _forward_request_id(request: httpx.Request) -> None:
+    # the page's request id goes on to the service (and from there into the jobs it submits)
+    request_id = current_request_id()
+    if request_id:
+        request.headers.setdefault("X-Request-ID", request_id)
 
 
 class BackendError(Exception):
@@ -55,7 +64,8 @@ class Backend:
 
     def __init__(self, *, urls: dict[str, str], timeout: float, transport: httpx.BaseTransport | None = None):
         self.urls = urls
-        self.client = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
+        self.client = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False,
+                                   event_hooks={"request": [_forward_request_id]})
 
     def close(self) -> None:
         self.client.close()

@@ -21,8 +21,21 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from common.config import Settings, load_settings
 from common.secrets import read_or_create
+from common.telemetry import instrument_app
 from console.app.backend import Backend, BackendError, SessionExpired
-from console.app.pages import clinic, home, imports, jobs, shop
+from console.app.pages import (
+    admin_users,
+    clinic,
+    documents,
+    home,
+    imports,
+    jobs,
+    records_search,
+    shop,
+    shop_prices,
+    shop_reports,
+    shop_sales,
+)
 from console.app.pending import PendingUploads
 from console.app.rendering import render
 from console.app.session import EXPIRED_MESSAGE, CsrfFailed, NotLoggedIn, RoleForbidden, end_session
@@ -78,8 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    for module in (home, shop, imports, jobs, clinic):
+    for module in (home, shop, imports, jobs, clinic, documents, records_search, shop_sales, shop_prices, shop_reports,
+                   admin_users):
         app.include_router(module.router)
+    instrument_app(app, process="console", settings=settings)  # logs, request ids, /metrics: outermost
     return app
 
 

@@ -50,6 +50,16 @@ def when(value: str | None, zone: ZoneInfo) -> str:
     return moment.strftime("%d/%m/%Y %H:%M")
 
 
+def day(value: str | None) -> str:
+    """An API date as people here write it: 2024-02-15 -> 15/02/2024."""
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(value[:10]).strftime("%d/%m/%Y")
+    except ValueError:
+        return value
+
+
 @pass_context
 def _when(context, value: str | None) -> str:
     return when(value, context["request"].app.state.timezone)
@@ -58,6 +68,7 @@ def _when(context, value: str | None) -> str:
 TEMPLATES.env.filters["money"] = money
 TEMPLATES.env.filters["number"] = number
 TEMPLATES.env.filters["when"] = _when
+TEMPLATES.env.filters["day"] = day
 TEMPLATES.env.globals["ROLE_NAMES"] = ROLE_NAMES
 
 

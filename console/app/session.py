@@ -40,8 +40,14 @@ PAGES = {
         Page("inicio", "/", "Inicio", EVERYONE),
         Page("productos", "/tienda/productos", "Productos y stock", frozenset({"admin", "empleado"})),
         Page("importar", "/tienda/importar", "Importar inventario", frozenset({"admin", "empleado"})),
+        Page("ventas", "/tienda/ventas", "Ventas", frozenset({"admin", "empleado"})),
+        Page("precios", "/tienda/precios", "Precios", frozenset({"admin", "empleado"})),
+        Page("informes", "/tienda/informes", "Informes", frozenset({"admin", "empleado"})),
         Page("mascotas", "/mascotas", "Mascotas", frozenset({"admin", "veterinario", "cliente"})),
+        Page("documentos", "/documentos/subir", "Subir documentos", frozenset({"admin", "veterinario"})),
+        Page("buscar", "/buscar", "Buscar en historias", frozenset({"admin", "veterinario"})),
         Page("trabajos", "/trabajos", "Trabajos", EVERYONE),
+        Page("usuarios", "/admin/usuarios", "Usuarios", frozenset({"admin"})),
     )
 }
 

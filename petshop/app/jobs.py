@@ -18,12 +18,13 @@ from common.errors import BadInput, NotFound
 from common.job_files import DISCARD_WHEN_FINISHED
 from common.lookup import get_or_404
 from common.security import Principal
-from common.storage import LocalStorage
+from common.storage import Storage
 from common.uploads import store_upload
 from petshop.app import service
 from petshop.app.imports.parse import InventoryFileError, sniff_format
 from petshop.app.imports.parse.column_map import ColumnMapError, parse_column_map
 from petshop.app.models import Category, Store, Supplier
+from petshop.app.prices import pipeline as prices
 from petshop.app.reports import ReportType, resolve_period
 from petshop.app.schemas import InventoryTaskRead, PriceUpdateIn
 
@@ -31,7 +32,7 @@ SERVICE = "petshop"
 
 
 def submit_import(
-    *, session: Session, enqueuer: Enqueuer, storage: LocalStorage, settings: Settings, store: Store,
+    *, session: Session, enqueuer: Enqueuer, storage: Storage, settings: Settings, store: Store,
     upload: UploadFile, owner: Principal, dry_run: bool, sheet: str | None, column_map: str | None = None,
 ) -> jobs.Job:
     """Store the upload, refuse what is plainly not a spreadsheet or a column_map that is not one, and queue its import.
@@ -63,13 +64,23 @@ def submit_import(
         raise
 
 
-def submit_price_update(*, session: Session, enqueuer: Enqueuer, price_in: PriceUpdateIn, owner: Principal) -> jobs.Job:
-    """Queue a bulk price change after checking its store, category or supplier exist."""
+def _check_price_targets(session: Session, price_in: PriceUpdateIn) -> None:
     service.get_store_or_404(session=session, store_id=price_in.store_id)
     for model, item_id in ((Category, price_in.category_id), (Supplier, price_in.supplier_id)):
         if item_id is not None:
             noun, kind = service.NAMED_NOUNS[model]
             get_or_404(session, model, item_id, noun=noun, code=f"{kind}_not_found")
+
+
+def preview_price_update(*, session: Session, price_in: PriceUpdateIn) -> dict:
+    """What a bulk price change would do, written nowhere (its store, category or supplier checked first)."""
+    _check_price_targets(session, price_in)
+    return prices.preview_price_update(session=session, price_in=price_in)
+
+
+def submit_price_update(*, session: Session, enqueuer: Enqueuer, price_in: PriceUpdateIn, owner: Principal) -> jobs.Job:
+    """Queue a bulk price change after checking its store, category or supplier exist."""
+    _check_price_targets(session, price_in)
     return enqueuer.submit(
         session=session, kind="price_update", task="update_product_prices", owner=owner,
         params=price_in.model_dump(mode="json"),

@@ -8,7 +8,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from common.config import Settings, load_settings
+from common.schedules.routes import make_schedules_router
 from common.web import create_service_app
+from petshop.app import schedules
 from petshop.app.routers import catalog, jobs
 
 DESCRIPTION = """
@@ -26,6 +28,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Timón Pet Store — petshop",
         description=DESCRIPTION,
         settings=settings or load_settings(),
-        routers=[catalog.router, jobs.router],
+        routers=[catalog.router, jobs.router, make_schedules_router(schedules.KINDS)],
         uses_queue=True,
     )

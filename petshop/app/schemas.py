@@ -139,6 +139,24 @@ class PriceUpdateIn(Strict):
         return self
 
 
+class PriceChangeRead(BaseModel):
+    sku: str
+    name: str
+    old_price: Decimal
+    new_price: Decimal
+
+
+class PricePreviewRead(BaseModel):
+    """What a bulk price change would do (nothing written): the products whose price changes, first ones listed."""
+
+    store_id: int
+    changed: int = Field(description="Products whose price would change")
+    unchanged: int = Field(description="Products the change reaches whose price stays the same")
+    failed_updates: int = Field(description="SKUs the store does not stock (explicit prices only)")
+    changes: list[PriceChangeRead] = Field(description="The first 200 that change, by SKU")
+    failed: list[dict[str, str]]
+
+
 class ReportParams(BaseModel):
     store_id: DbId
     report_type: str

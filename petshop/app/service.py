@@ -121,17 +121,31 @@ def search_filter(query, q: str | None):
     return query
 
 
+def keyset_page(session: Session, query, *, after_sku: str | None, before_sku: str | None, last: bool, limit: int,
+                offset: int = 0) -> list:
+    """One page of `query` in SKU order, by position (`offset`) or by cursor: the rows after `after_sku`,
+    the rows just before `before_sku`, or the `last` page. A cursor reads `limit` rows off the SKU index
+    wherever the page is; an offset walks past every row before it."""
+    if after_sku is not None:
+        return list(session.scalars(query.where(Product.sku > after_sku).order_by(Product.sku).limit(limit)))
+    if before_sku is not None or last:
+        if before_sku is not None:
+            query = query.where(Product.sku < before_sku)
+        return list(reversed(session.scalars(query.order_by(Product.sku.desc()).limit(limit)).all()))
+    return list(session.scalars(query.order_by(Product.sku).limit(limit).offset(offset)))
+
+
 def list_products(
     *, session: Session, q: str | None = None, category_id: int | None = None, supplier_id: int | None = None,
-    limit: int = 50, offset: int = 0,
+    limit: int = 50, offset: int = 0, after_sku: str | None = None, before_sku: str | None = None, last: bool = False,
 ) -> list[Product]:
-    """Products by name or SKU fragment, category and supplier, ordered by SKU."""
-    query = search_filter(select(Product), q).order_by(Product.sku).limit(limit).offset(offset)
+    """Products by name or SKU fragment, category and supplier, ordered by SKU (see `keyset_page`)."""
+    query = search_filter(select(Product), q)
     if category_id is not None:
         query = query.where(Product.category_id == category_id)
     if supplier_id is not None:
         query = query.where(Product.supplier_id == supplier_id)
-    return list(session.scalars(query))
+    return keyset_page(session, query, after_sku=after_sku, before_sku=before_sku, last=last, limit=limit, offset=offset)
 
 
 def create_product(*, session: Session, product_in: ProductCreate) -> Product:
@@ -163,21 +177,29 @@ def update_product(*, session: Session, product: Product, product_in: ProductUpd
 
 def list_stock(
     *, session: Session, store: Store, low: bool = False, q: str | None = None, category_id: int | None = None,
-    limit: int = 50, offset: int = 0,
+    supplier_id: int | None = None, limit: int = 50, offset: int = 0, after_sku: str | None = None,
+    before_sku: str | None = None, last: bool = False,
 ) -> list[StockItem]:
-    """A store's stock, optionally only what is at or below its minimum."""
-    query = (
-        search_filter(select(StockItem).join(StockItem.product), q)
-        .where(StockItem.store_id == store.id)
-        .order_by(Product.sku)
-        .limit(limit)
-        .offset(offset)
-    )
+    """A store's stock in SKU order, optionally only what is at or below its minimum (see `keyset_page`).
+
+    The page is picked from the products, walked in SKU index order, each checked for a stock row in
+    the store (EXISTS on the stock key): joining stock to products first made both databases sort the
+    whole store's stock for every page, whatever the cursor.
+    """
+    in_store = select(StockItem.product_id).where(StockItem.store_id == store.id, StockItem.product_id == Product.id)
     if low:
-        query = query.where(StockItem.quantity <= StockItem.min_stock)
+        in_store = in_store.where(StockItem.quantity <= StockItem.min_stock)
+    query = search_filter(select(Product.id), q).where(in_store.exists())
     if category_id is not None:
         query = query.where(Product.category_id == category_id)
-    return list(session.scalars(query))
+    if supplier_id is not None:
+        query = query.where(Product.supplier_id == supplier_id)
+    ids = keyset_page(session, query, after_sku=after_sku, before_sku=before_sku, last=last, limit=limit, offset=offset)
+    if not ids:
+        return []
+    items = {item.product_id: item for item in session.scalars(
+        select(StockItem).where(StockItem.store_id == store.id, StockItem.product_id.in_(ids)))}
+    return [items[product_id] for product_id in ids if product_id in items]
 
 
 def set_stock(*, session: Session, store: Store, product: Product, stock_in: StockSet) -> StockItem:

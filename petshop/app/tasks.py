@@ -12,13 +12,16 @@ from common import job_files
 from common.celery_app import app
 from common.config import get_settings
 from common.notify.tasks import register_notification_tasks
+from common.schedules.tasks import register_schedule_tasks
 from common.worker import JobRun, JobTask, register_platform_tasks, worker_storage
+from petshop.app import schedules
 from petshop.app.imports.pipeline import import_inventory
 from petshop.app.notifications import SUMMARIES
 from petshop.app.prices.pipeline import apply_price_update
 from petshop.app.reports.pipeline import generate_report
 
 reconcile_jobs, run_diagnostic = register_platform_tasks(app, "petshop")
+fire_schedules, clean_storage = register_schedule_tasks(app, schedules.KINDS, schedules.CLEANUP)
 notify_job_finished, deliver_notification = register_notification_tasks(app, "petshop", SUMMARIES)
 job_files.install(worker_storage)  # an import's upload goes once the job has completed
 

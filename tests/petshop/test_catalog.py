@@ -92,3 +92,60 @@ def test_every_list_is_paginated_with_a_maximum(admin, clerk, path):
     second = clerk.get("petshop", path, params={"limit": 1, "offset": 1}).json()
     assert len(first) == len(second) == 1 and first != second
     assert clerk.get("petshop", path, params={"limit": 501}).status_code == 422
+
+
+def test_a_stores_stock_pages_by_cursor_and_filters_by_supplier(clerk, store):
+    supplier = clerk.post("petshop", "/proveedores/", json={"name": f"Acme {secrets.token_hex(3)}"}).json()
+    prefix = f"K{secrets.token_hex(2)}-"
+    skus = [f"{prefix}{n:02d}" for n in range(7)]
+    for n, sku in enumerate(skus):
+        new_product(clerk, sku=sku, supplier_id=supplier["id"] if n % 2 else None)
+        clerk.request("PUT", "petshop", f"/tiendas/{store['id']}/stock/{sku}", json={"quantity": n, "price": "1.00"})
+    path = f"/tiendas/{store['id']}/stock/"
+
+    def page(**params) -> list[str]:
+        response = clerk.get("petshop", path, params={"q": prefix, "limit": 3, **params})
+        assert response.status_code == 200, response.text
+        return [item["product"]["sku"] for item in response.json()]
+
+    assert page() == skus[:3]
+    assert page(after_sku=skus[2]) == skus[3:6]
+    assert page(after_sku=skus[5]) == skus[6:]
+    assert page(before_sku=skus[3]) == skus[:3]
+    assert page(before_sku=skus[5]) == skus[2:5]  # still in SKU order
+    assert page(last=True) == skus[4:]
+    assert page(supplier_id=supplier["id"]) == [skus[1], skus[3], skus[5]]
+    assert page(supplier_id=supplier["id"], after_sku=skus[3], low=False) == [skus[5]]
+    by_supplier = clerk.get("petshop", "/productos/", params={"supplier_id": supplier["id"], "last": True, "limit": 2}).json()
+    assert [p["sku"] for p in by_supplier] == [skus[3], skus[5]]
+    assert clerk.get("petshop", path, params={"after_sku": "x" * 65}).status_code == 422
+
+
+def test_a_price_change_is_previewed_without_writing_anything(clerk, store):
+    category = clerk.post("petshop", "/categorias/", json={"name": f"Arena {secrets.token_hex(3)}"}).json()
+    cheap = new_product(clerk, name="Arena fina", category_id=category["id"])
+    dear = new_product(clerk, name="Arena gruesa", category_id=category["id"])
+    for product, price in ((cheap, "0.01"), (dear, "10.00")):
+        clerk.request("PUT", "petshop", f"/tiendas/{store['id']}/stock/{product['sku']}", json={"quantity": 1, "price": price})
+
+    preview = clerk.post("petshop", "/productos/precios/vista-previa", json={
+        "store_id": store["id"], "percentage": "-10", "category_id": category["id"]})
+
+    assert preview.status_code == 200, preview.text
+    body = preview.json()
+    assert (body["changed"], body["unchanged"], body["failed_updates"]) == (1, 1, 0)  # a cent stays a cent
+    assert body["changes"] == [{"sku": dear["sku"], "name": "Arena gruesa", "old_price": "10.00", "new_price": "9.00"}]
+    stock = {i["product"]["sku"]: i["price"] for i in clerk.get("petshop", f"/tiendas/{store['id']}/stock/").json()}
+    assert stock[dear["sku"]] == "10.00"  # nothing written
+
+    explicit = clerk.post("petshop", "/productos/precios/vista-previa", json={
+        "store_id": store["id"], "items": [{"sku": cheap["sku"], "new_price": "2"}, {"sku": "NO-EXISTE", "new_price": "1"}]}).json()
+    assert [c["new_price"] for c in explicit["changes"]] == ["2.00"]
+    assert explicit["failed"] == [{"sku": "NO-EXISTE", "message": "SKU desconocido en esta tienda"}]
+    missing = clerk.post("petshop", "/productos/precios/vista-previa", json={
+        "store_id": store["id"], "percentage": "5", "supplier_id": 999999})
+    assert missing.status_code == 404 and missing.json()["code"] == "supplier_not_found"
+    empty = clerk.post("petshop", "/productos/precios/vista-previa", json={
+        "store_id": store["id"], "percentage": "5", "category_id": clerk.post(
+            "petshop", "/categorias/", json={"name": f"Vacía {secrets.token_hex(3)}"}).json()["id"]})
+    assert empty.status_code == 422 and empty.json()["code"] == "no_products_to_reprice"

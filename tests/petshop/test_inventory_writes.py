@@ -250,27 +250,43 @@ def test_every_batch_statement_uses_index_lookups_on_the_catalog(postgresql, ses
         session.rollback()
 
 
-def test_a_database_error_in_the_writer_thread_reaches_the_task_and_nothing_is_written(
-    postgresql, sessions, storage, tmp_path, monkeypatch
+def test_a_database_error_in_a_later_batch_reaches_the_task_nothing_is_written_and_the_connection_is_clean(
+    postgresql, sessions, storage, tmp_path
 ):
-    from petshop.app.imports.write import batches
+    """The server refuses a row of the fourth batch while the fifth is being parsed: the error comes
+    out of the import, the earlier batches roll back with it, and the next import on the same
+    pool works (no connection is left in pipeline mode or mid-transaction)."""
+    import psycopg
 
     store = new_store(sessions)
     names = skus(9)
-    applied = []
-    real_apply = batches.apply
+    lines = [f"{sku};{'Veneno' if i == 6 else 'Producto'};1;1,00;;;" for i, sku in enumerate(names)]
+    with session_scope(sessions) as session:
+        session.execute(text("ALTER TABLE petshop_products ADD CONSTRAINT test_no_poison CHECK (name <> 'Veneno') NOT VALID"))
+    try:
+        with pytest.raises(psycopg.errors.CheckViolation, match="test_no_poison"):
+            run_import(sessions, storage, tmp_path, store, lines)
+    finally:
+        with session_scope(sessions) as session:
+            session.execute(text("ALTER TABLE petshop_products DROP CONSTRAINT test_no_poison"))
 
-    def apply_then_fail(*args, **kwargs):
-        if applied:
-            raise RuntimeError("disk full")
-        applied.append(True)
-        return real_apply(*args, **kwargs)
+    assert stock(sessions, store) == {}
+    with session_scope(sessions) as session:
+        assert session.scalar(select(func.count()).select_from(Product).where(Product.sku.in_(names))) == 0
+    assert counts(run_import(sessions, storage, tmp_path, store, lines)) == (9, 0, 0)
 
-    monkeypatch.setattr(batches, "apply", apply_then_fail)
-    with pytest.raises(RuntimeError, match="disk full"):
-        run_import(sessions, storage, tmp_path, store, [f"{sku};Producto;1;1,00;;;" for sku in names])
 
-    assert applied and stock(sessions, store) == {}
+def test_a_parse_error_while_a_batch_is_on_the_server_leaves_the_connection_clean(postgresql, sessions, storage, tmp_path):
+    store = new_store(sessions)
+    names = skus(5)
+    good = [f"{sku};Producto;1;1,00;;;" for sku in names]
+    broken = [*good[:4], f'{names[4]};"Comillas sin cerrar;1;1,00;;;', *(f"{i};Producto;1;1,00;;;" for i in range(20_000))]
+
+    with pytest.raises(BadInput, match="El CSV está mal formado"):
+        run_import(sessions, storage, tmp_path, store, broken)
+
+    assert stock(sessions, store) == {}
+    assert counts(run_import(sessions, storage, tmp_path, store, good)) == (5, 0, 0)
 
 
 def test_a_file_of_a_million_column_names_gives_a_small_result(sessions, storage, tmp_path):

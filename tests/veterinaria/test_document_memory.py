@@ -49,3 +49,31 @@ def test_a_pdf_page_whose_content_inflates_to_millions_of_objects_is_refused_bef
 def test_a_pdf_with_a_text_layer_on_every_page_is_still_read(tmp_path):
     text = extract_document(hf.pdf_pages(tmp_path / "informe.pdf", pages=20, text=True))
     assert len(text.pages) == 20 and "Luna" in text.text
+
+
+@pytest.mark.parametrize("damage", ["no_xref", "bad_encrypt"])
+def test_a_pdf_whose_structure_pypdf_cannot_read_is_refused_before_pdfium_repairs_and_loads_it(tmp_path, damage):
+    # PDFium repairs both and would load the page (13 MB of drawing operators: 0.4 GB; 30M took 10 GB)
+    bomb = hf.pdf_damaged_structure(tmp_path / "bomba.pdf", operators=1_000_000, damage=damage)
+
+    with pytest.raises(DocumentError) as caught:
+        extract_document(bomb, memory_budget=MEMORY_BUDGET)
+
+    assert caught.value.code == "pdf_structure_damaged"
+    assert "Guardar como PDF" in caught.value.message
+
+
+def test_a_pdf_with_only_an_owner_password_is_measured_and_read(tmp_path):
+    from fpdf.enums import EncryptionMethod
+
+    from tests.veterinaria import pages
+
+    path = tmp_path / "protegido.pdf"
+    pdf = pages._pdf()
+    pages._add_text_page(pdf, ["Analítica de Luna", "Hemoglobina 12.5 g/dL (12-18)", "Propietaria: Ana Ruiz"])
+    pdf.set_encryption(owner_password="solo-propietario", user_password="", encryption_method=EncryptionMethod.AES_256)
+    pdf.output(str(path))
+
+    text = extract_document(path)
+
+    assert "Hemoglobina" in text.text

@@ -52,8 +52,13 @@ def visible_document(document_id: DbId, user: ClinicReader, session: SessionDep)
     return service.get_document_or_404(session=session, document_id=document_id, viewer=user)
 
 
+def editable_document(document_id: DbId, _staff: ClinicStaff, session: SessionDep) -> Document:
+    return service.get_document_or_404(session=session, document_id=document_id)
+
+
 VisiblePet = Annotated[Pet, Depends(visible_pet)]
 EditablePet = Annotated[Pet, Depends(editable_pet)]
 VisibleOwner = Annotated[Owner, Depends(visible_owner)]
 EditableOwner = Annotated[Owner, Depends(editable_owner)]
 VisibleDocument = Annotated[Document, Depends(visible_document)]
+EditableDocument = Annotated[Document, Depends(editable_document)]

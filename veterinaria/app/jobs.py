@@ -19,7 +19,7 @@ from common.enqueue import Enqueuer
 from common.errors import BadInput, NotFound, ServiceUnavailable
 from common.job_files import INPUT_FILES
 from common.security import Principal
-from common.storage import LocalStorage
+from common.storage import Storage
 from common.uploads import store_upload
 from veterinaria.app import service
 from veterinaria.app.documents.read import DocumentError, sniff_document
@@ -32,7 +32,7 @@ DOCUMENT, REPORT = "medical_document", "medical_report"
 
 
 def submit_document(
-    *, session: Session, enqueuer: Enqueuer, storage: LocalStorage, settings: Settings, upload: UploadFile,
+    *, session: Session, enqueuer: Enqueuer, storage: Storage, settings: Settings, upload: UploadFile,
     owner: Principal, mascota_id: int | None, document_type: str | None,
 ) -> jobs.Job:
     """Check the type and the pet, store the upload, record (or find) its Document, and queue it for reading.

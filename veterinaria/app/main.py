@@ -8,7 +8,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from common.config import Settings, load_settings
+from common.schedules.routes import make_schedules_router
 from common.web import create_service_app
+from veterinaria.app import schedules
 from veterinaria.app.routers import clinic, documents
 
 DESCRIPTION = """
@@ -26,6 +28,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Timón Pet Store — veterinaria",
         description=DESCRIPTION,
         settings=settings or load_settings(),
-        routers=[clinic.router, documents.router],
+        routers=[clinic.router, documents.router, make_schedules_router(schedules.KINDS)],
         uses_queue=True,
     )

@@ -93,6 +93,11 @@ class Document(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, processed, failed
     uploaded_by: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # what the reading found, kept when a vet first corrects it; `extracted_text` and `fields` are then the correction
+    ocr_text: Mapped[str | None] = mapped_column(Text, default=None)
+    ocr_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    corrected_by: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class LabValue(Base):

@@ -223,6 +223,41 @@ class DocumentRead(DocumentSummary):
     )
     page_texts: list[dict[str, Any]] = Field(description="Per page: number, text, confidence")
     processing_time: float = Field(description="Seconds the reading took")
+    ocr_text: str | None = Field(description="The text as read, kept once a vet corrected it (null: never corrected)")
+    ocr_fields: dict[str, Any] | None = Field(description="The fields as read, kept once a vet corrected them")
+    corrected_at: dt.datetime | None
+    corrected_by: int | None = Field(description="The auth user who last corrected it")
+
+
+DocumentType = Literal["radiografia", "analisis", "historial", "receta", "vacunacion", "otro"]
+DocumentText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500_000)]
+
+
+class DocumentUpdate(Strict):
+    """A vet's correction: only the fields sent change; search and reports use them from then on."""
+
+    pet_id: DbId | None = Field(default=None, description="Attach the document (and its lab values) to this pet")
+    document_type: DocumentType | None = None
+    document_date: Annotated[ApiDate | None, AfterValidator(_not_future_date)] = None
+    patient_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    vet_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    extracted_text: DocumentText | None = Field(default=None, description="The whole text, corrected")
+
+
+class LabPoint(BaseModel):
+    date: dt.date | None
+    value: float | None = Field(description="null when the printing left the number open (ambiguous)")
+    raw: str = Field(description="The number as printed")
+    document_id: int
+
+
+class LabSeries(BaseModel):
+    """One lab value of a pet over time, oldest first."""
+
+    name: str = Field(examples=["Hemoglobina"])
+    unit: str = Field(examples=["g/dL"])
+    reference: str = Field(examples=["12-18"])
+    points: list[LabPoint]
 
 
 # --- histories ------------------------------------------------------------------------------

@@ -12,17 +12,19 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from common.db import utcnow
 from common.errors import BadInput, Conflict
 from common.lookup import not_found
 from common.security import Principal, Role
 from veterinaria.app import search
-from veterinaria.app.models import ClinicalHistory, Consultation, Document, Owner, Pet
+from veterinaria.app.models import ClinicalHistory, Consultation, Document, LabValue, Owner, Pet
 from veterinaria.app.schemas import (
     ConsultationCreate,
     HistoryUpdate,
+    LabPoint,
+    LabSeries,
     OwnerCreate,
     OwnerUpdate,
     PetCreate,
@@ -239,6 +241,9 @@ def list_documents(*, session: Session, pet: Pet, limit: int | None = 100, offse
     """The pet's documents by their date, oldest first; undated ones last, in upload order."""
     query = (
         select(Document).where(Document.pet_id == pet.id)
+        # a list shows what a document is, not what it says: its text, pages and fields stay in the database
+        .options(defer(Document.page_texts), defer(Document.extracted_text), defer(Document.fields),
+                 defer(Document.ocr_text), defer(Document.ocr_fields))
         .order_by(Document.document_date.is_(None), Document.document_date, Document.created_at, Document.id)
         .limit(limit).offset(offset)
     )
@@ -255,6 +260,29 @@ def get_document_or_404(*, session: Session, document_id: int, viewer: Principal
     if document is None:
         raise not_found("el documento", document_id, code="document_not_found")
     return document
+
+
+#: Lab values a pet's series show at most (the latest); years of monthly analyses fit many times over.
+LAB_VALUES_SHOWN = 5000
+
+
+def lab_series(*, session: Session, pet: Pet) -> list[LabSeries]:
+    """Each lab value of the pet over time (oldest first), by name; the unit and range are the latest printed."""
+    rows = session.scalars(
+        select(LabValue).where(LabValue.pet_id == pet.id)
+        .order_by(LabValue.measured_on.is_(None).desc(), LabValue.measured_on.desc(), LabValue.id.desc())
+        .limit(LAB_VALUES_SHOWN)
+    ).all()
+    series: dict[str, LabSeries] = {}
+    for value in reversed(rows):
+        key = search_text(value.name)
+        if key not in series:
+            series[key] = LabSeries(name=value.name, unit=value.unit, reference=value.reference, points=[])
+        found = series[key]
+        found.unit, found.reference = value.unit or found.unit, value.reference or found.reference
+        found.points.append(LabPoint(date=value.measured_on, value=value.value, raw=value.raw_value,
+                                     document_id=value.document_id))
+    return sorted(series.values(), key=lambda s: search_text(s.name))
 
 
 # --- search ---------------------------------------------------------------------------------

@@ -13,7 +13,10 @@ from common.celery_app import app
 from common.config import get_settings
 from common.errors import BadInput
 from common.notify.tasks import register_notification_tasks
+from common.schedules.tasks import register_schedule_tasks
+from common.telemetry import job_metrics
 from common.worker import JobRun, JobTask, register_platform_tasks, task_session, worker_storage
+from veterinaria.app import schedules
 from veterinaria.app.documents import pipeline as documents
 from veterinaria.app.documents.read import close_pool
 from veterinaria.app.models import Document
@@ -21,6 +24,7 @@ from veterinaria.app.notifications import SUMMARIES
 from veterinaria.app.reports.pipeline import generate_medical_report as build_medical_report
 
 reconcile_jobs, run_diagnostic = register_platform_tasks(app, "veterinaria")
+fire_schedules, clean_storage = register_schedule_tasks(app, schedules.KINDS, schedules.CLEANUP)
 notify_job_finished, deliver_notification = register_notification_tasks(app, "veterinaria", SUMMARIES)
 
 
@@ -53,6 +57,7 @@ def process_medical_document(job: JobRun, session: Session) -> dict:
         if unreadable:  # after the commit; the same file uploaded again brings the document back
             worker_storage().delete(unreadable)
         raise
+    job_metrics.record_document_read(pages=text.pages, seconds=time.perf_counter() - started)
     return documents.file_results(
         session=session, job_id=job.id, document_id=document_id, text=text,
         document_type=job.params.get("document_type"), mascota_id=job.params.get("mascota_id"),

@@ -1,18 +1,31 @@
-"""Mascotas: vets search every pet (accent-insensitive, by the veterinaria API); a cliente sees only their own."""
+"""Mascotas: vets search every pet (accent-insensitive, by the veterinaria API); a cliente sees only their own.
+
+A pet's page is its history as one timeline (consultations, documents with their lab values,
+newest first) and charts of its weight and of each lab value over time (uPlot, `pet-charts.js`,
+fed by a JSON block of the page: no inline script). Its medical report is generated, followed and
+opened from here.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
 
+from console.app.backend import Backend, BackendError
 from console.app.rendering import render
-from console.app.session import BackendDep, User, require_page
+from console.app.session import BackendDep, CsrfChecked, User, require_page
 
 router = APIRouter()
 PAGE_SIZE = 25
 PetsUser = Annotated[User, Depends(require_page("mascotas"))]
+PetId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+JobId = Annotated[str, Path(pattern=r"^[0-9a-fA-F-]{8,64}$")]
+ACTIVE = {"queued", "processing", "retrying"}
+TYPE_NAMES = {"radiografia": "Radiografía", "analisis": "Análisis", "historial": "Historial", "receta": "Receta",
+              "vacunacion": "Vacunación", "otro": "Otro documento"}
 
 
 @router.get("/mascotas")
@@ -34,9 +47,79 @@ def pets(
     )
 
 
+def timeline(*, consultations: list[dict], documents: list[dict], series: list[dict]) -> list[dict[str, Any]]:
+    """Consultations and documents (each with the lab values read from it) as one list, newest first."""
+    labs: dict[int, list[dict]] = {}
+    for one in series:
+        for point in one["points"]:
+            labs.setdefault(point["document_id"], []).append(
+                {"name": one["name"], "value": point["value"], "raw": point["raw"], "unit": one["unit"]})
+    items = [{"kind": "consulta", "when": c["date"], "consultation": c} for c in consultations]
+    items += [{"kind": "documento", "when": d["document_date"] or d["created_at"], "dated": bool(d["document_date"]),
+               "document": d, "labs": labs.get(d["id"], [])} for d in documents]
+    return sorted(items, key=lambda item: item["when"][:10], reverse=True)
+
+
+def charts(*, consultations: list[dict], series: list[dict]) -> list[dict[str, Any]]:
+    """What pet-charts.js draws: weight, then each lab value with a number on two dates or more... or one."""
+    weight = [{"date": c["date"][:10], "value": float(c["weight_kg"])} for c in consultations if c.get("weight_kg")]
+    found = []
+    if weight:
+        found.append({"id": "peso", "title": "Peso", "unit": "kg", "points": weight})
+    for n, one in enumerate(series):
+        points = [{"date": p["date"], "value": p["value"]} for p in one["points"] if p["date"] and p["value"] is not None]
+        if points:
+            found.append({"id": f"lab-{n}", "title": one["name"], "unit": one["unit"], "reference": one["reference"],
+                          "points": points})
+    return found
+
+
 @router.get("/mascotas/{pet_id}")
-def pet(request: Request, user: PetsUser, backend: BackendDep, pet_id: Annotated[int, Path(ge=1, le=2**31 - 1)]):
+def pet(request: Request, user: PetsUser, backend: BackendDep, pet_id: PetId):
     """One pet; the API answers 404 for a pet that is not the cliente's, and so does this page."""
+    history = backend.get("veterinaria", f"/mascotas/{pet_id}/historia", token=user.token)  # the latest 100 of each
+    series = backend.get("veterinaria", f"/mascotas/{pet_id}/analiticas/", token=user.token)
+    consultations = history["consultations"]
+    return render(
+        request, "pet.html", user=user, pet=history["pet"], notes=history["notes"], type_names=TYPE_NAMES,
+        timeline=timeline(consultations=consultations, documents=history["documents"], series=series),
+        charts=charts(consultations=consultations, series=series),
+        totals={"consultations": history["consultations_total"], "documents": history["documents_total"]},
+    )
+
+
+# --- the medical report ------------------------------------------------------------------------
+
+
+@router.post("/mascotas/{pet_id}/informes", dependencies=[CsrfChecked])
+def request_report(user: PetsUser, backend: BackendDep, pet_id: PetId):
+    """Queue the pet's medical report; its page follows the job."""
+    job = backend.request("veterinaria", "POST", f"/mascotas/{pet_id}/reportes/", token=user.token)
+    return RedirectResponse(f"/mascotas/{pet_id}/informes/{job['task_id']}", status_code=303)
+
+
+def _report_context(backend: Backend, user: User, pet_id: int, job_id: str) -> dict[str, Any]:
     found = backend.get("veterinaria", f"/mascotas/{pet_id}", token=user.token)
-    consultations = backend.get("veterinaria", f"/mascotas/{pet_id}/consultas/", token=user.token, params={"limit": 100})
-    return render(request, "pet.html", user=user, pet=found, consultations=consultations)
+    job = backend.get("veterinaria", f"/mascotas/{pet_id}/reportes/{job_id}", token=user.token)
+    return {"user": user, "pet": found, "job": job, "job_id": job_id, "active": job["status"] in ACTIVE}
+
+
+@router.get("/mascotas/{pet_id}/informes/{job_id}")
+def report_page(request: Request, user: PetsUser, backend: BackendDep, pet_id: PetId, job_id: JobId):
+    return render(request, "medical_report.html", **_report_context(backend, user, pet_id, job_id))
+
+
+@router.get("/mascotas/{pet_id}/informes/{job_id}/estado")
+def report_status(request: Request, user: PetsUser, backend: BackendDep, pet_id: PetId, job_id: JobId):
+    """The status block alone, for htmx's refresh (every second while the report is being made)."""
+    return render(request, "_medical_report_status.html", **_report_context(backend, user, pet_id, job_id))
+
+
+@router.get("/mascotas/{pet_id}/informes/{job_id}/pdf")
+def report_pdf(user: PetsUser, backend: BackendDep, pet_id: PetId, job_id: JobId):
+    """The finished report, passed through from the veterinaria API and opened in the browser."""
+    upstream = backend.request("veterinaria", "GET", f"/mascotas/{pet_id}/reportes/{job_id}/pdf", token=user.token, raw=True)
+    if not upstream.content.startswith(b"%PDF"):
+        raise BackendError("El informe no se ha podido abrir. Genera uno nuevo.", status_code=404)
+    return Response(upstream.content, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="informe-{pet_id}.pdf"'})

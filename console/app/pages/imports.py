@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
@@ -119,7 +120,12 @@ def apply_import(request: Request, user: ImportUser, backend: BackendDep, job_id
     if saved is None:
         return _expired(request, user)
     maps = request.session.get("import_maps", {})
+    preview = backend.get("petshop", f"/inventario/task/{job_id}", token=user.token)
     job = _upload(backend, user, saved, dry_run=False, column_map=maps.get(job_id))
+    # the preview's row count turns the running job's percentage into rows done and rows per second
+    rows = dict(list(request.session.get("import_rows", {}).items())[-REMEMBERED:])
+    rows[job["task_id"]] = int((preview.get("result") or {}).get("total_processed") or 0)
+    request.session["import_rows"] = rows
     _pending(request).discard(saved.key)
     previews.pop(job_id, None)
     maps.pop(job_id, None)
@@ -179,6 +185,24 @@ def _mapping_form(result: dict) -> dict | None:
     return {"options": options, "selected": selected, "missing": result.get("missing_fields") or []}
 
 
+def _live_rate(backend, user: User, job_id: str, job: dict, total_rows: int | None) -> dict | None:
+    """While an import runs: rows done so far and rows per second (None once it is over or without a preview)."""
+    if job["status"] not in ACTIVE or not total_rows:
+        return None
+    started = backend.get("petshop", f"/jobs/{job_id}", token=user.token).get("started_at")
+    return live_rate(progress=job["progress"], total_rows=total_rows,
+                     started_at=datetime.fromisoformat(started) if started else None, now=datetime.now(UTC))
+
+
+def live_rate(*, progress: int, total_rows: int, started_at: datetime | None, now: datetime) -> dict:
+    """The job's percentage of the preview's row count as rows done, and those over the time since it started."""
+    done = total_rows * progress // 100
+    if started_at is None or not done:
+        return {"done": done, "total": total_rows, "rate": None}
+    elapsed = (now - (started_at if started_at.tzinfo else started_at.replace(tzinfo=UTC))).total_seconds()
+    return {"done": done, "total": total_rows, "rate": round(done / elapsed) if elapsed >= 0.5 else None}
+
+
 def _job_context(request: Request, backend, user: User, job_id: str) -> dict:
     job = backend.get("petshop", f"/inventario/task/{job_id}", token=user.token)
     if job["kind"] != "inventory_import":
@@ -189,7 +213,9 @@ def _job_context(request: Request, backend, user: User, job_id: str) -> dict:
     if result.get("total_processed") and timings.get("total"):
         rate = round(result["total_processed"] / max(timings["total"], 0.001))
     store_name = next((s["name"] for s in _stores(backend, user) if s["id"] == result.get("store_id")), None)
+    live = _live_rate(backend, user, job_id, job, request.session.get("import_rows", {}).get(job_id))
     return {
+        "live": live,
         "user": user, "job": job, "job_id": job_id, "result": result, "active": job["status"] in ACTIVE,
         "can_apply": job_id in request.session.get("import_previews", {}), "rate": rate, "store_name": store_name,
         "field_names": FIELD_NAMES, "mapping": _mapping_form(result),

@@ -25,31 +25,47 @@ def products(
     categoria: Annotated[str, Query(max_length=12)] = "",
     proveedor: Annotated[str, Query(max_length=12)] = "",
     bajo: bool = False,
-    pagina: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    despues: Annotated[str, Query(max_length=64)] = "",
+    antes: Annotated[str, Query(max_length=64)] = "",
+    ultima: bool = False,
 ):
+    """A store's stock (or the catalogue), a page at a time by SKU cursor: `despues` (next page),
+    `antes` (previous page) or `ultima`, so the last page of a big catalogue costs what the first does."""
     # a select's "Todas" sends an empty value: that is no filter, not a bad request
     categoria, proveedor = _id(categoria), _id(proveedor)
     stores = backend.get("petshop", "/tiendas/", token=user.token, params={"limit": 500})
     categories = backend.get("petshop", "/categorias/", token=user.token, params={"limit": 500})
+    suppliers = backend.get("petshop", "/proveedores/", token=user.token, params={"limit": 500})
     store = _pick_store(stores, tienda)
     filters = {"tienda": str(store["id"]) if store else CATALOGUE, "q": q.strip(), "categoria": categoria,
-               "bajo": bajo if store else False, "proveedor": None if store else proveedor}
-    page_params = {"q": filters["q"], "category_id": categoria, "limit": PAGE_SIZE + 1, "offset": (pagina - 1) * PAGE_SIZE}
+               "proveedor": proveedor, "bajo": bajo if store else False}
+    cursor = {"after_sku": despues or None, "before_sku": None if despues else (antes or None),
+              "last": "true" if ultima and not (despues or antes) else None}
+    page_params = {"q": filters["q"], "category_id": categoria, "supplier_id": proveedor, "limit": PAGE_SIZE + 1, **cursor}
     if store:
-        # the stock listing has no supplier filter (yet): the supplier filter is the catalogue's
         rows = backend.get("petshop", f"/tiendas/{store['id']}/stock/", token=user.token,
                            params={**page_params, "low": "true" if bajo else None})
-        suppliers = []
     else:
-        rows = backend.get("petshop", "/productos/", token=user.token, params={**page_params, "supplier_id": proveedor})
-        suppliers = backend.get("petshop", "/proveedores/", token=user.token, params={"limit": 500})
-    has_next = len(rows) > PAGE_SIZE
+        rows = backend.get("petshop", "/productos/", token=user.token, params=page_params)
+    rows, has_previous, has_next = _window(rows, backwards=bool(cursor["before_sku"] or cursor["last"]),
+                                           after=bool(cursor["after_sku"]), last=bool(cursor["last"]))
+    sku = (lambda row: row["product"]["sku"]) if store else (lambda row: row["sku"])
     return render(
         request, "products.html", user=user, stores=stores, store=store, categories=categories, suppliers=suppliers,
-        rows=rows[:PAGE_SIZE], filters=filters, page=pagina, first_row=(pagina - 1) * PAGE_SIZE + 1,
-        previous_url=_page_url(filters, pagina - 1) if pagina > 1 else None,
-        next_url=_page_url(filters, pagina + 1) if has_next else None,
+        rows=rows, filters=filters,
+        first_url=_page_url(filters) if has_previous else None,
+        previous_url=_page_url(filters, antes=sku(rows[0])) if has_previous and rows else None,
+        next_url=_page_url(filters, despues=sku(rows[-1])) if has_next and rows else None,
+        last_url=_page_url(filters, ultima="1") if has_next else None,
     )
+
+
+def _window(rows: list[dict], *, backwards: bool, after: bool, last: bool) -> tuple[list[dict], bool, bool]:
+    """The page's rows (the API was asked for one more than a page) and whether pages lie before and after it."""
+    extra = len(rows) > PAGE_SIZE
+    if backwards:  # the rows before a cursor, or the last page: the extra row is the earliest
+        return (rows[1:] if extra else rows), extra, not last
+    return rows[:PAGE_SIZE], after, extra
 
 
 def _id(value: str) -> int | None:
@@ -65,9 +81,9 @@ def _pick_store(stores: list[dict], chosen: str | None) -> dict | None:
     return stores[0]
 
 
-def _page_url(filters: dict, page: int) -> str:
+def _page_url(filters: dict, **cursor: str) -> str:
     params = {k: ("1" if v is True else v) for k, v in filters.items() if v not in (None, "", False)}
-    return "/tienda/productos?" + urlencode({**params, "pagina": page})
+    return "/tienda/productos?" + urlencode({**params, **cursor})
 
 
 # --- stock edited in place (htmx swaps one table row) ------------------------------------------

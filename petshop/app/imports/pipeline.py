@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from common.errors import BadInput
 from common.spreadsheet_safety import neutralise
-from common.storage import LocalStorage
+from common.storage import Storage
+from common.telemetry import job_metrics
 from petshop.app.imports.parse import InventoryFileError, InventoryRow, RowError, open_inventory
 from petshop.app.imports.parse.cells import column_letter
 from petshop.app.imports.parse.sheet_guard import MEMORY_BUDGET
@@ -95,7 +96,7 @@ def _rejected(exc: InventoryFileError, params: dict[str, Any]) -> FileRejected:
 def import_inventory(
     *,
     session: Session,
-    storage: LocalStorage,
+    storage: Storage,
     job_id: str,
     params: dict[str, Any],
     workdir: Path,
@@ -103,6 +104,28 @@ def import_inventory(
     memory_budget: int = MEMORY_BUDGET,
 ) -> dict[str, Any]:
     """Import the job's uploaded file into its store (a dry run only counts); returns the job result.
+
+    The readers need a real file: for a bucket, a temporary copy that is gone when the import ends.
+    """
+    with storage.local_copy(params["file_key"]) as source:
+        return _import_file(
+            source=source, session=session, storage=storage, job_id=job_id, params=params, workdir=workdir,
+            report_progress=report_progress, memory_budget=memory_budget,
+        )
+
+
+def _import_file(
+    *,
+    source: Path,
+    session: Session,
+    storage: Storage,
+    job_id: str,
+    params: dict[str, Any],
+    workdir: Path,
+    report_progress: Callable[[float], None],
+    memory_budget: int,
+) -> dict[str, Any]:
+    """Import `source` (the job's upload) into its store.
 
     `memory_budget` is what reading the file may add to the worker (Settings.file_memory_budget_bytes).
     Raises BadInput for a file that cannot be read at all, before or after some rows were parsed;
@@ -112,7 +135,7 @@ def import_inventory(
     started = time.perf_counter()
     try:
         parsed = open_inventory(
-            storage.local_path(params["file_key"]), sheet=params.get("sheet"), memory_budget=memory_budget,
+            source, sheet=params.get("sheet"), memory_budget=memory_budget,
             column_map=params.get("column_map"),
         )
     except InventoryFileError as exc:
@@ -134,6 +157,7 @@ def import_inventory(
             raise BadInput(exc.message, code=exc.code) from None
         parsed_at = time.perf_counter()
         applied = writer.finish()
+    job_metrics.record_import(rows=parsed.total_rows, seconds=time.perf_counter() - started, dry_run=bool(params.get("dry_run")))
     for error in applied.failed:
         errors.add(error)
     errors.close()

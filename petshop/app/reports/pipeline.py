@@ -10,14 +10,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from common.storage import LocalStorage
+from common.storage import Storage
 from petshop.app.reports.build import ReportType, build_report
 from petshop.app.reports.files import write_csv, write_xlsx
 
 PREVIEW_ROWS = 50
 
 
-def generate_report(*, session: Session, storage: LocalStorage, job_id: str, params: dict[str, Any]) -> dict[str, Any]:
+def generate_report(*, session: Session, storage: Storage, job_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """Build the report the job asks for and store its files; returns the job result."""
     report = build_report(
         session=session,

@@ -29,6 +29,9 @@ from petshop.app.schemas import (
 
 router = APIRouter()
 Limit = Annotated[int, Query(ge=1, le=500)]
+AfterSku = Annotated[SafeText | None, Query(max_length=64, description="Cursor: the rows after this SKU (a page's last)")]
+BeforeSku = Annotated[SafeText | None, Query(max_length=64, description="Cursor: the rows just before this SKU (a page's first)")]
+LastPage = Annotated[bool, Query(description="The last page (its rows still in SKU order)")]
 
 
 @router.get("/tiendas/", response_model=list[StoreRead], tags=["stores"])
@@ -83,10 +86,16 @@ def create_supplier(supplier_in: NamedCreate, _user: ShopStaff, session: Session
 def list_products(
     _user: ShopStaff, session: SessionDep, q: Annotated[str | None, Query(max_length=100, description="Part of the name or SKU")] = None,
     category_id: DbId | None = None, supplier_id: DbId | None = None, limit: Limit = 50, offset: Offset = 0,
+    after_sku: AfterSku = None, before_sku: BeforeSku = None, last: LastPage = False,
 ):
-    """Products, searchable by name or SKU and filtered by category or supplier."""
+    """Products in SKU order, searchable by name or SKU and filtered by category or supplier.
+
+    Page by `offset`, or, fast at any depth, by cursor: `after_sku` (the next page), `before_sku`
+    (the previous one) or `last`.
+    """
     return service.list_products(
-        session=session, q=q, category_id=category_id, supplier_id=supplier_id, limit=limit, offset=offset
+        session=session, q=q, category_id=category_id, supplier_id=supplier_id, limit=limit, offset=offset,
+        after_sku=after_sku, before_sku=before_sku, last=last,
     )
 
 
@@ -121,11 +130,14 @@ def list_stock(
     store: ValidStore, _user: ShopStaff, session: SessionDep,
     low: Annotated[bool, Query(description="Only products at or below their minimum stock")] = False,
     q: Annotated[str | None, Query(max_length=100)] = None, category_id: DbId | None = None,
-    limit: Limit = 50, offset: Offset = 0,
+    supplier_id: DbId | None = None, limit: Limit = 50, offset: Offset = 0,
+    after_sku: AfterSku = None, before_sku: BeforeSku = None, last: LastPage = False,
 ):
-    """A store's stock: units, minimum and price per product."""
+    """A store's stock in SKU order: units, minimum and price per product, filtered by name or SKU,
+    category, supplier or low stock; paged by `offset` or by cursor (`after_sku`, `before_sku`, `last`)."""
     items = service.list_stock(
-        session=session, store=store, low=low, q=q, category_id=category_id, limit=limit, offset=offset
+        session=session, store=store, low=low, q=q, category_id=category_id, supplier_id=supplier_id,
+        limit=limit, offset=offset, after_sku=after_sku, before_sku=before_sku, last=last,
     )
     return [_stock_read(item) for item in items]
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 
+from common.downloads import file_download
 from common.enqueue import EnqueuerDep
 from common.jobs import JobAccepted
 from common.types import ApiDate, DbId, SafeText
@@ -20,7 +21,7 @@ from common.web import SessionDep, SettingsDep, StorageDep
 from petshop.app import jobs, service
 from petshop.app.deps import ShopStaff
 from petshop.app.reports import ReportType
-from petshop.app.schemas import DownloadFormat, InventoryTaskRead, PriceUpdateIn
+from petshop.app.schemas import DownloadFormat, InventoryTaskRead, PricePreviewRead, PriceUpdateIn
 
 router = APIRouter()
 
@@ -30,6 +31,7 @@ ACCEPTED = {
     429: {"description": "You already have the most unfinished jobs allowed (`job_quota_exceeded`); see Retry-After"},
     503: {"description": "The job queue is unreachable; nothing was queued"},
 }
+NOT_FOUND = {404: {"description": "No such store, category or supplier"}}
 NOT_YOURS = {404: {"description": "No such job of this kind, or not yours"}}
 IMPORT, PRICES, REPORT = "inventory_import", "price_update", "inventory_report"
 
@@ -66,11 +68,11 @@ def read_inventory_task(task_id: str, user: ShopStaff, session: SessionDep):
     return jobs.task_status(session=session, task_id=task_id, user=user)
 
 
-@router.get("/inventario/task/{task_id}/errores.csv", response_class=FileResponse, tags=["inventory"])
+@router.get("/inventario/task/{task_id}/errores.csv", response_class=StreamingResponse, tags=["inventory"])
 def download_failed_rows(task_id: str, user: ShopStaff, session: SessionDep, storage: StorageDep):
     """Every failed row of an import, with its row number and the reason, as CSV."""
     key, _ = jobs.result_file(session=session, task_id=task_id, user=user, kinds=(IMPORT,), key_field="errors_csv_key")
-    return FileResponse(storage.local_path(key), media_type="text/csv", filename=f"errores-{task_id[:8]}.csv")
+    return file_download(storage=storage, key=key, media_type="text/csv", filename=f"errores-{task_id[:8]}.csv")
 
 
 @router.post("/productos/precios/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ACCEPTED, tags=["inventory"])
@@ -81,6 +83,13 @@ def update_prices(price_in: PriceUpdateIn, user: ShopStaff, session: SessionDep,
     """
     job = jobs.submit_price_update(session=session, enqueuer=enqueuer, price_in=price_in, owner=user)
     return JobAccepted(task_id=job.id, status_url=f"/productos/precios/{job.id}")
+
+
+@router.post("/productos/precios/vista-previa", response_model=PricePreviewRead, responses=NOT_FOUND, tags=["inventory"])
+def preview_prices(price_in: PriceUpdateIn, _user: ShopStaff, session: SessionDep):
+    """What `POST /productos/precios/` with this body would change, without changing anything:
+    old and new price of the first 200 products that change, and the counts."""
+    return jobs.preview_price_update(session=session, price_in=price_in)
 
 
 @router.get("/productos/precios/{task_id}", response_model=InventoryTaskRead, responses=NOT_YOURS, tags=["inventory"])
@@ -110,9 +119,9 @@ def read_report(task_id: str, user: ShopStaff, session: SessionDep):
     return jobs.task_status(session=session, task_id=task_id, user=user, kinds=(REPORT,))
 
 
-@router.get("/reportes/inventario/{task_id}/archivo", response_class=FileResponse, tags=["reports"])
+@router.get("/reportes/inventario/{task_id}/archivo", response_class=StreamingResponse, tags=["reports"])
 def download_report(task_id: str, user: ShopStaff, session: SessionDep, storage: StorageDep, formato: DownloadFormat = "xlsx"):
     """A finished report as `xlsx` (default) or `csv`."""
     key, _ = jobs.result_file(session=session, task_id=task_id, user=user, kinds=(REPORT,), key_field=f"{formato}_key")
     media = "text/csv" if formato == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return FileResponse(storage.local_path(key), media_type=media, filename=f"informe-{task_id[:8]}.{formato}")
+    return file_download(storage=storage, key=key, media_type=media, filename=f"informe-{task_id[:8]}.{formato}")

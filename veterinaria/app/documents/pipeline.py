@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from common.config import Settings
 from common.errors import BadInput
-from common.storage import LocalStorage
+from common.storage import Storage
 from veterinaria.app.documents.read import DocumentError, DocumentText, extract_document, extract_fields
 from veterinaria.app.documents.read.fields import type_label
 from veterinaria.app.documents.read.pool import HelperDied
@@ -28,13 +28,14 @@ TEXT_IN_RESULT = 20_000
 PAGE_TEXT_IN_RESULT = 2_000
 
 
-def read_document(*, storage: LocalStorage, document: Document, settings: Settings, on_page) -> DocumentText:
+def read_document(*, storage: Storage, document: Document, settings: Settings, on_page) -> DocumentText:
     """Extract the text (no transaction held); DocumentError becomes BadInput for the job."""
     try:
-        return extract_document(
-            storage.local_path(document.file_key), max_pages=settings.max_document_pages, on_page=on_page,
-            workers=settings.ocr_page_workers, memory_budget=settings.file_memory_budget_bytes,
-        )
+        with storage.local_copy(document.file_key) as source:  # PDFium and PIL read a real file
+            return extract_document(
+                source, max_pages=settings.max_document_pages, on_page=on_page,
+                workers=settings.ocr_page_workers, memory_budget=settings.file_memory_budget_bytes,
+            )
     except DocumentError as exc:
         raise BadInput(exc.message, code=exc.code) from None
     except HelperDied as exc:
@@ -78,10 +79,15 @@ def file_results(
                  measured_on=fields.date)
         for v in fields.lab_values
     )
-    index_entry(session=session, kind="document", ref_id=document.id, pet_id=pet_id,
-                body=search_text(f"{document.file_name}\n{document.document_type}\n{text.text}"))
+    index_document(session=session, document=document)
     session.flush()
     return result_of(document, job_id=job_id, candidates=candidates)
+
+
+def index_document(*, session: Session, document: Document) -> None:
+    """The document's search entry: its file name, type and (possibly corrected) text."""
+    index_entry(session=session, kind="document", ref_id=document.id, pet_id=document.pet_id,
+                body=search_text(f"{document.file_name}\n{document.document_type}\n{document.extracted_text}"))
 
 
 def result_of(document: Document, *, job_id: str, candidates: list[dict[str, Any]] | None = None, duplicate: bool = False) -> dict[str, Any]:

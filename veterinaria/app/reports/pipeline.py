@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.errors import NotFound
-from common.storage import LocalStorage
+from common.storage import Storage
 from veterinaria.app.models import Consultation, Document, LabValue, Pet
 from veterinaria.app.reports.pdf import draw_report
 
 
-def generate_medical_report(*, session: Session, storage: LocalStorage, job_id: str, pet_id: int) -> dict[str, Any]:
+def generate_medical_report(*, session: Session, storage: Storage, job_id: str, pet_id: int) -> dict[str, Any]:
     """Build the report of `pet_id`, store the PDF, and return the job result."""
     pet = session.get(Pet, pet_id)
     if pet is None:

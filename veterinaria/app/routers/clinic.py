@@ -25,6 +25,7 @@ from veterinaria.app.schemas import (
     DocumentSummary,
     HistoryRead,
     HistoryUpdate,
+    LabSeries,
     OwnerCreate,
     OwnerRead,
     OwnerUpdate,
@@ -152,6 +153,12 @@ def list_consultations(pet: VisiblePet, session: SessionDep, limit: Limit = 100,
 def list_documents(pet: VisiblePet, session: SessionDep, limit: Limit = 100, offset: Offset = 0):
     """The pet's documents by date (undated last): type, pages, confidence, status — not their text."""
     return service.list_documents(session=session, pet=pet, limit=limit, offset=offset)
+
+
+@router.get("/mascotas/{mascota_id}/analiticas/", response_model=list[LabSeries], responses=NOT_VISIBLE, tags=["documents"])
+def list_lab_series(pet: VisiblePet, session: SessionDep):
+    """The pet's lab values as series: one per name (hemoglobina, glucosa…), each point a date and a value, oldest first."""
+    return service.lab_series(session=session, pet=pet)
 
 
 @router.get("/documentos/{document_id}", response_model=DocumentRead, responses=NOT_VISIBLE, tags=["documents"])

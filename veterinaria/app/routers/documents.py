@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile, status
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, File, Form, Path, UploadFile, status
+from fastapi.responses import Response, StreamingResponse
 
+from common.downloads import file_download
 from common.enqueue import EnqueuerDep
 from common.jobs import JobAccepted, JobRead
 from common.security import CurrentUser
 from common.types import DbId, SafeText
 from common.web import SessionDep, SettingsDep, StorageDep
 from veterinaria.app import jobs
-from veterinaria.app.deps import ClinicStaff, VisiblePet
+from veterinaria.app.deps import ClinicStaff, EditableDocument, VisibleDocument, VisiblePet
+from veterinaria.app.documents import corrections, preview
 from veterinaria.app.documents.read.fields import DOCUMENT_TYPES
-from veterinaria.app.schemas import DocumentTaskRead
+from veterinaria.app.schemas import DocumentRead, DocumentTaskRead, DocumentUpdate
 
 router = APIRouter()
 
@@ -73,8 +75,30 @@ def read_medical_report(task_id: str, pet: VisiblePet, user: CurrentUser, sessio
     return jobs.get_report_job(session=session, task_id=task_id, pet=pet, user=user)
 
 
-@router.get("/mascotas/{mascota_id}/reportes/{task_id}/pdf", response_class=FileResponse, tags=["reports"])
+@router.get("/mascotas/{mascota_id}/reportes/{task_id}/pdf", response_class=StreamingResponse, tags=["reports"])
 def download_medical_report(task_id: str, pet: VisiblePet, user: CurrentUser, session: SessionDep, storage: StorageDep):
     """The finished report as PDF."""
     key = jobs.report_file(session=session, task_id=task_id, pet=pet, user=user)
-    return FileResponse(storage.local_path(key), media_type="application/pdf", filename=f"informe-{pet.name}.pdf")
+    return file_download(storage=storage, key=key, media_type="application/pdf", filename=f"informe-{pet.name}.pdf")
+
+
+@router.patch("/documentos/{document_id}", response_model=DocumentRead, tags=["documents"], responses={
+    403: {"description": "Only vets and admins may correct"}, 404: {"description": "No such document, or no such pet"},
+    409: {"description": "The document has not been read (yet)"}, 422: {"description": "Nothing to correct, or a bad value"}})
+def correct_document(document_in: DocumentUpdate, document: EditableDocument, vet: ClinicStaff, session: SessionDep):
+    """Correct what was read from a document (type, date, patient, vet, the text) or attach it to a pet.
+
+    Only the fields sent change. The first correction keeps the reading's own text and fields in
+    `ocr_text` / `ocr_fields`; from then on search and medical reports use the corrected ones.
+    """
+    return corrections.correct_document(session=session, document=document, document_in=document_in, vet=vet)
+
+
+@router.get("/documentos/{document_id}/paginas/{number}", response_class=Response, tags=["documents"], responses={
+    200: {"content": {"image/png": {}}, "description": "The page, its longer side at most 1400 px"},
+    404: {"description": "No such document or page, or not one of your pets'"}})
+def read_document_page(document: VisibleDocument, storage: StorageDep, number: Annotated[int, Path(ge=1, le=10_000)]):
+    """One page of the document as a PNG image, to show beside its text (seen by whoever may see the document)."""
+    with storage.local_copy(document.file_key) as path:
+        png = preview.page_png(document=document, path=path, number=number)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})

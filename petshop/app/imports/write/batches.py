@@ -2,7 +2,7 @@
 
 Per batch (a few thousand rows of one file, all in the file's one transaction):
 
-1. COPY the rows into `petshop_import_rows`;
+1. COPY the rows into `petshop_import_copy` (`copy_rows`);
 2. probe: one INSERT … SELECT copies them into `petshop_import_batch` together with what the
    database holds for each (the product by SKU, the store's stock row, the category and supplier
    ids), by index lookups; a new product gets its id from the products' sequence right here;
@@ -13,7 +13,8 @@ Per batch (a few thousand rows of one file, all in the file's one transaction):
 Every statement costs in proportion to the batch, never to the catalog: hash and merge joins are
 turned off for the transaction, so a batch of 10,000 rows against a catalog of a million does
 10,000 index lookups rather than a scan of the million. Steps 2–4 go to the server in one
-pipeline (psycopg pipeline mode): one round trip per batch besides the COPY.
+pipeline (psycopg pipeline mode) that `send` leaves open: the server runs them while the caller
+goes on parsing, and `InFlight.result()` closes it and reads what they returned.
 
 Foreign keys: with `skip_row_triggers` the per-row foreign-key triggers are off for this
 transaction and `_LOCK_*` take the locks they would take (FOR KEY SHARE on every parent row a
@@ -24,6 +25,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from datetime import datetime
 
 import psycopg
@@ -163,12 +166,16 @@ SELECT 'supplier', supplier_key, supplier_id FROM {BATCH} WHERE names_looked_up 
 
 _CLEAR = f"TRUNCATE {ROWS}, {BATCH}"
 
+#: Rows per COPY message part: the server parses one while Python builds the next.
+PART_ROWS = 1_000
+
 
 class KnownNames:
     """Category and supplier ids by key, learnt from each batch and sent along with the next ones.
 
     Each row then needs no index lookup of its category and supplier, which was half the cost of
-    the probe. Read by the parsing thread, written by the writer thread: plain dict operations.
+    the probe. A name first seen in a batch is looked up (or created) by that batch's statements
+    and known from the next batch on.
     """
 
     def __init__(self) -> None:
@@ -178,18 +185,21 @@ class KnownNames:
         for kind, key, id_ in rows:
             self.ids[kind][key] = id_
 
-    def payload(self, rows: list[InventoryRow]) -> bytes:
-        """A batch as the CSV that COPY loads (the rows table, before the probe)."""
+    def payload(self, rows: list[InventoryRow], part_rows: int = PART_ROWS) -> Iterator[bytes]:
+        """A batch as the CSV that COPY loads (the rows table, before the probe), `part_rows` rows a part.
+
+        In parts so that the server reads one while the next is built.
+        """
         # name as written -> (key, id or None), worked out once per name and batch
-        resolved = {kind: _Resolver(self.ids[kind]) for kind in self.ids}
-        category, supplier = resolved["category"], resolved["supplier"]
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(
-            (row.line, row.sku, row.name, row.stock, row.price, row.min_stock,
-             row.category, *category[row.category], row.supplier, *supplier[row.supplier])
-            for row in rows
-        )
-        return buffer.getvalue().encode()
+        category, supplier = _Resolver(self.ids["category"]), _Resolver(self.ids["supplier"])
+        for start in range(0, len(rows), part_rows):
+            buffer = io.StringIO()
+            csv.writer(buffer).writerows(
+                (row.line, row.sku, row.name, row.stock, row.price, row.min_stock,
+                 row.category, *category[row.category], row.supplier, *supplier[row.supplier])
+                for row in rows[start : start + part_rows]
+            )
+            yield buffer.getvalue().encode()
 
 
 class _Resolver(dict):
@@ -236,33 +246,68 @@ def restore_settings(connection: Connection, *, row_triggers_were_off: bool) -> 
     connection.execute(" ".join(settings))
 
 
-def apply(
-    connection: Connection, payload: bytes, *, store_id: int, dry_run: bool, now: datetime, lock_parents: bool,
-    known: KnownNames,
-) -> BatchResult:
-    """Load, check, count and (unless a dry run) write one batch (`KnownNames.payload`)."""
-    params = {"store": store_id, "now": now, "write": not dry_run}
+def copy_rows(connection: Connection, payload: Iterable[bytes]) -> None:
+    """COPY a batch (`KnownNames.payload`) into the rows table; returns once the server has it all."""
     with connection.cursor() as cursor:
         with cursor.copy(_COPY) as copy:
-            copy.write(payload)
+            for part in payload:
+                copy.write(part)
+
+
+def send(connection: Connection, *, store_id: int, dry_run: bool, now: datetime, lock_parents: bool) -> InFlight:
+    """Send the statements that check, count and (unless a dry run) write the copied batch; do not wait.
+
+    The statements go out in one psycopg pipeline, left open: the server runs them while the
+    caller does something else. Nothing else may use the connection until `InFlight.result()`.
+    """
+    params = {"store": store_id, "now": now, "write": not dry_run}
     statements = [_PROBE, _NOT_CREATABLE, _COUNT]
     if not dry_run:
         statements += [*_NAMED, *(_LOCK_NAMED if lock_parents else []), *_WRITE_PRODUCTS]
         statements += [*([_LOCK_PRODUCTS] if lock_parents else []), *_WRITE_STOCK]
     statements += [_LEARN, _CLEAR]
+    pipeline = ExitStack()  # the pipeline stays open after we return: closed by InFlight
+    pipeline.enter_context(connection.pipeline())
     cursors = [connection.cursor() for _ in statements]
+    in_flight = InFlight(pipeline, cursors)
     try:
-        with connection.pipeline():  # one round trip: results are read after the sync
-            for cursor, statement in zip(cursors, statements):
-                cursor.execute(statement, params if "%(" in statement else None, prepare=False)
-        failed, counts, learnt = cursors[1].fetchall(), cursors[2].fetchone(), cursors[-2].fetchall()
-    finally:
-        for cursor in cursors:
+        for cursor, statement in zip(cursors, statements):
+            cursor.execute(statement, params if "%(" in statement else None, prepare=False)
+    except BaseException as exc:
+        in_flight.abandon(exc)
+        raise
+    return in_flight
+
+
+class InFlight:
+    """A batch's statements, sent and running on the server (`send`): read them, or abandon them."""
+
+    def __init__(self, pipeline: ExitStack, cursors: list[psycopg.Cursor]):
+        self._pipeline = pipeline
+        self._cursors = cursors
+
+    def result(self, known: KnownNames) -> BatchResult:
+        """Wait for the statements, raise the first error among them, learn the new names, count."""
+        try:
+            self._pipeline.close()  # Sync, then every result is read; a failed statement raises here
+            failed, counts = self._cursors[1].fetchall(), self._cursors[2].fetchone()
+            known.learn(self._cursors[-2].fetchall())
+        finally:
+            self._close_cursors()
+        created, updated, unchanged = counts
+        return BatchResult(created, updated, unchanged, sorted(failed_rows(failed), key=lambda error: error.line))
+
+    def abandon(self, exc: BaseException) -> None:
+        """Leave pipeline mode after `exc` was raised elsewhere, discarding the results (the caller
+        rolls back). Waits for the statements still running: at most one batch's worth."""
+        try:
+            self._pipeline.__exit__(type(exc), exc, exc.__traceback__)
+        finally:
+            self._close_cursors()
+
+    def _close_cursors(self) -> None:
+        for cursor in self._cursors:
             cursor.close()
-    known.learn(learnt)
-    not_created = sorted(failed_rows(failed), key=lambda error: error.line)
-    created, updated, unchanged = counts
-    return BatchResult(created, updated, unchanged, not_created)
 
 
 def failed_rows(rows: list[tuple[int, str, str]]) -> list[RowError]:

@@ -4,22 +4,28 @@ file applied in one short transaction at the end (SQLite).
 Both write a whole file in one transaction, so a crash or a redelivery never leaves half a file
 applied; they differ in *when* that transaction runs.
 
-- PostgreSQL (`StreamingWriter`): the transaction starts before the first batch and a thread
-  applies each batch while the next one is parsed. Parsing is Python on one core, the database
-  works on the other, so a file takes about the longer of the two instead of their sum. The
-  catalog lock is held for the whole file, which costs other catalog writers a wait about as long
-  as the old parse-then-write import took.
+- PostgreSQL (`StreamingWriter`): the transaction starts before the first batch, and each batch
+  is sent to the server as soon as it is parsed; the server applies it while the next one is
+  parsed. Parsing is Python on one core, the database works on the other, so a file takes about
+  the longer of the two instead of their sum. The catalog lock is held for the whole file, which
+  costs other catalog writers a wait about as long as the old parse-then-write import took.
 - SQLite (`SpooledWriter`): one writer for the whole database, and our transactions take its lock
   at BEGIN. Holding it while a large file is parsed would stall every other write, the job's own
   progress updates included, so the rows are spooled to a local CSV and applied after parsing.
+
+Both are used the same way, inside the caller's transaction:
+
+    with writer_for(session)(session=..., store_id=..., dry_run=..., workdir=...) as writer:
+        for rows in batches_of_valid_rows:  # first_batch_rows, then batch_rows at a time
+            writer.add(rows)
+        applied = writer.finish()
+    # the caller commits (with the job completed), or rolls back on any exception
 """
 
 from __future__ import annotations
 
 import csv
-import queue
-import sys
-import threading
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +40,8 @@ from petshop.app.imports.parse import InventoryRow, RowError
 from petshop.app.imports.write import batches, staging
 from petshop.app.models import Store
 from petshop.app.service import lock_catalog_writes
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -91,39 +99,49 @@ class SpooledWriter:
         return applied
 
 
-_DONE = object()
-
-
 class StreamingWriter:
-    """PostgreSQL: apply each batch in a background thread, inside the one transaction of the file.
+    """PostgreSQL: each batch goes to the server as soon as it is parsed, in the file's one transaction.
 
-    The thread uses the session alone until `finish()` (or an error) joins it. psycopg waits for
-    the server without the GIL, so parsing goes on meanwhile. At most two parsed batches wait in
-    the queue, which bounds memory for any file size.
+    What it guarantees:
+
+    - **One transaction.** Everything runs in the caller's session transaction and the writer
+      never commits: nothing of the file is visible to anyone until the caller commits after
+      `finish()`, and an exception anywhere (a broken row at line 90,000, a database error in a
+      batch, a time limit) leaves the caller to roll the whole file back.
+    - **Staging tables, set-based writes.** Each batch is COPYed into a TEMP table (dropped at
+      commit or rollback), checked and counted against the catalog with index lookups, then
+      written with one UPDATE and one INSERT per table (`batches`). Batches never share a SKU
+      (the validator refuses repeats), so applying them in turn gives the same rows and counts as
+      the whole file at once.
+    - **Overlap without threads.** `add()` waits for the previous batch's statements (usually
+      done by then), COPYs this batch and sends its statements in one psycopg pipeline without
+      waiting for them, and returns: the server applies the batch while the caller parses the
+      next one. One thread, so no wait for the GIL and no process-wide setting changed.
+    - **Errors surface at the next call.** A database error in a batch is raised by the next
+      `add()` or by `finish()`. On the way out of the `with` block after any exception, the open
+      pipeline is closed (its results discarded) so that the caller's rollback finds the
+      connection idle; if even that fails, the connection is invalidated (closed, so the server
+      rolls back) rather than handed back to the pool in an unknown state.
+    - **Bounded memory.** One parsed batch in Python, one batch on the server.
+    - **The store stays.** The store row is locked FOR KEY SHARE at the start; a store deleted
+      before that is refused (`store_not_found`).
     """
 
     batch_rows = 10_000
     first_batch_rows = 2_000  # the database starts working as soon as these are parsed
-    #: How long the parsing thread may keep the GIL while the writer waits for it (Python's default
-    #: is 5 ms). The writer needs it a few times a batch, each time the server answers; at 5 ms
-    #: those waits added about 0.3 s to a 100k-row import, at 0.5 ms they are lost in the noise.
-    switch_interval = 0.0005
 
     def __init__(self, *, session: Session, store_id: int, dry_run: bool, workdir: Path):
         self.session = session
         self.store_id = store_id
         self.dry_run = dry_run
         self.applied = Applied()
-        self._queue: queue.Queue = queue.Queue(maxsize=2)
-        self._error: BaseException | None = None
-        self._abort = False
-        self._busy = 0.0
-        self._thread = threading.Thread(target=self._run, name="inventory-import-writer", daemon=True)
         self._triggers_off = False
         self._connection = None
-        self._old_switch_interval: float | None = None
+        self._in_flight: batches.InFlight | None = None
         self._now = utcnow()
         self._known = batches.KnownNames()
+        self._busy = 0.0  # seconds spent in add() and finish()
+        self._waited = 0.0  # of which waiting for a batch's statements to finish
 
     def __enter__(self) -> StreamingWriter:
         started = time.perf_counter()
@@ -139,56 +157,57 @@ class StreamingWriter:
         batches.create_tables(self._connection)
         if not self.dry_run:
             self._triggers_off = batches.skip_row_triggers(self._connection)
-        self._old_switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(self.switch_interval)
-        self._thread.start()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        if self._old_switch_interval is not None:
-            sys.setswitchinterval(self._old_switch_interval)
-        if kind is None or not self._thread.is_alive():
+        if self._in_flight is None:
             return
-        # parsing failed (a broken row, a time limit): stop the thread; the caller rolls back
-        self._abort = True
-        self._connection.cancel_safe()
-        self._queue.put(_DONE)
-        self._thread.join()
+        in_flight, self._in_flight = self._in_flight, None
+        left_early = exc is None
+        try:
+            in_flight.abandon(exc or RuntimeError("the import writer was left before finish()"))
+        except Exception:
+            logger.exception("could not leave the import's pipeline; the connection is closed instead")
+            self.session.connection().invalidate()
+        if left_early:  # a caller's bug: the last batch's counts are lost, so the file must not commit
+            raise RuntimeError("StreamingWriter: finish() was not called before leaving the with block")
 
     def add(self, rows: list[InventoryRow]) -> None:
-        if self._error is not None:
-            raise self._error
-        self._queue.put(self._known.payload(rows))  # built here: the writer thread should mostly wait
+        """Wait for the previous batch, then COPY this one and start its statements."""
+        if not rows:  # every row of the chunk failed validation
+            return
+        started = time.perf_counter()
+        self._collect()
+        batches.copy_rows(self._connection, self._known.payload(rows))
+        self._in_flight = batches.send(
+            self._connection, store_id=self.store_id, dry_run=self.dry_run, now=self._now,
+            lock_parents=self._triggers_off,
+        )
+        self._busy += time.perf_counter() - started
 
     def finish(self) -> Applied:
-        waited = time.perf_counter()
-        self._queue.put(_DONE)
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
+        """Wait for the last batch, restore the transaction's settings, and say what was done."""
+        started = time.perf_counter()
+        self._collect()
         batches.restore_settings(self._connection, row_triggers_were_off=self._triggers_off)
+        finished = time.perf_counter()
         timings = self.applied.timings
-        timings["wait_for_writer"] = round(time.perf_counter() - waited, 3)
-        timings["write"] = round(self._busy, 3)
+        timings["wait_for_writer"] = round(finished - started, 3)
+        timings["write"] = round(self._busy + finished - started, 3)
+        timings["wait_for_server"] = round(self._waited, 3)
         if self._triggers_off:
             self.applied.foreign_key_checks = "per batch"
         return self.applied
 
-    def _run(self) -> None:
-        while (payload := self._queue.get()) is not _DONE:
-            if self._error is not None or self._abort:
-                continue  # keep draining, so that add() never blocks on a dead writer
-            started = time.perf_counter()
-            try:
-                self.applied.add(
-                    batches.apply(
-                        self._connection, payload, store_id=self.store_id, dry_run=self.dry_run, now=self._now,
-                        lock_parents=self._triggers_off, known=self._known,
-                    )
-                )
-            except BaseException as exc:  # handed to the parsing thread by add() / finish()
-                self._error = exc
-            self._busy += time.perf_counter() - started
+    def _collect(self) -> None:
+        if self._in_flight is None:
+            return
+        started = time.perf_counter()
+        in_flight, self._in_flight = self._in_flight, None
+        try:
+            self.applied.add(in_flight.result(self._known))
+        finally:
+            self._waited += time.perf_counter() - started
 
 
 def writer_for(session: Session) -> type[StreamingWriter] | type[SpooledWriter]:

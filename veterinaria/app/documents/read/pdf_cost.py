@@ -5,6 +5,11 @@ image each), with no way to stop it: one page whose 0.7 MB stream inflated to 30
 rectangles took a worker child to 10 GB. pypdf reads the page tree and each stream's encoded
 bytes without parsing any content; we inflate them ourselves, counting and discarding, and refuse
 a page whose content (its own, its forms', patterns' and annotations' appearances) would not fit.
+
+A PDF whose structure pypdf cannot read (no cross-reference table, a trailer that is not what it
+says), or a page it cannot find or follow, is refused (`pdf_structure_damaged`) rather than handed
+to PDFium unmeasured: PDFium repairs such files and would then load a page of any size. An
+encrypted PDF that opens without a password (an owner password only) is decrypted and measured.
 """
 
 from __future__ import annotations
@@ -74,20 +79,31 @@ def _content_streams(node: DictionaryObject, seen: set[int]):
             yield from _content_streams(appearance, seen)
 
 
+_DAMAGED_STRUCTURE = (
+    "El PDF tiene dañada su estructura interna ({what}) y no podemos comprobar su contenido antes de "
+    "abrirlo. Ábrelo y guárdalo como PDF nuevo (Imprimir → Guardar como PDF), o escanéalo, y vuelve a subirlo."
+)
+_READ_ERRORS = (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError, zlib.error)
+
+
 class PageCosts:
-    """Per page of one PDF, the content PDFium would parse; opened once per document."""
+    """Per page of one PDF, the content PDFium would parse; opened once per document.
+
+    Raises DocumentError (`pdf_structure_damaged`) if pypdf cannot read the document's structure.
+    """
 
     def __init__(self, path: Path):
         try:
-            self.reader: PdfReader | None = PdfReader(path, strict=False)
-        except (PyPdfError, ValueError, KeyError, OSError) as error:
-            log.warning("pypdf cannot read %s (%s); page contents are not measured", path.name, error)
-            self.reader = None
+            self.reader = PdfReader(path, strict=False)
+            if self.reader.is_encrypted:
+                self.reader.decrypt("")  # PDFium opened it without a password, so the user password is empty
+            self.reader.pages[0]  # noqa: B018  the page tree itself, read now
+        except _READ_ERRORS as error:
+            log.warning("pypdf cannot read %s (%s); refused", path.name, error)
+            raise DocumentError(_DAMAGED_STRUCTURE.format(what="su índice de objetos"), code="pdf_structure_damaged") from None
 
     def check(self, index: int, budget: int) -> None:
-        """DocumentError if page `index` would take more than `budget` bytes to load."""
-        if self.reader is None:
-            return
+        """DocumentError if page `index` would take more than `budget` bytes to load, or cannot be measured."""
         limit = budget // 3 // PER_CONTENT_BYTE  # a third: the render and Tesseract need the rest
         try:
             page = self.reader.pages[index]
@@ -96,9 +112,11 @@ class PageCosts:
                 total += _decoded_length(stream, limit - total)
                 if total > limit:
                     break
-        except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, zlib.error) as error:
-            log.warning("pypdf cannot read page %d (%s); its content is not measured", index + 1, error)
-            return
+        except _READ_ERRORS as error:
+            log.warning("pypdf cannot read page %d (%s); refused", index + 1, error)
+            raise DocumentError(
+                _DAMAGED_STRUCTURE.format(what=f"la página {index + 1}"), code="pdf_structure_damaged"
+            ) from None
         if total > limit:
             raise DocumentError(
                 f"La página {index + 1} del PDF tiene un contenido demasiado complejo para leerlo (más de "
