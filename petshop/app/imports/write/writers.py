@@ -113,10 +113,10 @@ class StreamingWriter:
       written with one UPDATE and one INSERT per table (`batches`). Batches never share a SKU
       (the validator refuses repeats), so applying them in turn gives the same rows and counts as
       the whole file at once.
-    - **Overlap without threads.** `add()` waits for the previous batch's statements (usually
-      done by then), COPYs this batch and sends its statements in one psycopg pipeline without
-      waiting for them, and returns: the server applies the batch while the caller parses the
-      next one. One thread, so no wait for the GIL and no process-wide setting changed.
+    - **Overlap without threads.** `add()` builds this batch's COPY text, then waits for the
+      previous batch's statements (usually done by then), COPYs this batch and sends its
+      statements in one psycopg pipeline without waiting for them, and returns: the server applies
+      the batch while the caller parses and encodes the next one. One thread, so no wait for the GIL and no process-wide setting changed.
     - **Errors surface at the next call.** A database error in a batch is raised by the next
       `add()` or by `finish()`. On the way out of the `with` block after any exception, the open
       pipeline is closed (its results discarded) so that the caller's rollback finds the
@@ -177,8 +177,11 @@ class StreamingWriter:
         if not rows:  # every row of the chunk failed validation
             return
         started = time.perf_counter()
+        # built while the server is still applying the previous batch: that is the overlap. Names
+        # the previous batch is creating are not known yet; this batch's statements look them up
+        payload = b"".join(self._known.payload(rows))
         self._collect()
-        batches.copy_rows(self._connection, self._known.payload(rows))
+        batches.copy_rows(self._connection, [payload])
         self._in_flight = batches.send(
             self._connection, store_id=self.store_id, dry_run=self.dry_run, now=self._now,
             lock_parents=self._triggers_off,
