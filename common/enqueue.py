@@ -29,8 +29,11 @@ class Enqueuer:
         """429 at once if `owner` already has the most unfinished jobs allowed (before storing an upload)."""
         jobs.ensure_capacity(session=session, service=self.service, owner=owner, quota=self.quota)
 
-    def submit(self, *, session: Session, kind: str, task: str, owner: Principal, params: dict[str, Any]) -> jobs.Job:
-        """Queue `<service>.app.tasks.<task>` for a new job.
+    def submit(
+        self, *, session: Session, kind: str, task: str, owner: Principal, params: dict[str, Any],
+        retry_of: str | None = None,
+    ) -> jobs.Job:
+        """Queue `<service>.app.tasks.<task>` for a new job (`retry_of`: the job an admin retries with it).
 
         429 (TooManyRequests) past the owner's quota, 503 (ServiceUnavailable) if Redis is unreachable.
         """
@@ -53,6 +56,7 @@ class Enqueuer:
             publish=publish,
             timeout=self.timeout,
             quota=self.quota,
+            retry_of=retry_of,
         )
         log.info("job %s (%s) queued", job.id, kind, extra={"job_id": job.id, "kind": kind})
         return job

@@ -1,8 +1,9 @@
 """The durable job registry: what the API accepted, and where each job stands.
 
 The `jobs` table, not Redis, is the record. The API writes a row and commits before it enqueues;
-the worker moves it through `processing` (and `retrying`) to `completed` or `failed`; the status
-endpoints read it, so a result outlives Redis's result expiry and an unknown id is a plain 404.
+the worker moves it through `processing` (and `retrying`) to `completed`, `failed` or `cancelled`;
+the status endpoints read it, so a result outlives Redis's result expiry and an unknown id is a
+plain 404. Every one of those three ends goes through `_finish`, whose hooks run after the commit.
 """
 
 from __future__ import annotations
@@ -67,6 +68,22 @@ class Job(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # a running job is asked to stop; its worker notices at its next progress step (common/worker.py)
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    cancel_requested_by: Mapped[str | None] = mapped_column(String(150), default=None)
+    retry_of: Mapped[str | None] = mapped_column(String(36), default=None, index=True)  # the job an admin retried
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self.cancel_requested_at is not None
+
+
+class JobCancelled(Exception):  # noqa: N818  (a request, not an error)
+    """Raised inside a running job that was asked to stop: its transaction rolls back, the job ends `cancelled`."""
+
+    def __init__(self, by: str | None):
+        super().__init__(by)
+        self.by = by
 
 
 class JobRead(BaseModel):
@@ -90,6 +107,8 @@ class JobRead(BaseModel):
     updated_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    cancel_requested: bool = Field(default=False, description="Someone asked this running job to stop; it ends `cancelled`")
+    retry_of: str | None = Field(default=None, description="The failed or cancelled job this one retries")
 
 
 class JobSummary(BaseModel):
@@ -117,6 +136,8 @@ class JobSummary(BaseModel):
     updated_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    cancel_requested: bool = False
+    retry_of: str | None = None
 
     @classmethod
     def of(cls, job: Job) -> JobSummary:
@@ -161,8 +182,9 @@ def submit(
     publish: Publish,
     timeout: float,
     quota: JobQuota,
+    retry_of: str | None = None,
 ) -> Job:
-    """Record a job, commit, then enqueue it within `timeout` seconds.
+    """Record a job, commit, then enqueue it within `timeout` seconds (`retry_of`: the job it retries).
 
     This is the one service function that commits: the message must not reach a worker before
     the row it points to is visible. The owner's unfinished jobs on this service are counted under
@@ -184,6 +206,7 @@ def submit(
         owner_username=owner.username,
         status=JobStatus.QUEUED,
         params=params,
+        retry_of=retry_of,
     )
     session.add(job)
     session.commit()
@@ -313,6 +336,9 @@ def begin_attempt(*, session: Session, job_id: str, max_attempts: int) -> Job | 
     if job.status in FINISHED:
         log.info("job %s already %s; not running it again", job_id, job.status)
         return None
+    if job.cancel_requested:  # asked to stop, then its worker was lost: it does not start again
+        cancel(session=session, job_id=job_id, by=job.cancel_requested_by)
+        return None
     if job.attempts >= max_attempts:
         fail(
             session=session, job_id=job_id, code="job_too_many_attempts",
@@ -330,12 +356,21 @@ def begin_attempt(*, session: Session, job_id: str, max_attempts: int) -> Job | 
 
 
 def set_progress(*, session: Session, job_id: str, progress: int) -> None:
-    """Record progress (0–100) of a running job; also serves as its heartbeat."""
+    """Record progress (0–100) of a running job (also its heartbeat); JobCancelled if it was asked to stop."""
     session.execute(
         update(Job)
         .where(Job.id == job_id, Job.status == JobStatus.PROCESSING)
         .values(progress=max(0, min(100, int(progress))), updated_at=utcnow())
     )
+    raise_if_cancel_requested(session=session, job_id=job_id)
+
+
+def raise_if_cancel_requested(*, session: Session, job_id: str, lock: bool = False) -> None:
+    """JobCancelled if someone asked this job to stop (`lock`: hold its row until the commit, as a finish does)."""
+    query = select(Job.cancel_requested_at, Job.cancel_requested_by).where(Job.id == job_id)
+    row = session.execute(query.with_for_update() if lock else query).first()
+    if row is not None and row.cancel_requested_at is not None:
+        raise JobCancelled(row.cancel_requested_by)
 
 
 def complete(*, session: Session, job_id: str, result: dict[str, Any]) -> None:
@@ -351,6 +386,13 @@ def fail(*, session: Session, job_id: str, error: str, code: str, result: dict[s
     """
     bounded = bound_result(result, job_id=job_id) if result is not None else None
     _finish(session, job_id, JobStatus.FAILED, result=bounded, error=error, code=code, progress=None)
+
+
+def cancel(*, session: Session, job_id: str, by: str | None) -> None:
+    """End an unfinished job as `cancelled` ("Cancelado por <usuario>", `job_cancelled`); a finished job keeps its outcome."""
+    who = f"Cancelado por {by}." if by else "Cancelado."
+    _finish(session, job_id, JobStatus.CANCELLED, result=None, code="job_cancelled", progress=None,
+            error=f"{who} El trabajo se detuvo sin guardar nada; un administrador puede reintentarlo.")
 
 
 def mark_retrying(*, session: Session, job_id: str, error: str, code: str) -> None:

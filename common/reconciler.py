@@ -2,7 +2,8 @@
 
 Redis can lose a message (a restart without its data, a flush) and a worker can vanish in a way
 nothing redelivers. Each service's `reconcile_jobs` task (common/worker.py, run by beat) calls
-`reconcile`, which sends silent jobs again or fails them, through the one finish path.
+`reconcile`, which sends silent jobs again or fails them (or cancels them, when someone asked them
+to stop), through the one finish path.
 """
 
 from __future__ import annotations
@@ -50,8 +51,12 @@ def reconcile(
             .limit(500)
         )
     )
-    counts = {"requeued": 0, "failed": 0}
+    counts = {"requeued": 0, "failed": 0, "cancelled": 0}
     for job in stale:
+        if job.cancel_requested:  # it was asked to stop and then went silent: it is not sent again
+            jobs.cancel(session=session, job_id=job.id, by=job.cancel_requested_by)
+            counts["cancelled"] += 1
+            continue
         if job.requeues >= max_requeues:
             jobs.fail(
                 session=session, job_id=job.id, code="job_stalled",

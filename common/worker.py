@@ -1,7 +1,10 @@
 """What every job task shares: its session, its retry policy, and its bookkeeping in the jobs table.
 
-A task is like a web view: `JobTask` handles the job row, retries and error messages; the task
-body takes a job id, opens `task_session()`, calls one service function and returns a JSON result.
+A task is like a web view: `JobTask` handles the job row, retries and error messages. Celery calls
+a job task with a job id; its body gets `(job, session)` — the job as its attempt began (`JobRun`)
+and the one transaction it writes in — calls one service function and returns a JSON result.
+`JobTask` completes the job in that same transaction, so domain rows and the job's outcome commit
+together or not at all, whatever the body remembers to do.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -99,7 +103,11 @@ def task_session() -> Iterator[Session]:
 
 
 class ProgressReporter:
-    """Writes a job's progress at most every `interval` seconds (and always at 100)."""
+    """Writes a job's progress at most every `interval` seconds (and always at 100).
+
+    Each write also reads whether someone asked the job to stop, and raises `jobs.JobCancelled` if so:
+    the body's transaction rolls back and `JobTask` finishes the job `cancelled`.
+    """
 
     def __init__(self, job_id: str, interval: float = 0.5):
         self.job_id = job_id
@@ -115,6 +123,25 @@ class ProgressReporter:
         with task_session() as session:
             jobs.set_progress(session=session, job_id=self.job_id, progress=value)
         self._last_value, self._last_time = value, now
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """What a job task's body is given besides its session: the job as this attempt began, detached."""
+
+    id: str
+    kind: str
+    params: dict[str, Any]
+    attempts: int
+    owner_id: int
+    owner_username: str
+    retry_of: str | None
+    report_progress: ProgressReporter
+
+    @classmethod
+    def of(cls, job: jobs.Job) -> JobRun:
+        return cls(id=job.id, kind=job.kind, params=dict(job.params or {}), attempts=job.attempts, owner_id=job.owner_id,
+                   owner_username=job.owner_username, retry_of=job.retry_of, report_progress=ProgressReporter(job.id))
 
 
 def _friendly(exc: BaseException) -> tuple[str, str]:
@@ -141,10 +168,14 @@ def _friendly(exc: BaseException) -> tuple[str, str]:
 
 
 class JobTask(Task):
-    """Base class of every job task: `run(job_id)` does the work, this class does the bookkeeping."""
+    """Base class of every job task: `run(job, session)` does the work, this class does the bookkeeping.
+
+    Celery sends a job task its job id alone; `__call__` turns that into the body's `(JobRun, Session)`,
+    so Celery's argument check (`typing`) is off for these tasks.
+    """
 
     abstract = True
-    typing = True
+    typing = False
     # transient failures: exponential backoff with jitter, capped; see common.celery_app for the limits
     autoretry_for = TRANSIENT_ERRORS
     retry_backoff = 2
@@ -154,7 +185,7 @@ class JobTask(Task):
     reject_on_worker_lost = True
     retry_on_worker_lost = True
 
-    def __call__(self, job_id: str, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, job_id: str) -> Any:
         settings = get_settings()
         bind_job_context(job_id=job_id, service=self.name.split(".", 1)[0])  # on every line of this job
         try:
@@ -165,15 +196,28 @@ class JobTask(Task):
                 if job is None:
                     current = session.get(jobs.Job, job_id)
                     return current.result if current is not None else None
+                run = JobRun.of(job)
         except DATABASE_ERRORS as exc:  # outside run(), so autoretry_for does not see it
             raise self.retry(exc=exc) from exc
-        bind_job_context(kind=job.kind, attempt=job.attempts)
-        log.info("job %s (%s): attempt %s", job_id, self.name, job.attempts)
-        result = super().__call__(job_id, *args, **kwargs)
+        bind_job_context(kind=run.kind, attempt=run.attempts)
+        log.info("job %s (%s): attempt %s", job_id, self.name, run.attempts)
         try:
+            # the body's transaction begins at its first statement, so work it does before touching
+            # the session (OCR) holds no lock; a redelivered message then finds the job finished
             with task_session() as session:
-                jobs.complete(session=session, job_id=job_id, result=result or {})
-        except DATABASE_ERRORS as exc:  # the work is idempotent: run it again once the database is back
+                result = self.run(run, session) or {}
+                # under the job's row lock: a cancel request that came before this commit wins
+                jobs.raise_if_cancel_requested(session=session, job_id=job_id, lock=True)
+                jobs.complete(session=session, job_id=job_id, result=result)
+        except jobs.JobCancelled as cancelled:  # the body's writes are rolled back by now
+            log.info("job %s cancelled by %s", job_id, cancelled.by)
+            try:
+                with task_session() as session:
+                    jobs.cancel(session=session, job_id=job_id, by=cancelled.by)
+            except DATABASE_ERRORS as exc:  # the redelivered message finds the request and cancels then
+                raise self.retry(exc=exc) from exc
+            return None
+        except DATABASE_ERRORS as exc:  # at the commit, outside run(): the work is idempotent, run it again
             raise self.retry(exc=exc) from exc
         return result
 
@@ -242,15 +286,6 @@ def worker_storage() -> Storage:
     return build_storage(get_settings())
 
 
-def load_job(job_id: str) -> jobs.Job:
-    """The job's row as it is now, read in a short transaction of its own."""
-    with task_session() as session:
-        job = session.get(jobs.Job, job_id)
-        if job is None:
-            raise LookupError(f"job {job_id} vanished")
-        return job
-
-
 def register_platform_tasks(app: Celery, service: str) -> tuple[Task, Task]:
     """The tasks every queue-using service has: its jobs' reconciler and the diagnostic job.
 
@@ -275,14 +310,15 @@ def register_platform_tasks(app: Celery, service: str) -> tuple[Task, Task]:
             )
 
     @app.task(name=f"{service}.app.tasks.run_diagnostic", base=JobTask)
-    def run_diagnostic(job_id: str) -> dict:
-        job = load_job(job_id)  # proves the database too
+    def run_diagnostic(job: JobRun, session: Session) -> dict:
+        # begin_attempt has proved the database; the session stays unused, so SQLite's lock is free
+        # for the progress writes while the steps run
         return diagnostics.run(
             storage=worker_storage(),
-            job_id=job_id,
+            job_id=job.id,
             attempt=job.attempts,
             params=job.params,
-            report=ProgressReporter(job_id),
+            report=job.report_progress,
         )
 
     return reconcile_jobs, run_diagnostic

@@ -158,7 +158,7 @@ def test_the_reconciler_resends_stale_jobs_and_leaves_fresh_ones(sessions):
     counts = reconcile(sessions, published)
 
     assert sorted(published) == sorted([lost.id, dead.id])
-    assert counts == {"requeued": 2, "failed": 0}
+    assert counts == {"requeued": 2, "failed": 0, "cancelled": 0}
     assert reload(sessions, fresh.id).status == "queued" and reload(sessions, fresh.id).requeues == 0
     assert reload(sessions, dead.id).status == "queued" and reload(sessions, dead.id).requeues == 1
     assert reload(sessions, running.id).status == "processing"
@@ -238,3 +238,21 @@ def test_finish_hooks_run_after_the_commit_and_never_for_a_finish_that_rolls_bac
         jobs.complete(session=session, job_id=committed.id, result={"rows": 1})
         assert finished_hook_calls == []
     assert finished_hook_calls == [(committed.id, None)]
+
+
+def test_the_reconciler_cancels_a_silent_job_that_was_asked_to_stop_instead_of_sending_it_again(sessions,
+                                                                                              finished_hook_calls):
+    reconcile(sessions, [])
+    job = submit(sessions)
+    with session_scope(sessions) as session:
+        jobs.begin_attempt(session=session, job_id=job.id, max_attempts=3)
+        session.get(jobs.Job, job.id).cancel_requested_at = utcnow()  # then its worker vanished
+    age(sessions, job.id, 1200)
+
+    published: list[str] = []
+    counts = reconcile(sessions, published)
+
+    assert published == [] and counts == {"requeued": 0, "failed": 0, "cancelled": 1}
+    assert reload(sessions, job.id).status == "cancelled" and reload(sessions, job.id).error == (
+        "Cancelado. El trabajo se detuvo sin guardar nada; un administrador puede reintentarlo.")
+    assert finished_hook_calls == [(job.id, "job_cancelled")]

@@ -8,6 +8,7 @@ reconciler); it reads the service's due schedules from the database and fires ea
 from __future__ import annotations
 
 from celery import Celery, Task
+from sqlalchemy.orm import Session
 
 from common.config import get_settings
 from common.db import utcnow
@@ -15,7 +16,7 @@ from common.enqueue import Enqueuer
 from common.jobs import JobQuota
 from common.schedules import cleanup, service
 from common.schedules.kinds import Kinds
-from common.worker import JobTask, load_job, task_session, worker_storage
+from common.worker import JobRun, JobTask, task_session, worker_storage
 
 
 def register_schedule_tasks(app: Celery, kinds: Kinds, scope: cleanup.CleanupScope) -> tuple[Task, Task]:
@@ -40,10 +41,9 @@ def register_schedule_tasks(app: Celery, kinds: Kinds, scope: cleanup.CleanupSco
         return {"due": len(due), "fired": fired}
 
     @app.task(name=f"{name}.app.tasks.{cleanup.TASK}", base=JobTask)
-    def clean_storage(job_id: str) -> dict:
-        params = cleanup.CleanupParams.model_validate(load_job(job_id).params)
-        with task_session() as session:
-            return cleanup.clean_storage(session=session, storage=worker_storage(), scope=scope,
-                                         older_than_days=params.older_than_days, now=utcnow())
+    def clean_storage(job: JobRun, session: Session) -> dict:
+        params = cleanup.CleanupParams.model_validate(job.params)
+        return cleanup.clean_storage(session=session, storage=worker_storage(), scope=scope,
+                                     older_than_days=params.older_than_days, now=utcnow())
 
     return fire_schedules, clean_storage

@@ -37,7 +37,8 @@ def submit_import(
 ) -> jobs.Job:
     """Store the upload, refuse what is plainly not a spreadsheet or a column_map that is not one, and queue its import.
 
-    The upload is deleted when the import ends, whatever the outcome, or at once if it cannot be queued.
+    The upload is deleted when the import completes, or at once if it cannot be queued; a failed or
+    cancelled import keeps it, so an admin can retry the job with the same file.
     """
     try:
         mapping = parse_column_map(column_map)

@@ -17,6 +17,7 @@ from common import jobs
 from common.config import Settings
 from common.enqueue import Enqueuer
 from common.errors import BadInput, NotFound, ServiceUnavailable
+from common.job_files import INPUT_FILES
 from common.security import Principal
 from common.storage import Storage
 from common.uploads import store_upload
@@ -50,8 +51,9 @@ def submit_document(
     document, duplicate = _find_or_create(session, stored, kind, upload.filename or "", owner, pet, document_type)
     if duplicate:
         storage.delete(stored.key)  # keep one copy
+    # the file stays with the document (it is the clinical record); listed so that a retry can tell it is gone
     params = {"document_id": document.id, "duplicate": duplicate, "document_type": document_type,
-              "mascota_id": pet.id if pet else None}
+              "mascota_id": pet.id if pet else None, INPUT_FILES: [document.file_key]}
     try:
         return enqueuer.submit(session=session, kind=DOCUMENT, task="process_medical_document",
                                owner=owner, params=params)
