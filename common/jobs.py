@@ -164,6 +164,11 @@ LOWEST_PRIORITY = 9
 QUOTA_LOCK_NAMESPACE = 0x7E7A_0002
 
 
+def queue_priority(others_active: int) -> int:
+    """A job's message priority: how many other unfinished jobs its owner has on the service, up to 9."""
+    return max(0, min(others_active, LOWEST_PRIORITY))
+
+
 class JobQuota(BaseModel):
     """How many unfinished jobs one user may have on one service, and what a refusal tells them."""
 
@@ -211,7 +216,7 @@ def submit(
     session.add(job)
     session.commit()
     try:
-        _call_with_timeout(publish, job.id, min(active, LOWEST_PRIORITY), timeout)
+        _call_with_timeout(publish, job.id, queue_priority(active), timeout)
     except Exception as exc:
         log.warning("could not enqueue job %s: %r", job.id, exc)
         fail(

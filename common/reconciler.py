@@ -29,7 +29,7 @@ def reconcile(
     stale_queued: timedelta,
     stale_processing: timedelta,
     max_requeues: int,
-    publish: Callable[[Job], None],
+    publish: Callable[[Job, int], None],
 ) -> dict[str, int]:
     """Find jobs with no sign of life and send them again, or fail them with a reason.
 
@@ -69,7 +69,9 @@ def reconcile(
         job.status = JobStatus.QUEUED
         job.updated_at = now
         session.flush()
-        publish(job)
+        # the priority it would get if its owner sent it now: a lost job must not jump a flood's queue
+        others = jobs.count_active(session=session, service=service, owner_id=job.owner_id) - 1
+        publish(job, jobs.queue_priority(others))
         counts["requeued"] += 1
     if stale:
         log.warning("reconciler (%s): %s", service, counts)

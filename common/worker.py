@@ -296,8 +296,8 @@ def register_platform_tasks(app: Celery, service: str) -> tuple[Task, Task]:
     def reconcile_jobs() -> dict[str, int]:
         settings = get_settings()
 
-        def publish(job: jobs.Job) -> None:
-            app.send_task(job.task_name, args=[job.id], task_id=job.id)
+        def publish(job: jobs.Job, priority: int) -> None:
+            app.send_task(job.task_name, args=[job.id], task_id=job.id, priority=priority)
 
         with task_session() as session:
             return reconciler.reconcile(

@@ -137,7 +137,7 @@ def reconcile(sessions, published, max_requeues=2):
         return reconciler.reconcile(
             session=session, service="petshop", stale_queued=timedelta(seconds=60),
             stale_processing=timedelta(seconds=600), max_requeues=max_requeues,
-            publish=lambda job: published.append(job.id),
+            publish=lambda job, priority: published.append(job.id),
         )
 
 
@@ -256,3 +256,21 @@ def test_the_reconciler_cancels_a_silent_job_that_was_asked_to_stop_instead_of_s
     assert reload(sessions, job.id).status == "cancelled" and reload(sessions, job.id).error == (
         "Cancelado. El trabajo se detuvo sin guardar nada; un administrador puede reintentarlo.")
     assert finished_hook_calls == [(job.id, "job_cancelled")]
+
+
+def test_the_reconciler_resends_a_lost_job_at_the_priority_its_owner_would_get_now(sessions):
+    reconcile(sessions, [])
+    carol = Principal(id=12, username="carol", role=Role.STAFF)
+    lost = [submit(sessions, owner=carol) for _ in range(3)]  # one owner, three unfinished jobs
+    for job in lost:
+        age(sessions, job.id, 120)
+
+    priorities: list[int] = []
+    with session_scope(sessions) as session:
+        reconciler.reconcile(
+            session=session, service="petshop", stale_queued=timedelta(seconds=60),
+            stale_processing=timedelta(seconds=600), max_requeues=2,
+            publish=lambda job, priority: priorities.append(priority) if job.owner_id == carol.id else None,
+        )
+
+    assert priorities == [2, 2, 2]  # each waits behind the owner's two others, as a new submission would
