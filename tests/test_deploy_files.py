@@ -397,3 +397,10 @@ def test_dockerfile_runs_as_a_non_root_user_owning_var():
     assert users and users[-1].split(":")[0] not in ("root", "0")
     runs = " ".join(args for keyword, args in instructions if keyword == "RUN")
     assert f"chown -R {users[-1]}:{users[-1]} /app/var" in runs
+
+
+def test_notification_settings_reach_every_backend_process_with_credentials_as_files(services):
+    for name in BACKEND_SERVICES:
+        environment = services[name]["environment"]
+        assert {"SMTP_HOST", "SMTP_PASSWORD_FILE", "SMS_ACCOUNT_SID", "SMS_AUTH_TOKEN_FILE", "CONSOLE_PUBLIC_URL"} <= set(environment), name
+        assert "SMTP_PASSWORD" not in environment and "SMS_AUTH_TOKEN" not in environment, name
