@@ -29,7 +29,7 @@ from tests.test_console_browser import (  # noqa: F401 (fixtures)
 )
 from tests.veterinaria.pages import render_page, write_image, write_pdf
 
-CONSOLE_REDIS_DB = 7  # console_stack gives this module a stack of its own
+CONSOLE_REDIS_DB = 15  # console_stack gives this module a stack of its own
 TABLET = {"width": 1024, "height": 768}
 A5_MM = (148, 210)
 

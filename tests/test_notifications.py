@@ -46,7 +46,7 @@ def notify_stack(work_dir, new_database_url, redis_server, smtp, receiver):
     (secrets_dir / "sms_token").write_text(TOKEN + "\n")
     running = Stack(
         base_dir=work_dir / "notify", database_url=new_database_url("timon_notify"),
-        redis_url=f"redis://127.0.0.1:{redis_server.port}/7",  # no other stack's worker takes these tasks
+        redis_url=f"redis://127.0.0.1:{redis_server.port}/12",  # no other stack's worker takes these tasks
         extra_env={
             "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port), "SMTP_STARTTLS": "false",
             "SMTP_USER": smtp.user, "SMTP_PASSWORD_FILE": str(secrets_dir / "smtp_password"),

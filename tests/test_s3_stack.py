@@ -17,7 +17,7 @@ from tests.veterinaria.pages import render_page, write_image, write_pdf
 
 BUCKET = "timon-files"
 PREFIX = "stack"
-REDIS_DB = 7  # a Redis database of its own: no other stack's worker takes these jobs
+REDIS_DB = 13  # a Redis database of its own: no other stack's worker takes these jobs
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ ROOMY = jobs.JobQuota(max_active=1000, retry_after_seconds=1)
 @pytest.fixture(scope="module")
 def enqueuer(redis_url):
     # a real broker, on a Redis database no worker reads: the messages wait there unread
-    celery = create_celery_app(Settings(_env_file=None, redis_url=redis_url.rsplit("/", 1)[0] + "/9"))
+    celery = create_celery_app(Settings(_env_file=None, redis_url=redis_url.rsplit("/", 1)[0] + "/4"))
     return Enqueuer(celery=celery, service="petshop", timeout=5, quota=ROOMY)
 
 

@@ -27,7 +27,7 @@ def telemetry_stack(work_dir, new_database_url, redis_server):
     base = work_dir / "telemetry"
     running = Stack(
         base_dir=base, database_url=new_database_url("timon_telemetry"),
-        redis_url=f"redis://127.0.0.1:{redis_server.port}/7",  # its own queues: no other stack's worker takes its jobs
+        redis_url=f"redis://127.0.0.1:{redis_server.port}/14",  # its own queues: no other stack's worker takes its jobs
         console=True,
         extra_env={"LOG_FORMAT": "json", "WORKER_METRICS_PORT": str(free_port())},
     )

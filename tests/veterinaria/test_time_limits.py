@@ -15,7 +15,7 @@ def slow_stack(work_dir, new_database_url, redis_url):
     running = Stack(
         base_dir=work_dir / "time-limits",
         database_url=new_database_url("timon_time_limits"),
-        redis_url=redis_url.rsplit("/", 1)[0] + "/5",  # its own Redis database: its own queues
+        redis_url=redis_url.rsplit("/", 1)[0] + "/10",  # its own Redis database: its own queues
         extra_env={"TASK_SOFT_TIME_LIMIT": "2", "TASK_TIME_LIMIT": "30", "OCR_PAGE_WORKERS": "1"},
     )
     try:
