@@ -33,6 +33,7 @@ from common.storage import (
     FileEntry,
     StorageUnavailable,
     StoredFile,
+    WholeFiles,
     bad_key,
     empty_file,
     file_gone,
@@ -113,7 +114,7 @@ def _translated(what: str, key: str = "") -> Iterator[None]:
         raise StorageUnavailable() from exc
 
 
-class S3Storage:
+class S3Storage(WholeFiles):
     """Files as objects in one bucket, under an optional key prefix."""
 
     def __init__(self, *, client: Any, bucket: str, prefix: str = "", part_size: int = 8 * 1024 * 1024):
@@ -184,13 +185,6 @@ class S3Storage:
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=name, UploadId=upload_id)
         except (ClientError, BotoCoreError):  # the bucket's lifecycle rule for incomplete uploads is the backstop
             log.warning("storage: could not abort the multipart upload %s of %s", upload_id, name, exc_info=True)
-
-    def save_file(self, path: Path, *, key: str) -> StoredFile:
-        with open(path, "rb") as handle:
-            return self.save_stream(handle, key=key, max_bytes=max(path.stat().st_size, 1))
-
-    def save_bytes(self, data: bytes, *, key: str) -> StoredFile:
-        return self.save_stream(io.BytesIO(data), key=key, max_bytes=max(len(data), 1))
 
     @contextmanager
     def open(self, key: str) -> Iterator[BinaryIO]:

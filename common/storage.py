@@ -141,7 +141,18 @@ class Digest:
         return StoredFile(key=key, size=self.size, sha256=self._sha.hexdigest(), head=self.head)
 
 
-class LocalStorage:
+class WholeFiles:
+    """save_file and save_bytes, for a backend that has save_stream: what the process made, no size cap."""
+
+    def save_file(self, path: Path, *, key: str) -> StoredFile:
+        with open(path, "rb") as handle:
+            return self.save_stream(handle, key=key, max_bytes=max(path.stat().st_size, 1))
+
+    def save_bytes(self, data: bytes, *, key: str) -> StoredFile:
+        return self.save_stream(io.BytesIO(data), key=key, max_bytes=max(len(data), 1))
+
+
+class LocalStorage(WholeFiles):
     """Files in a local directory, written atomically (temp file, fsync, rename)."""
 
     def __init__(self, root: Path):
@@ -177,13 +188,6 @@ class LocalStorage:
         finally:
             tmp.unlink(missing_ok=True)
         return digest.stored(key)
-
-    def save_file(self, path: Path, *, key: str) -> StoredFile:
-        with open(path, "rb") as handle:
-            return self.save_stream(handle, key=key, max_bytes=max(path.stat().st_size, 1))
-
-    def save_bytes(self, data: bytes, *, key: str) -> StoredFile:
-        return self.save_stream(io.BytesIO(data), key=key, max_bytes=max(len(data), 1))
 
     @contextmanager
     def open(self, key: str) -> Iterator[BinaryIO]:

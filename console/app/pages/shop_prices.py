@@ -100,46 +100,46 @@ def prices_form(request: Request, user: PricesUser, backend: BackendDep):
     return _form_page(request, backend, user, {"modo": "porcentaje"})
 
 
-@router.post("/tienda/precios/vista-previa", dependencies=[CsrfChecked])
-def preview_prices(
-    request: Request, user: PricesUser, backend: BackendDep, tienda: Annotated[int, Form(ge=1, le=2**31 - 1)],
+def price_form(
+    tienda: Annotated[int, Form(ge=1, le=2**31 - 1)],
     modo: Annotated[str, Form(pattern="^(porcentaje|lista)$")] = "porcentaje", porcentaje: FormText = "",
     categoria: Id = "", proveedor: Id = "", lista: Annotated[str, Form(max_length=40_000)] = "",
-):
-    """Show what the change would do (petshop's preview: nothing is written) with a button to apply exactly that."""
-    values = {"tienda": tienda, "modo": modo, "porcentaje": porcentaje, "categoria": categoria, "proveedor": proveedor,
-              "lista": lista}
+) -> dict:
+    """The form's fields as sent (the preview's form sends the same ones back to apply)."""
+    return {"tienda": tienda, "modo": modo, "porcentaje": porcentaje, "categoria": categoria, "proveedor": proveedor,
+            "lista": lista}
+
+
+PriceForm = Annotated[dict, Depends(price_form)]
+
+
+def _send_to_petshop(request: Request, backend, user: User, values: dict, path: str):
+    """The form's change sent to petshop at `path`; (answer, None), or (None, the form page with the refusal)."""
     try:
-        body = price_body(store_id=tienda, mode=modo, percentage=porcentaje, category=categoria, supplier=proveedor, lines=lista)
-        preview = backend.request("petshop", "POST", "/productos/precios/vista-previa", token=user.token, json=body)
+        body = price_body(store_id=values["tienda"], mode=values["modo"], percentage=values["porcentaje"],
+                          category=values["categoria"], supplier=values["proveedor"], lines=values["lista"])
+        return backend.request("petshop", "POST", path, token=user.token, json=body), None
     except PriceFormError as exc:
-        return _form_page(request, backend, user, values, status_code=422, error=str(exc))
+        return None, _form_page(request, backend, user, values, status_code=422, error=str(exc))
     except BackendError as exc:
         if isinstance(exc, SessionExpired) or exc.status_code >= 500 or exc.status_code == 403:
             raise
-        return _form_page(request, backend, user, values, status_code=exc.status_code, error=in_form_words(exc, FIELD_LABELS))
-    return _form_page(request, backend, user, values, preview=preview)
+        return None, _form_page(request, backend, user, values, status_code=exc.status_code,
+                                error=in_form_words(exc, FIELD_LABELS))
+
+
+@router.post("/tienda/precios/vista-previa", dependencies=[CsrfChecked])
+def preview_prices(request: Request, user: PricesUser, backend: BackendDep, values: PriceForm):
+    """Show what the change would do (petshop's preview: nothing is written) with a button to apply exactly that."""
+    preview, refused = _send_to_petshop(request, backend, user, values, "/productos/precios/vista-previa")
+    return refused or _form_page(request, backend, user, values, preview=preview)
 
 
 @router.post("/tienda/precios", dependencies=[CsrfChecked])
-def apply_prices(
-    request: Request, user: PricesUser, backend: BackendDep, tienda: Annotated[int, Form(ge=1, le=2**31 - 1)],
-    modo: Annotated[str, Form(pattern="^(porcentaje|lista)$")] = "porcentaje", porcentaje: FormText = "",
-    categoria: Id = "", proveedor: Id = "", lista: Annotated[str, Form(max_length=40_000)] = "",
-):
+def apply_prices(request: Request, user: PricesUser, backend: BackendDep, values: PriceForm):
     """Queue the previewed change (the preview's form sends back the same fields) and follow its job."""
-    values = {"tienda": tienda, "modo": modo, "porcentaje": porcentaje, "categoria": categoria, "proveedor": proveedor,
-              "lista": lista}
-    try:
-        body = price_body(store_id=tienda, mode=modo, percentage=porcentaje, category=categoria, supplier=proveedor, lines=lista)
-        job = backend.request("petshop", "POST", "/productos/precios/", token=user.token, json=body)
-    except PriceFormError as exc:
-        return _form_page(request, backend, user, values, status_code=422, error=str(exc))
-    except BackendError as exc:
-        if isinstance(exc, SessionExpired) or exc.status_code >= 500 or exc.status_code == 403:
-            raise
-        return _form_page(request, backend, user, values, status_code=exc.status_code, error=in_form_words(exc, FIELD_LABELS))
-    return RedirectResponse(f"/tienda/precios/{job['task_id']}", status_code=303)
+    job, refused = _send_to_petshop(request, backend, user, values, "/productos/precios/")
+    return refused or RedirectResponse(f"/tienda/precios/{job['task_id']}", status_code=303)
 
 
 def _job_context(backend, user: User, job_id: str) -> dict:
