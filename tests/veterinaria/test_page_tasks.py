@@ -103,11 +103,18 @@ def test_a_short_document_keeps_the_single_task_path(vet, tmp_path):
     assert [page["number"] for page in job["result"]["pages"]] == [1, 2, 3]
 
 
+def reading_a_page(log: str) -> bool:
+    """A page task has been received and has not ended yet, by the worker's log."""
+    received = set(re.findall(r"read_document_page\[([0-9a-f-]{36})\] received", log))
+    ended = set(re.findall(r"read_document_page\[([0-9a-f-]{36})\] (?:succeeded|raised|retry)", log))
+    return bool(received - ended)
+
+
 def test_a_page_task_killed_mid_ocr_is_read_again_and_the_job_completes_once(vet, page_stack, tmp_path):
-    job_id = upload(vet, scan(tmp_path, 5, "matado"))
     victim = page_stack.workers[0]
-    wait_until(lambda: re.search(r"read_document_page\[[0-9a-f-]{36}\] received", victim.log()), timeout=120,
-               what="a page task on the first worker")
+    before = len(victim.log())
+    job_id = upload(vet, scan(tmp_path, 5, "matado"))
+    wait_until(lambda: reading_a_page(victim.log()[before:]), timeout=120, what="a page task running on the first worker")
 
     for child in psutil.Process(victim.pid).children(recursive=True):
         child.kill()  # as the OOM killer would, in the middle of that page
