@@ -43,6 +43,7 @@ def process_medical_document(job: JobRun, session: Session) -> dict:
 
     The reading takes seconds a page, so it happens before `session` is first used: no transaction
     (and on SQLite no write lock) is held meanwhile; the document is looked up in a short read of its own.
+    A PDF of `OCR_FANOUT_MIN_PAGES` pages or more is handed on to one task a page instead (`_hand_pages_on`).
     """
     document_id = job.params["document_id"]
     with task_session() as lookup:
