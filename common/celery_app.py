@@ -23,7 +23,10 @@ from typing import Any
 from celery import Celery
 from kombu import Queue
 
+from common import kombu_fixes
 from common.config import Settings, get_settings
+
+kombu_fixes.apply()  # a worker survives Redis going away while it holds an unacked message
 
 QUEUES = ("veterinaria", "petshop")
 TASK_MODULES = ("veterinaria.app.tasks", "petshop.app.tasks")
