@@ -79,7 +79,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         result_backend_transport_options=transport,
         visibility_timeout=settings.visibility_timeout,
         # time limits: the soft one raises in the task so it can fail cleanly; the hard one kills
-        task_soft_time_limit=settings.task_soft_time_limit,
+        task_soft_time_limit=settings.task_soft_time_limit or None,
         task_time_limit=settings.task_time_limit,
         # retries of transient errors (JobTask.autoretry_for): exponential, jittered, capped;
         # a task whose worker process died is sent again after default_retry_delay, under the same cap
