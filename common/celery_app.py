@@ -25,6 +25,7 @@ from kombu import Queue
 
 from common import kombu_fixes
 from common.config import Settings, get_settings
+from common.unacked_lease import RenewUnackedLeases
 
 kombu_fixes.apply()  # a worker survives Redis going away while it holds an unacked message
 
@@ -136,6 +137,8 @@ def create_celery_app(settings: Settings | None = None) -> Celery:
     app = Celery("timon", include=list(TASK_MODULES))
     # a promise: Celery calls it once, when something first reads app.conf
     app.add_defaults(lambda: celery_config(settings or get_settings()))
+    # a job running longer than the visibility timeout is not handed to a second worker
+    app.steps["consumer"].add(RenewUnackedLeases)
     return app
 
 
