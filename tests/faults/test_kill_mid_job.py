@@ -1,5 +1,5 @@
 """A worker child SIGKILLed in the middle of real work: an inventory import of 120,000 rows, a bulk
-price change over 60,000 of them, an inventory report over all of them, and the OCR of a six-page
+price change over 60,000 of them, an inventory-value report over all of them, and the OCR of a six-page
 scan. Each time the job completes once, on its second attempt, and what it leaves behind — stock
 rows, prices, the report's file, the filed document, the files in storage — equals what a clean
 run of the same input leaves.
@@ -167,7 +167,6 @@ def test_a_report_whose_worker_is_killed_midway_is_written_once_like_a_clean_one
     same = ("rows_total", "columns")
     assert {k: job["result"][k] for k in same} == {k: clean_job["result"][k] for k in same}
     assert job["result"]["title"].replace(killed["name"], "") == clean_job["result"]["title"].replace(clean["name"], "")
-    assert job["result"]["rows_total"] == ROWS - ROWS // BAD_EVERY
     assert stored_files(fault_stack) - files_before == {f"reports/{job_id}/informe.csv", f"reports/{job_id}/informe.xlsx"}
     csvs = [admin.get("petshop", f"/reportes/inventario/{j}/archivo", params={"formato": "csv"}).text
             .replace(store["prefix"], "").replace(store["name"], "")
@@ -223,5 +222,4 @@ def test_an_ocr_whose_worker_is_killed_midway_files_the_document_once_like_a_cle
     filed, clean = filed_document(fault_stack, job), filed_document(fault_stack, clean_job)
     assert filed["pages"] == PAGES and filed["status"] == "processed"
     assert filed == clean  # text per page, fields, lab values: as a clean run read them, and filed once
-    assert len(filed["lab_values"]) == len(set(filed["lab_values"]))
     assert len(stored_files(fault_stack) - after_clean) == len(after_clean - before)  # no stray file of attempt 1
