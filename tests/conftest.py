@@ -22,7 +22,6 @@ from common.db import make_engine, make_session_factory
 from common.migrate import upgrade
 from tests.servers import PostgresServer, RedisServer, Stack
 
-
 DATABASE_FIXTURES = frozenset({"database_kind", "database_url", "new_database_url", "postgres_server"})
 
 

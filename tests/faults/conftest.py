@@ -8,7 +8,6 @@ import re
 
 import psutil
 import pytest
-import redis
 
 from tests.conftest import Client, login
 from tests.servers import Process, RedisServer, Stack, wait_until
