@@ -133,6 +133,7 @@ def test_a_corrected_lab_value_is_what_search_the_series_and_the_report_use(vet,
     # search finds it by its corrected name, the series and the report carry the corrected value
     hits = vet.get("veterinaria", "/historias-clinicas/buscar", params={"q": name}).json()
     assert [(h["kind"], h["ref_id"]) for h in hits] == [("document", document_id)]
+    assert f"{name} 310.5 µmol/L" in hits[0]["snippet"]
     series = {s["name"]: s for s in vet.get("veterinaria", f"/mascotas/{pet['id']}/analiticas/").json()}
     assert series[name]["unit"] == "µmol/L"
     assert series[name]["points"] == [{"date": "2024-01-15", "value": 310.5, "raw": "310.5", "document_id": document_id,
