@@ -5,9 +5,13 @@ image beside the text, fields, the pet or the candidates), corrects the text and
 correction by search with the words marked; a pet's timeline and charts; its medical report; and a
 cliente who cannot reach another owner's pet or document by editing the URL.
 
-The fixtures (stack, browser, people) are test_console_browser.py's; this module gets its own
-stack. Every page reached is checked by check_page (axe-core, no sideways scroll, screenshots)
-and at tablet size (1024×768) too.
+Also: the upload form with JavaScript off (a plain multipart post, then a page per reading), a lab
+value corrected and then found by search and drawn on the chart, a cliente's list of the vet's
+reports about their pet (and a 404 for another owner's), and a long history paged 25 at a time.
+
+The fixtures (stack, browser, people) are test_console_browser.py's; the stack is the session's
+shared console stack. Every page reached is checked by check_page (axe-core, no sideways scroll,
+screenshots) and at tablet size (1024×768) too.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from tests.test_console_browser import (  # noqa: F401 (fixtures)
 )
 from tests.veterinaria.pages import render_page, write_image, write_pdf
 
-CONSOLE_REDIS_DB = 15  # console_stack gives this module a stack of its own
+SHARED_CONSOLE_STACK = True  # the session's console stack (tests/conftest.py), shared with the other such modules
 TABLET = {"width": 1024, "height": 768}
 A5_MM = (148, 210)
 

@@ -1,7 +1,8 @@
 """The console's shop and admin pages (issue #9) in a real headless Chromium against the real stack.
 
-The fixtures (stack, browser, people) are test_console_browser.py's; this module gets its own stack
-and starts its one worker at the first story that needs it. Every page a story reaches is
+The fixtures (stack, browser, people) are test_console_browser.py's; the stack is the session's shared
+console stack (its one worker is started by the first story that needs it). Stories also: an
+import's bar showing a live percentage and rows per second while it applies. Every page a story reaches is
 screenshotted at desktop and phone size and checked with axe-core by check_page.
 """
 
@@ -25,7 +26,7 @@ from tests.test_console_browser import (  # noqa: F401 (fixtures)
     sqlite_pass_only,
 )
 
-CONSOLE_REDIS_DB = 11  # console_stack gives this module a stack of its own
+SHARED_CONSOLE_STACK = True  # the session's console stack (tests/conftest.py), shared with the other such modules
 TABLET = {"width": 1024, "height": 768}
 
 
