@@ -8,8 +8,8 @@ straight from the API every 20 ms. For each progress write, the delay is from it
 the first moment the page (or the API client) shows that value or a later one. Printed: median,
 95th percentile and worst delay of each, their ratio, and the worst against the 1 s budget.
 
-    .venv/bin/python bench/console_progress.py                 # 300,000-row import
-    .venv/bin/python bench/console_progress.py --rows 100000
+    .venv/bin/python bench/console_progress.py                 # 300,000-row import, PostgreSQL
+    .venv/bin/python bench/console_progress.py --rows 100000 --database sqlite --timeline
 
 Machines here are shared and noisy: the page's delay is mostly the poll interval (0–1 s) plus one
 fragment render; read the ratio and the percentiles, not a single run's worst.
@@ -34,7 +34,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from bench.console_pages import catalogue_csv  # noqa: E402
 from tests.browser_helpers import CHROMIUM  # noqa: E402
 from tests.conftest import Client, login  # noqa: E402
-from tests.servers import RedisServer, Stack  # noqa: E402
+from tests.servers import PostgresServer, RedisServer, Stack  # noqa: E402
 
 BUDGET_MS = 1000
 API_POLL_S = 0.02
@@ -72,12 +72,18 @@ def summary(values: list[float]) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=300_000)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="postgresql",
+                        help="postgresql (default): readers never wait; on SQLite every transaction begins IMMEDIATE, so "
+                             "status reads queue behind the import's write and the page (like any reader) waits")
     parser.add_argument("--timeline", action="store_true", help="also print each write and when each side showed it")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="timon-bench-") as tmp:
         base = Path(tmp)
+        base.chmod(0o755)  # as root the PostgreSQL server runs as another system user
         redis_server = RedisServer(base / "redis", base / "logs").start()
-        stack = Stack(base_dir=base / "stack", database_url=f"sqlite:///{base / 'bench.db'}", redis_url=redis_server.url,
+        postgres = PostgresServer(base / "pg" / "data").start() if args.database == "postgresql" else None
+        url = postgres.create_database("bench") if postgres else f"sqlite:///{base / 'bench.db'}"
+        stack = Stack(base_dir=base / "stack", database_url=url, redis_url=redis_server.url,
                       console=True, extra_env={"MAX_UPLOAD_MB": "100"})
         try:
             stack.start(workers=1)
@@ -128,6 +134,8 @@ def main() -> None:
         finally:
             stack.stop()
             redis_server.stop()
+            if postgres:
+                postgres.stop()
     measured = sorted((v, at) for v, at in writes.items() if 0 < v < 100)
     ours, direct = delays(measured, page_seen), delays(measured, api_seen)
     if not ours:
@@ -138,7 +146,7 @@ def main() -> None:
         print("writes:", [(v, round(at - t0, 2)) for v, at in measured])
         print("page:  ", [(v, round(at - t0, 2)) for v, at in page_seen])
         print("api:   ", [(v, round(at - t0, 2)) for v, at in api_seen])
-    print(f"import of {args.rows} rows: {len(measured)} progress writes; the page showed {len(page_seen)} values"
+    print(f"{args.database}, import of {args.rows} rows: {len(measured)} progress writes; the page showed {len(page_seen)} values"
           + (f"; the API refused {len(refused)} of the 20 ms reads ({sorted(set(refused))})" if refused else ""))
     print(f"\n{'from the write to':<34} {'median ms':>10} {'p95 ms':>8} {'worst ms':>9}")
     print(f"{'the console page (htmx, 1 s poll)':<34} {om:>10.0f} {op:>8.0f} {ox:>9.0f}")
