@@ -81,6 +81,7 @@ def main() -> None:
         base = Path(tmp)
         base.chmod(0o755)  # as root the PostgreSQL server runs as another system user
         redis_server = RedisServer(base / "redis", base / "logs").start()
+        (base / "pg").mkdir()
         postgres = PostgresServer(base / "pg" / "data").start() if args.database == "postgresql" else None
         url = postgres.create_database("bench") if postgres else f"sqlite:///{base / 'bench.db'}"
         stack = Stack(base_dir=base / "stack", database_url=url, redis_url=redis_server.url,
