@@ -56,8 +56,9 @@ def console_stack(request, work_dir, new_database_url, redis_server):
         yield request.getfixturevalue("shared_console_stack")
         return
     name = request.module.__name__.rsplit(".", 1)[-1]
+    redis_db = getattr(request.module, "CONSOLE_REDIS_DB", 5)
     running = console_stack_for(work_dir / name, database_url=new_database_url(f"timon_{name}"),
-                                redis_url=f"redis://127.0.0.1:{redis_server.port}/{getattr(request.module, 'CONSOLE_REDIS_DB', 5)}")
+                                redis_url=f"redis://127.0.0.1:{redis_server.port}/{redis_db}")
     try:
         running.start(workers=0)  # the jobs story starts its worker once its job is queued
         yield running

@@ -12,7 +12,8 @@ from tests.veterinaria.test_documents_api import vet, wait_task  # noqa: F401 (f
 
 def _owned_pet(vet, make_user, name: str) -> tuple[dict, object]:
     owner_user = make_user("cliente")
-    owner = vet.post("veterinaria", "/propietarios/", json={"full_name": f"Dueña {name}", "user_id": owner_user.user["id"]}).json()
+    owner = vet.post("veterinaria", "/propietarios/",
+                     json={"full_name": f"Dueña {name}", "user_id": owner_user.user["id"]}).json()
     found = vet.post("veterinaria", "/mascotas/", json={"name": name, "species": "perro", "owner_id": owner["id"]}).json()
     return found, owner_user
 

@@ -153,8 +153,8 @@ def _sources(session: Session, rows) -> dict[tuple[str, int], tuple[dt.date | No
             select(LabValue).where(LabValue.document_id.in_(wanted[SearchKind.DOCUMENT]), LabValue.corrected_at.is_not(None))
             .order_by(LabValue.id)
         ):
-            date, text = sources[(SearchKind.DOCUMENT.value, lab.document_id)]
-            sources[(SearchKind.DOCUMENT.value, lab.document_id)] = (date, f"{text}\n{lab.name} {lab.raw_value} {lab.unit}".rstrip())
+            key = (SearchKind.DOCUMENT.value, lab.document_id)
+            sources[key] = (sources[key][0], f"{sources[key][1]}\n{lab.name} {lab.raw_value} {lab.unit}".rstrip())
     return sources
 
 

@@ -122,7 +122,7 @@ def read_history(
     pet: VisiblePet, session: SessionDep,
     items: Annotated[int, Query(ge=0, le=100, description="How many of the latest consultations and documents")] = 100,
 ):
-    """The pet's clinical history: standing notes, then its latest consultations and documents (oldest first), and their totals."""
+    """The pet's clinical history: standing notes, its latest consultations and documents (oldest first), their totals."""
     return service.read_history(session=session, pet=pet, items=items)
 
 

@@ -22,7 +22,14 @@ from veterinaria.app import jobs
 from veterinaria.app.deps import ClinicStaff, EditableDocument, VisibleDocument, VisiblePet
 from veterinaria.app.documents import corrections, preview
 from veterinaria.app.documents.read.fields import DOCUMENT_TYPES
-from veterinaria.app.schemas import DocumentRead, DocumentTaskRead, DocumentUpdate, LabValueRead, LabValueUpdate, MedicalReportRead
+from veterinaria.app.schemas import (
+    DocumentRead,
+    DocumentTaskRead,
+    DocumentUpdate,
+    LabValueRead,
+    LabValueUpdate,
+    MedicalReportRead,
+)
 
 router = APIRouter()
 
