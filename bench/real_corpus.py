@@ -44,6 +44,12 @@ ARCHIVES: dict[str, Archive] = {
         _pip("ocrmypdf==17.13.0"), "ocrmypdf-17.13.0.tar.gz",
         "151c35d810eb628fbc5cb9bbe80b834ecf094737efa0e7a2e9e1fac3c730ed49",
     ),
+    # pikepdf's test resources: an 1871 Senate document on yellowed paper (colour and grey), a
+    # photocopied form as CCITT, JBIG2 with a global dictionary
+    "pikepdf-10.18.0": Archive(
+        _pip("pikepdf==10.18.0"), "pikepdf-10.18.0.tar.gz",
+        "cb555ebff93482e8a6eb55881488b469bbb2b5675161c1b93a0510a8642d98d0",
+    ),
 }
 
 
