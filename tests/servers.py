@@ -304,7 +304,8 @@ class Stack:
     def celery_command() -> list[str]:
         return [sys.executable, "-m", "celery", "-A", "common.celery_app"]
 
-    def start_worker(self, *, concurrency: int = 2, name: str | None = None, prefix: tuple[str, ...] = ()) -> Process:
+    def start_worker(self, *, concurrency: int = 2, name: str | None = None, extra_env: dict[str, str] | None = None,
+                     prefix: tuple[str, ...] = ()) -> Process:
         """One more `celery worker` (started through `prefix`, e.g. `ip netns exec NS`, on another "host")."""
         index = len(self.workers) + 1
         hostname = name or f"w{index}-{secrets.token_hex(3)}@%h"
@@ -313,7 +314,7 @@ class Stack:
             [*prefix, *self.celery_command(), "worker", "--loglevel=info",
              "--queues=veterinaria,petshop", f"--concurrency={concurrency}", "-n", hostname,
              "--without-mingle", "--without-gossip"],
-            env=self.env,
+            env={**self.env, **(extra_env or {})},  # e.g. one worker's own time limits
             log_dir=self.log_dir,
         ).start()
         wait_while_busy(lambda: " ready." in worker.log(), process=worker, what=f"worker{index} ready")
