@@ -29,8 +29,9 @@ MAX_SKEW = 10.0
 MIN_GAIN = 0.02
 #: Below this the page is as level as it can be measured.
 MIN_ANGLE = 0.1
-#: The profile is measured on a page this wide at most (finer adds time, not precision).
-PROFILE_WIDTH = 1600
+#: The profile is measured on a page narrowed to this width at most (its height kept): the strips'
+#: sums need no more, and the measurement costs a few per cent of a recognition.
+PROFILE_WIDTH = 900
 
 
 @dataclass(frozen=True)
@@ -44,16 +45,17 @@ class Profiles:
     """One page's per-strip row profiles of ink, ready to be scored at any tilt."""
 
     def __init__(self, image: Image.Image) -> None:
-        factor = max(1, image.width // PROFILE_WIDTH)
-        grey = image.reduce(factor) if factor > 1 else image
+        # narrower only: the rows keep their full resolution, which is what resolves a tenth of a degree
+        factor = max(1, -(-image.width // PROFILE_WIDTH))
+        grey = image.reduce((factor, 1)) if factor > 1 else image
         ink = 255.0 - np.asarray(grey, dtype=np.float32)
         # paper is rarely white: count only what is clearly darker than the page's own background
-        ink = np.clip(ink - np.percentile(ink, 50) - 20, 0, None)
+        ink = np.clip(ink - float(np.median(ink[::4, ::4])) - 20, 0, None)
         height, width = ink.shape
         strip = max(1, width // STRIPS)
         used = strip * (width // strip)
         self.strips = ink[:, :used].reshape(height, used // strip, strip).sum(axis=2).T  # (strips, rows)
-        self.centres = (np.arange(self.strips.shape[0]) + 0.5) * strip - used / 2
+        self.centres = ((np.arange(self.strips.shape[0]) + 0.5) * strip - used / 2) * factor  # page pixels
         self.inked = float(ink.sum())
 
     def sharpness(self, correction: float) -> float:
@@ -88,13 +90,13 @@ def check_skew(image: Image.Image, estimate: float) -> SkewCheck:
     if profiles.inked == 0 or level == 0:
         return SkewCheck(angle=0.0, gain=0.0, estimate_sharpness=1.0)
     coarse, _ = _best_near(profiles, 0.0, MAX_SKEW, 0.5)
-    candidates = {coarse}
-    if abs(estimate) <= MAX_SKEW:
-        candidates |= {estimate, -estimate}
+    candidates = [coarse]
+    if abs(estimate) <= MAX_SKEW:  # the engine's estimate and its opposite, unless the coarse search covers them
+        candidates += [c for c in (estimate, -estimate) if abs(c - coarse) > 0.3]
     best, score = 0.0, level
     for candidate in candidates:
-        angle, found = _best_near(profiles, candidate, 0.5, 0.05)
-        angle, found = _best_near(profiles, angle, 0.05, 0.01)
+        angle, found = _best_near(profiles, candidate, 0.3, 0.05)
+        angle, found = _best_near(profiles, angle, 0.04, 0.02)
         if found > score:
             best, score = angle, found
     gain = score / level - 1

@@ -101,8 +101,9 @@ def missed_text_share(ink: Image.Image | None, words: Sequence[Box]) -> float:
     columns, rows = ink.width // cell, ink.height // cell
     if columns == 0 or rows == 0:
         return 0.0
-    dark = 1.0 - np.asarray(ink.convert("L"), dtype=np.float32)[: rows * cell, : columns * cell] / 255.0
-    density = dark.reshape(rows, cell, columns, cell).mean(axis=(1, 3))
+    # Pillow's reduce averages each cell in C: the page is never copied at full size into numpy
+    grey = ink.convert("L").crop((0, 0, columns * cell, rows * cell)).reduce(cell)
+    density = 1.0 - np.asarray(grey, dtype=np.float32) / 255.0
     text_like = (density >= TEXT_INK[0]) & (density <= TEXT_INK[1])
     total = int(text_like.sum())
     if total == 0:

@@ -120,7 +120,7 @@ def flatten_light(image: Image.Image) -> Image.Image:
 def speckle_share(image: Image.Image) -> float:
     """Share of pixels, in a central crop, that a 3×3 median changes a lot (isolated dots)."""
     width, height = image.size
-    side = min(800, width, height)
+    side = min(500, width, height)
     left, top = (width - side) // 2, (height - side) // 2
     crop = image.crop((left, top, left + side, top + side))
     smooth = crop.filter(ImageFilter.MedianFilter(3))
