@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageChops
 
 Box = tuple[int, int, int, int]
 
@@ -26,6 +26,8 @@ Box = tuple[int, int, int, int]
 CELL_SHARE = 1 / 100
 #: Ink density of a cell holding text: below it is a speck or a rule, above it a picture or a black bar.
 TEXT_INK = (0.04, 0.45)
+#: Grey darker than this (of 255, on paper flattened to white) is ink, whatever Tesseract's threshold did with it.
+DARKER_THAN_PAPER = 190
 #: A share of unread text below this is a logo, a signature or a stamp, not lost lines.
 TOLERATED_MISS = 0.08
 
@@ -93,10 +95,17 @@ def _read_band(band: list[int], boxes: Sequence[Box], x: int) -> list[int]:
     return _order(left, boxes) + _order(right, boxes)
 
 
-def missed_text_share(ink: Image.Image | None, words: Sequence[Box]) -> float:
-    """Share (0–1) of the page's text-like cells that no recognised word covers."""
+def missed_text_share(ink: Image.Image | None, words: Sequence[Box], page: Image.Image | None = None) -> float:
+    """Share (0–1) of the page's text-like cells that no recognised word covers.
+
+    `ink` is the page as Tesseract thresholded it; `page`, the greyscale page it read, adds what is
+    clearly darker than paper, because text Tesseract's threshold dropped (a blurred, faded or
+    shadowed part) is lost text too.
+    """
     if ink is None:
         return 0.0
+    if page is not None and page.size == ink.size:
+        ink = ImageChops.darker(ink.convert("L"), page.point(lambda value: 0 if value < DARKER_THAN_PAPER else 255))
     cell = max(8, round(max(ink.size) * CELL_SHARE))
     columns, rows = ink.width // cell, ink.height // cell
     if columns == 0 or rows == 0:

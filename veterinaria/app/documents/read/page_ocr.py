@@ -1,14 +1,14 @@
 """One page image to text: prepare it from what it measures, level it, recognise, and read it again
 another way when the reading is poor — keeping whichever reading Tesseract is surest of.
 
-1. Light and speckle (preprocess.py): a dark or unevenly lit page is flattened, a speckled one
-   smoothed; a clean page is left as it is.
+1. Light (preprocess.py): a dark or unevenly lit page is flattened; an evenly lit one is left alone.
 2. Layout analysis (needed for recognition anyway) gives Tesseract's skew estimate, the text lines'
    size and whether lines run vertically (a page on its side: OSD turns it before reading).
 3. The skew estimate is checked against the ink's projection profile (deskew.py) and only a
    correction that sharpens it is applied — small angles included, a wrong sign never.
 4. The page is rescaled when its capitals are far from 20–35 px, and Tesseract is told the
-   resolution the text implies rather than a DPI tag that may be wrong.
+   resolution the text implies rather than a DPI tag that may be wrong; then, at that size, a
+   speckled page (fax, halftone) is smoothed by a median.
 5. The reading's confidence is lowered by the share of text-like area that produced no words, and
    its blocks are put in reading order (layout.py).
 6. A reading below RETRY_BELOW gets, while the page's time budget lasts: the page without the
@@ -32,7 +32,8 @@ from veterinaria.app.documents.read.preprocess import (
     Preparation,
     cap_height,
     effective_dpi,
-    prepare_light_and_noise,
+    prepare_light,
+    remove_speckle,
     rescale,
     text_scale,
 )
@@ -62,8 +63,8 @@ class _Attempt:
     missed: float  # share of text-like area without words
 
 
-def _page_text(reading: Reading, *, rotated: int, deskew: float) -> _Attempt:
-    missed = missed_text_share(reading.ink, reading.words)
+def _page_text(reading: Reading, image: Image.Image, *, rotated: int, deskew: float) -> _Attempt:
+    missed = missed_text_share(reading.ink, reading.words, image)
     text = reading.text
     if reading.blocks:
         boxes = [block.box for block in reading.blocks]
@@ -95,8 +96,9 @@ def _read_upright(image: Image.Image, engine: OcrEngine, dpi: int | None, *, rot
     if factor != 1.0:
         image = rescale(image, factor)
         used_dpi = round(used_dpi * factor) if used_dpi else None
+    image = remove_speckle(image, Preparation())
     reading = engine.recognize(image, used_dpi, thresholding=thresholding, sparse=sparse)
-    return _page_text(reading, rotated=rotated, deskew=angle)
+    return _page_text(reading, image, rotated=rotated, deskew=angle)
 
 
 def _tidy(text: str) -> str:
@@ -108,7 +110,7 @@ def read_page(image: Image.Image, *, number: int, engine: OcrEngine, dpi: int | 
     """The text of one page image, prepared, turned upright and levelled first when needed."""
     started = time.perf_counter()
     image, dpi = limit_side(to_grey(image), dpi)
-    image = prepare_light_and_noise(image, Preparation())
+    image = prepare_light(image, Preparation())
     best = _read_upright(image, engine, dpi)
     budget = max(PAGE_BUDGET_MIN, PAGE_BUDGET_READINGS * (time.perf_counter() - started))
 

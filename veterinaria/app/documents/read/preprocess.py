@@ -7,8 +7,8 @@
 - Light: a background estimated at low resolution (the page with its text removed by a maximum
   filter); a dark or unevenly lit page (a phone photo, a shadow) is divided by it, so the paper is
   white everywhere and one threshold fits the whole page. An evenly lit page is left as it is.
-- Speckle: the share of pixels that a 3×3 median would change; a fax's or a halftone's dots are
-  smoothed by that median, a clean page is not touched.
+- Speckle: the share of pixels that a 3×3 median would change, measured once the text has its
+  reading size; a fax's or a halftone's dots are smoothed by that median, a clean page is not touched.
 The page stays greyscale: Tesseract thresholds it (Otsu, or Sauvola on a retry), which keeps the
 anti-aliased edges that a fixed binarisation here would throw away.
 """
@@ -128,12 +128,20 @@ def speckle_share(image: Image.Image) -> float:
     return float((change > SPECK_DELTA).mean())
 
 
-def prepare_light_and_noise(image: Image.Image, preparation: Preparation) -> Image.Image:
-    """The page with uneven light flattened and speckle smoothed, each only when its signal says so."""
+def prepare_light(image: Image.Image, preparation: Preparation) -> Image.Image:
+    """The page with dark or uneven light flattened, when its background says so."""
     middle, spread = light_signals(image)
     if middle < DARK_BACKGROUND or spread > UNEVEN_BACKGROUND:
         image = flatten_light(image)
         preparation.steps.append(f"background(median={middle:.0f},spread={spread:.0f})")
+    return image
+
+
+def remove_speckle(image: Image.Image, preparation: Preparation) -> Image.Image:
+    """The page smoothed by a 3×3 median when it is speckled.
+
+    Measured once the text has its reading size: on tiny text every stroke is a "speck".
+    """
     speckle = speckle_share(image)
     if speckle > SPECKLED:
         image = image.filter(ImageFilter.MedianFilter(3))
