@@ -70,7 +70,6 @@ class Reading:
     confidence: float  # 0–1, mean word confidence weighted by characters
     blocks: tuple[Block, ...] = ()  # text blocks in Tesseract's order; `text` is their concatenation
     words: tuple[tuple[int, int, int, int], ...] = ()  # boxes of the words read with some confidence
-    ink: Image.Image | None = None  # the page as Tesseract thresholded it (black ink on white)
 
 
 @dataclass(frozen=True)
@@ -194,14 +193,13 @@ class OcrEngine:
                 if box and conf >= 40 and any(char.isalnum() for char in read):
                     boxes.append(box)
             confidence = total / weight / 100 if weight and text.strip() else 0.0
-            ink = self._api.GetThresholdedImage()
         finally:
             self._current = None
             self._api.Clear()
             if sparse:
                 self._api.SetPageSegMode(PSM.AUTO)
         return Reading(text=text, confidence=max(0.0, min(1.0, confidence)), blocks=tuple(restored),
-                       words=tuple(boxes), ink=ink)
+                       words=tuple(boxes))
 
     def _blocks(self) -> tuple[list[Block], list[str]]:
         """Recognise the page; its text blocks with their text, in Tesseract's order."""

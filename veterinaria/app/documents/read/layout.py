@@ -9,7 +9,7 @@ column top to bottom (columns within columns the same way); otherwise top to bot
 
 Lost text. Tesseract's confidence is the mean over the words it read; lines it lost entirely (a
 wrong deskew, a shadow) weigh nothing, so half a page lost could still report 0.86. Here the page
-as Tesseract thresholded it is cut into cells; a cell with the ink density of text that no read word
+is cut into cells; a cell with the ink density of text that no read word
 covers is text that produced nothing, and the page's confidence is lowered by that share.
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from PIL import Image, ImageChops
+from PIL import Image
 
 Box = tuple[int, int, int, int]
 
@@ -26,7 +26,8 @@ Box = tuple[int, int, int, int]
 CELL_SHARE = 1 / 100
 #: Ink density of a cell holding text: below it is a speck or a rule, above it a picture or a black bar.
 TEXT_INK = (0.04, 0.45)
-#: Grey darker than this (of 255, on paper flattened to white) is ink, whatever Tesseract's threshold did with it.
+#: Grey darker than this (of 255; or 65 below the paper when it is greyer) is ink, whatever
+#: Tesseract's threshold did with it.
 DARKER_THAN_PAPER = 190
 #: A share of unread text below this is a logo, a signature or a stamp, not lost lines.
 TOLERATED_MISS = 0.08
@@ -95,23 +96,24 @@ def _read_band(band: list[int], boxes: Sequence[Box], x: int) -> list[int]:
     return _order(left, boxes) + _order(right, boxes)
 
 
-def missed_text_share(ink: Image.Image | None, words: Sequence[Box], page: Image.Image | None = None) -> float:
+def missed_text_share(page: Image.Image | None, words: Sequence[Box]) -> float:
     """Share (0–1) of the page's text-like cells that no recognised word covers.
 
-    `ink` is the page as Tesseract thresholded it; `page`, the greyscale page it read, adds what is
-    clearly darker than paper, because text Tesseract's threshold dropped (a blurred, faded or
+    `page` is the greyscale page Tesseract read. Ink is what is clearly darker than its paper, not
+    what Tesseract's threshold kept, because text that threshold dropped (a blurred, faded or
     shadowed part) is lost text too.
     """
-    if ink is None:
+    if page is None:
         return 0.0
-    if page is not None and page.size == ink.size:
-        ink = ImageChops.darker(ink.convert("L"), page.point(lambda value: 0 if value < DARKER_THAN_PAPER else 255))
-    cell = max(8, round(max(ink.size) * CELL_SHARE))
-    columns, rows = ink.width // cell, ink.height // cell
+    cell = max(8, round(max(page.size) * CELL_SHARE))
+    columns, rows = page.width // cell, page.height // cell
     if columns == 0 or rows == 0:
         return 0.0
+    paper = float(np.percentile(np.asarray(page.reduce(cell)), 90))
+    limit = min(DARKER_THAN_PAPER, paper - 65)
+    ink = page.point(lambda value: 0 if value < limit else 255)
     # Pillow's reduce averages each cell in C: the page is never copied at full size into numpy
-    grey = ink.convert("L").crop((0, 0, columns * cell, rows * cell)).reduce(cell)
+    grey = ink.crop((0, 0, columns * cell, rows * cell)).reduce(cell)
     density = 1.0 - np.asarray(grey, dtype=np.float32) / 255.0
     text_like = (density >= TEXT_INK[0]) & (density <= TEXT_INK[1])
     total = int(text_like.sum())

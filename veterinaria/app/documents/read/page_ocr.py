@@ -64,7 +64,8 @@ class _Attempt:
 
 
 def _page_text(reading: Reading, image: Image.Image, *, rotated: int, deskew: float) -> _Attempt:
-    missed = missed_text_share(reading.ink, reading.words, image)
+    # no blocks: nothing was read, and the confidence is already 0
+    missed = missed_text_share(image, reading.words) if reading.blocks else 0.0
     text = reading.text
     if reading.blocks:
         boxes = [block.box for block in reading.blocks]

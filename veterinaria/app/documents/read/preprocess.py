@@ -91,8 +91,8 @@ def rescale(image: Image.Image, factor: float) -> Image.Image:
 
 
 def background(image: Image.Image) -> Image.Image:
-    """The paper without its text, at 1/8 of the resolution: text strokes vanish under a maximum filter."""
-    factor = max(1, max(image.size) // 400)
+    """The paper without its text, about 300 px on its longer side: text strokes vanish under a maximum filter."""
+    factor = max(1, max(image.size) // 300)
     small = image.reduce(factor) if factor > 1 else image
     return small.filter(ImageFilter.MaxFilter(5)).filter(ImageFilter.GaussianBlur(4))
 
@@ -120,7 +120,7 @@ def flatten_light(image: Image.Image) -> Image.Image:
 def speckle_share(image: Image.Image) -> float:
     """Share of pixels, in a central crop, that a 3×3 median changes a lot (isolated dots)."""
     width, height = image.size
-    side = min(500, width, height)
+    side = min(400, width, height)
     left, top = (width - side) // 2, (height - side) // 2
     crop = image.crop((left, top, left + side, top + side))
     smooth = crop.filter(ImageFilter.MedianFilter(3))
