@@ -14,7 +14,6 @@ strip's profile by its offset × tan(tilt) before adding them up (cheap enough t
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
