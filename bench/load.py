@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import secrets
 import shutil
 import statistics
@@ -40,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+import psutil  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from tests.conftest import Client, login  # noqa: E402
@@ -257,6 +259,29 @@ def completion_times(database_url: str, tally: Tally) -> None:
             tally.completion_s.append(finished.timestamp() - tally.submitted[job_id])
 
 
+def cpu_seconds(stack: Stack, postgres: PostgresServer | None) -> dict[str, float]:
+    """CPU seconds used so far by each part of the stack (a process and its children)."""
+    parts = {name: process.pid for name, process in stack.services.items()}
+    parts.update({f"worker{n + 1}": worker.pid for n, worker in enumerate(stack.workers)})
+    seconds = {}
+    for name, pid in parts.items():
+        try:
+            processes = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+            seconds[name] = sum(sum(p.cpu_times()[:2]) for p in processes)
+        except psutil.NoSuchProcess:
+            seconds[name] = 0.0
+    if postgres is not None:
+        backends = [p for p in psutil.process_iter(["name", "cmdline"])
+                    if p.info["name"] == "postgres" and f"-p {postgres.port}" in " ".join(p.info["cmdline"] or [])]
+        seconds["postgresql"] = 0.0
+        for p in backends:
+            try:
+                seconds["postgresql"] += sum(sum(c.cpu_times()[:2]) for c in [p, *p.children(recursive=True)])
+            except psutil.NoSuchProcess:
+                pass
+    return seconds
+
+
 ARGS: argparse.Namespace
 
 
@@ -290,9 +315,14 @@ def main() -> None:
         try:
             users, pet_id = set_up(stack, args)
             print(f"stack up ({args.database}); {len(users)} users; running {args.clients} clients for {args.seconds:.0f} s", flush=True)
+            before, load_before = cpu_seconds(stack, postgres), os.getloadavg()[0]
             tally, finished, elapsed = asyncio.run(run_load(stack, users, pet_id, args))
+            used = {name: seconds - before.get(name, 0.0) for name, seconds in cpu_seconds(stack, postgres).items()}
             completion_times(database_url, tally)
             report(tally, finished, check_database(database_url, tally), elapsed, args)
+            per_job = ", ".join(f"{name} {seconds * 1000 / max(1, len(tally.accepted)):.0f} ms" for name, seconds in used.items())
+            print(f"CPU per accepted job (whole run incl. polls): {per_job}; machine load average "
+                  f"{load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end (2 cores)")
         finally:
             stack.stop()
     finally:
