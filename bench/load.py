@@ -255,6 +255,7 @@ def completion_times(database_url: str, tally: Tally) -> None:
     engine.dispose()
     for job_id, finished in rows:
         if job_id in tally.submitted:
+            finished = datetime.fromisoformat(finished) if isinstance(finished, str) else finished  # SQLite: text
             finished = finished if finished.tzinfo else finished.replace(tzinfo=UTC)
             tally.completion_s.append(finished.timestamp() - tally.submitted[job_id])
 
