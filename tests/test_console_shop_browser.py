@@ -285,10 +285,15 @@ def test_while_an_import_applies_its_bar_shows_a_live_percentage_and_rows_per_se
     expect(page.get_by_role("heading", name="Vista previa de la importación")).to_be_visible(timeout=300_000)
     expect(page.get_by_role("list", name="Resumen")).to_contain_text(f"{rows} nuevos")
 
+    asked = []  # the status block's requests: the pushed stream, and any poll of it
+    page.on("request", lambda request: asked.append(request.url.rsplit("/", 1)[-1])
+            if re.search(r"/tienda/importar/[^/]+/(eventos|estado)$", request.url) else None)
     page.get_by_role("button", name="Aplicar la importación").click()
     expect(page.locator("#importacion progress")).to_be_visible()
     page.evaluate(WATCH_PROGRESS)
     expect(page.get_by_role("heading", name="Importación terminada")).to_be_visible(timeout=300_000)
+    # the server pushed every change down one stream; the 1 s poll (the fallback) never had to ask
+    assert asked == ["eventos"], asked
 
     seen = page.evaluate("window.__progress")
     percentages = [int(figure.rstrip(" %")) for figure, _rate in seen]
