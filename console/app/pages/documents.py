@@ -67,7 +67,7 @@ def upload_documents(
     """Send each file to veterinaria for reading; JSON for the page's script (one file a request), else a page."""
     files = [f for f in archivos if f.filename]
     if not files or len(files) > MAX_FILES:
-        message = ("Elige al menos un archivo (PDF, JPEG, PNG o TIFF)." if not files
+        message = ("Elige al menos un archivo (PDF o una foto: JPEG, PNG, TIFF, HEIC, WebP, BMP o GIF)." if not files
                    else f"Sube como mucho {MAX_FILES} archivos a la vez.")
         if _wants_json(request):
             return JSONResponse({"error": message}, status_code=422)

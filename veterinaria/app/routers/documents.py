@@ -43,7 +43,7 @@ ACCEPTED = {
 
 @router.post("/historias-clinicas/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ACCEPTED, tags=["documents"])
 def upload_document(
-    file: Annotated[UploadFile, File(description="PDF (text or scanned), JPEG, PNG or TIFF: a scan or a phone photo")],
+    file: Annotated[UploadFile, File(description="PDF (text or scanned) or an image (JPEG, PNG, TIFF, HEIC/HEIF, WebP, BMP, GIF): a scan, a fax or a phone photo")],
     user: ClinicStaff, session: SessionDep, enqueuer: EnqueuerDep, storage: StorageDep, settings: SettingsDep,
     mascota_id: Annotated[DbId | None, Form(description="The pet it belongs to; without it, the pet is matched from the text")] = None,
     document_type: Annotated[SafeText | None, Form(max_length=40, description=f"One of {', '.join(DOCUMENT_TYPES)}; detected when absent")] = None,
