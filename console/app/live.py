@@ -25,6 +25,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from console.app.backend import BackendError, SessionExpired
+from console.app.rendering import render
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.2
@@ -77,3 +78,14 @@ def event_stream(request: Request, render: Render, *, page: str) -> StreamingRes
     """The SSE response for the job shown at `page`; headers ask every proxy on the way not to buffer or cache it."""
     return StreamingResponse(fragment_events(request, render, page=page), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def status_events(request: Request, template: str, context_of: Callable[[], dict], *, page: str) -> StreamingResponse:
+    """The stream of a job page's status block: `template` rendered from `context_of()` (with its
+    `active` flag), the same fragment the htmx poll gets."""
+
+    def status() -> tuple[str, bool]:
+        context = context_of()
+        return render(request, template, **context).body.decode(), not context["active"]
+
+    return event_stream(request, status, page=page)

@@ -1,6 +1,6 @@
 // Server push for a job's status block (console/app/live.py). A block with `data-events` is kept up
-// to date by an EventSource stream: each event carries the block's new HTML, swapped in by id and
-// handed to htmx. While the stream is open, htmx's 1 s poll of that block is skipped; without
+// to date by an EventSource stream: each event carries the block's new HTML, swapped in by id through
+// htmx. While the stream is open, htmx's 1 s poll of that block is skipped; without
 // EventSource, or once the stream fails, the poll carries on as before (the fallback).
 (function () {
   "use strict";
@@ -8,14 +8,10 @@
   const live = new Set();    // ids of the blocks a stream keeps up to date
   const broken = new Set();  // ids whose stream failed: they stay on the poll
 
+  // htmx's own swap: the new block is processed and htmx:load / htmx:afterSettle fire as for a poll's
   function swap(id, html) {
     const old = document.getElementById(id);
-    const box = document.createElement("template");
-    box.innerHTML = html.trim();
-    const fresh = box.content.firstElementChild;
-    if (!old || !fresh) return;
-    old.replaceWith(fresh);
-    htmx.process(fresh);
+    if (old) htmx.swap(old, html, {swapStyle: "outerHTML"});
   }
 
   function follow(block) {

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from console.app.backend import BackendError, SessionExpired
-from console.app.live import event_stream
+from console.app.live import status_events
 from console.app.pending import PendingUploads, TooLarge
 from console.app.rendering import render
 from console.app.session import BackendDep, CsrfChecked, User, require_page
@@ -148,12 +148,8 @@ def import_job_status(request: Request, user: ImportUser, backend: BackendDep, j
 @router.get("/tienda/importar/{job_id}/eventos")
 async def import_job_events(request: Request, user: ImportUser, backend: BackendDep, job_id: JobId):
     """The status block pushed as Server-Sent Events whenever it changes, until the import is over."""
-
-    def status() -> tuple[str, bool]:
-        context = _job_context(request, backend, user, job_id)
-        return render(request, "_import_status.html", **context).body.decode(), not context["active"]
-
-    return event_stream(request, status, page=f"/tienda/importar/{job_id}")
+    return status_events(request, "_import_status.html", lambda: _job_context(request, backend, user, job_id),
+                         page=f"/tienda/importar/{job_id}")
 
 
 @router.get("/tienda/importar/{job_id}/errores.csv")
