@@ -63,3 +63,25 @@ def restart_redis(server: RedisServer) -> None:
     """Start the stopped (or killed) server again on its port and data: it reloads its append-only file."""
     server.process.start()
     wait_until(lambda: redis.Redis(port=server.port).ping(), timeout=20, what="redis back")
+
+
+def cut_the_jobs_next_statement(database_url: str, job_id: str, *, timeout: float = 60) -> str:
+    """Terminate the connection of the next statement the system runs on this job (PostgreSQL); its SQL.
+
+    The job's row is locked from outside, the statement that comes to wait for it is found and its
+    connection terminated, as a database failover or a proxy restart does, and the lock let go
+    (the server ends a backend waiting for a lock once that lock is released). The server itself
+    stays reachable throughout.
+    """
+    import psycopg
+
+    with psycopg.connect(database_url) as connection:
+        connection.execute("SELECT id FROM jobs WHERE id = %s FOR UPDATE", (job_id,))
+        # pg_stat_activity is read once per transaction unless its snapshot is cleared
+        waiting = "FROM pg_stat_activity, pg_stat_clear_snapshot() WHERE %s = ANY(pg_blocking_pids(pid))"
+        holder = (connection.info.backend_pid,)
+        wait_until(lambda: connection.execute(f"SELECT count(*) {waiting}", holder).fetchone()[0], timeout=timeout,
+                   what=f"a statement on job {job_id}")
+        query = connection.execute(f"SELECT query, pg_terminate_backend(pid) {waiting}", holder).fetchone()[0]
+        connection.rollback()
+    return query

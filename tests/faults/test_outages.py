@@ -8,12 +8,14 @@ from the jobs table. S3, SMTP and a full disk have modules of their own.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import redis
 
 from tests.faults.conftest import MAX_RETRIES, idle, wait_until_running
 from tests.faults.outage_helpers import (
-    inventory_csv, local_files, new_store, queued_messages, restart_redis, stock_skus, upload_inventory,
+    cut_the_jobs_next_statement, inventory_csv, local_files, new_store, queued_messages, restart_redis, stock_skus, upload_inventory,
 )
 from tests.jobs_helpers import submit_diagnostic, wait_for_job
 from tests.servers import Process, Stack, wait_until
@@ -175,3 +177,50 @@ def test_redis_sigkilled_right_after_jobs_were_published_loses_none_of_them(admi
     assert [(job["status"], job["attempts"], job["requeues"]) for job in finished] == [("completed", 1, 0)] * 5
     assert set(stock_skus(admin, store)) == skus
     wait_until(lambda: local_files(fault_stack) == [], timeout=30, what="the import's upload gone")
+
+
+def _on_postgresql(database_kind) -> None:
+    if database_kind != "postgresql":
+        pytest.skip("a database connection to cut exists only on PostgreSQL; SQLite is a file")
+
+
+def test_a_job_whose_database_connection_drops_mid_run_retries_with_backoff_then_completes(
+    admin, fault_stack, database_kind, worker,
+):
+    # fault: the running job's database connection is terminated once (a failover), the server stays up
+    # expected: the job spends one retry (with its backoff countdown), runs again and completes
+    _on_postgresql(database_kind)
+    job_id = submit_diagnostic(admin, "petshop", steps=12, step_seconds=0.25)
+    wait_until_running(admin, worker, "petshop", job_id)
+
+    assert "UPDATE jobs SET progress" in cut_the_jobs_next_statement(fault_stack.env["DATABASE_URL"], job_id)
+
+    job = wait_for_job(admin, "petshop", job_id, timeout=60)
+    assert job["status"] == "completed", job
+    assert job["attempts"] == 2 and job["error"] is None and job["result"]["steps"] == 12
+    assert re.search(rf"\[{job_id}\] retry: Retry in \d+(\.\d+)?s: OperationalError", worker.log())
+
+
+def test_a_job_whose_database_connection_drops_on_every_attempt_ends_failed_with_the_reason(
+    admin, fault_stack, database_kind, worker,
+):
+    # fault: the job's connection is terminated in each of its 1 + MAX_RETRIES attempts
+    # expected: the retries are spent (the server answers, so this is no outage to wait out) and the
+    # job ends `failed` with a Spanish reason and `job_dependency_unavailable`, without a result
+    _on_postgresql(database_kind)
+    job_id = submit_diagnostic(admin, "petshop", steps=40, step_seconds=0.25)
+    wait_until_running(admin, worker, "petshop", job_id)
+
+    # each attempt's next statement on the job is cut (a progress write, or the start of the attempt);
+    # cutting a `retrying` mark spends no attempt. After the last cut nothing is held: the failure is recorded
+    attempts_cut = 0
+    while attempts_cut < 1 + MAX_RETRIES:
+        query = cut_the_jobs_next_statement(fault_stack.env["DATABASE_URL"], job_id)
+        attempts_cut += not query.startswith("UPDATE jobs SET status")
+
+    job = wait_for_job(admin, "petshop", job_id, timeout=60)
+    assert job["status"] == "failed", job
+    assert job["error_code"] == "job_dependency_unavailable"
+    assert "base de datos" in job["error"] and "Vuelve a intentarlo" in job["error"]
+    assert job["result"] is None and job["progress"] < 100
+    assert worker.log().count(f"[{job_id}] retry:") == MAX_RETRIES
