@@ -48,6 +48,10 @@ class Job(Base):
     __table_args__ = (
         Index("ix_jobs_status_updated_at", "status", "updated_at"),
         Index("ix_jobs_owner_id_created_at", "owner_id", "created_at"),
+        # the notification outbox: finished jobs whose notifications nobody has planned yet (few rows)
+        Index("ix_jobs_unnotified", "service", "finished_at",
+              postgresql_where=text("notified_at IS NULL AND finished_at IS NOT NULL"),
+              sqlite_where=text("notified_at IS NULL AND finished_at IS NOT NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # = the Celery task id
@@ -72,6 +76,9 @@ class Job(Base):
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     cancel_requested_by: Mapped[str | None] = mapped_column(String(150), default=None)
     retry_of: Mapped[str | None] = mapped_column(String(36), default=None, index=True)  # the job an admin retried
+    # when its notifications were planned (common/notify); NULL once finished = still owed, so a finish
+    # whose "notify" message never reached Redis is found and sent again (common/notify/outbox.py)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     @property
     def cancel_requested(self) -> bool:
@@ -461,6 +468,7 @@ def _finish(session: Session, job_id: str, status: JobStatus, *, result, error, 
     if progress is not None:
         job.progress = progress
     job.finished_at = job.updated_at = now
+    job.notified_at = None  # owed from this commit on, in the same transaction as the finish
     session.flush()
     session.info.setdefault(_PENDING, []).append(FinishedJob.of(job))
 

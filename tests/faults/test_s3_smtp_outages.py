@@ -12,8 +12,9 @@ import secrets
 import pytest
 
 from tests.conftest import Client, login
-from tests.faults.outage_helpers import inventory_csv, new_store, stock_skus, upload_inventory
-from tests.jobs_helpers import wait_for_job
+from tests.faults.conftest import wait_until_running
+from tests.faults.outage_helpers import inventory_csv, new_store, restart_redis, stock_skus, upload_inventory
+from tests.jobs_helpers import submit_diagnostic, wait_for_job
 from tests.notify_servers import SmtpServer
 from tests.s3_server import MotoS3Server
 from tests.servers import wait_until
@@ -46,6 +47,7 @@ def stack_env(work_dir, s3_server, smtp) -> dict[str, str]:
         "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port), "SMTP_STARTTLS": "false", "SMTP_USER": smtp.user,
         "SMTP_PASSWORD_FILE": str(password_file), "SMTP_FROM": "Timón Pet Store <avisos@timon.example>",
         "NOTIFY_MAX_RETRIES": "20", "NOTIFY_RETRY_BACKOFF_SECONDS": "1", "NOTIFY_RETRY_BACKOFF_MAX": "1",
+        "NOTIFY_OUTBOX_AFTER_SECONDS": "2",
     }
 
 
@@ -149,3 +151,39 @@ def test_with_the_smtp_server_down_the_job_completes_and_its_email_is_sent_once_
     about_this_job = [m for m in smtp.to(clerk.email) if f"Trabajo: {job_id}" in m.get_body(("plain",)).get_content()]
     assert len(about_this_job) == 1
     assert wait_for_job(clerk, "petshop", job_id)["status"] == "completed"
+
+
+def test_a_job_that_finishes_while_redis_is_down_still_gets_its_email_from_the_outbox(
+    admin, fault_stack, redis_server, smtp, worker,
+):
+    # fault: Redis stops while a job runs, so the "notify" message its finish publishes is refused
+    # expected: the job completes; its finish left it owed in the jobs table (notified_at NULL), and
+    # once Redis is back beat's send_owed_notifications sends its e-mail, exactly one
+    address = f"admin-{secrets.token_hex(3)}@timon.example"
+    assert admin.request("PUT", "auth", "/users/me/notificaciones",
+                         json={"email": {"enabled": True, "address": address}}).status_code == 200
+    job_id = submit_diagnostic(admin, "petshop", steps=12, step_seconds=0.25)
+    wait_until_running(admin, worker, "petshop", job_id)
+
+    redis_server.stop()
+    try:
+        assert wait_for_job(admin, "petshop", job_id)["status"] == "completed"
+        wait_until(lambda: f"job {job_id}: could not queue its notifications" in worker.log(), timeout=60,
+                   what="the finish's notify message refused")
+    finally:
+        restart_redis(redis_server)
+    assert smtp.to(address) == []
+
+    # a worker that held an unacked message when Redis stopped can die of kombu's restore race ("'NoneType'
+    # object has no attribute 'hostname'", the worker-fault stories' business): a second one does the sending
+    sender = fault_stack.start_worker()
+    beat = fault_stack.start_beats()[0]
+    try:
+        wait_until(lambda: email_delivery(admin, job_id) and email_delivery(admin, job_id)["status"] == "sent",
+                   timeout=90, what="the owed e-mail sent")
+    finally:
+        beat.stop()
+        sender.stop()
+    assert "Task petshop.app.tasks.send_owed_notifications" in sender.log() + worker.log()
+    about_this_job = [m for m in smtp.to(address) if f"Trabajo: {job_id}" in m.get_body(("plain",)).get_content()]
+    assert len(about_this_job) == 1
