@@ -65,9 +65,7 @@ def test_sniff_knows_documents_by_their_first_bytes(head, kind):
         (b"Paciente: Luna\nEspecie: canino\n", "archivo de texto"),
         (b"<!DOCTYPE html><html><body>informe</body></html>", "página web"),
         (b"PK\x03\x04\x14\x00\x06\x00word/document.xml", "ZIP o un documento de Office"),
-        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", "HEIC"),
-        (b"GIF89a\x01\x00", "imagen GIF"),
-        (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "WebP"),
+        (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "JPEG 2000"),
         (b"\x00\x01\x02\x03\x04\x05binary", "No reconozco"),
     ],
 )
