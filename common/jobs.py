@@ -78,7 +78,8 @@ class Job(Base):
     retry_of: Mapped[str | None] = mapped_column(String(36), default=None, index=True)  # the job an admin retried
     # when its notifications were planned (common/notify); NULL once finished = still owed, so a finish
     # whose "notify" message never reached Redis is found and sent again (common/notify/outbox.py)
-    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # (no Python default: an INSERT leaves the column out, so code that writes jobs at an older revision still works)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def cancel_requested(self) -> bool:

@@ -81,6 +81,7 @@ def test_the_stock_key_migration_keeps_the_rows_both_ways(new_database_url):
 
 
 def test_the_report_list_migration_lists_the_reports_finished_before_it(new_database_url):
+    from sqlalchemy import insert
     from sqlalchemy.orm import Session
 
     from common.db import utcnow
@@ -102,9 +103,11 @@ def test_the_report_list_migration_lists_the_reports_finished_before_it(new_data
             finished = {"mascota_id": pet.id, "pdf_key": "reports/r1/informe.pdf", "pages": 2}
             for job_id, status, result in (("r1", "completed", finished), ("r2", "failed", None),
                                            ("r3", "completed", {**finished, "mascota_id": 999})):
-                session.add(Job(id=job_id, service="veterinaria", kind="medical_report", task_name="t", owner_id=7,
-                                owner_username="dra-ana", status=status, params={"pet_id": pet.id}, result=result,
-                                updated_at=utcnow()))
+                # a Core insert of these columns only: later migrations add columns (0013: notified_at)
+                session.execute(insert(Job.__table__).values(
+                    id=job_id, service="veterinaria", kind="medical_report", task_name="t", owner_id=7,
+                    owner_username="dra-ana", status=status, params={"pet_id": pet.id}, result=result,
+                    updated_at=utcnow()))
             pet_id = pet.id
             session.commit()
         command.upgrade(config, "head")
