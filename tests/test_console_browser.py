@@ -36,7 +36,6 @@ from tests.browser_helpers import (
     session_cookie,
 )
 from tests.conftest import Client, login
-from tests.servers import Stack
 
 
 @pytest.fixture(scope="module", autouse=True)

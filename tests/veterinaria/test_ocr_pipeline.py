@@ -19,7 +19,7 @@ from veterinaria.app.documents.read import (
     get_engine,
     sniff_document,
 )
-from veterinaria.app.documents.read.engine import PageLayout, ensure_osd_mode, find_tessdata
+from veterinaria.app.documents.read.engine import PageLayout, Reading, ensure_osd_mode, find_tessdata
 from veterinaria.app.documents.read.images import MAX_IMAGE_PIXELS
 from veterinaria.app.documents.read.page_ocr import read_page
 
@@ -254,10 +254,10 @@ class ScriptedEngine:
     def analyse(self, image, dpi=None, *, thresholding="otsu"):
         return PageLayout(skew=0.0, vertical=False)
 
-    def recognize(self, image, dpi=None, *, thresholding="otsu"):
+    def recognize(self, image, dpi=None, *, thresholding="otsu", sparse=False):
         turned = image.info.get("turned", 0)
         self.calls.append((turned, thresholding))
-        return f"{turned} {thresholding}", self.confidences.get((turned, thresholding), 0.1)
+        return Reading(f"{turned} {thresholding}", self.confidences.get((turned, thresholding), 0.1))
 
     def orientation(self, image):
         return self.osd

@@ -10,7 +10,7 @@ import secrets
 from tests.veterinaria.test_documents_api import vet, wait_task  # noqa: F401 (fixture)
 
 
-def _owned_pet(vet, make_user, name: str) -> tuple[dict, object]:
+def _owned_pet(vet, make_user, name: str) -> tuple[dict, object]:  # noqa: F811 (the fixture, passed on)
     owner_user = make_user("cliente")
     owner = vet.post("veterinaria", "/propietarios/",
                      json={"full_name": f"Dueña {name}", "user_id": owner_user.user["id"]}).json()
