@@ -121,6 +121,14 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             }
             for queue in QUEUES
         } | {
+            # the notification outbox (common/notify/outbox.py): finishes whose notifications never got queued
+            f"send-owed-{queue}-notifications": {
+                "task": f"{queue}.app.tasks.send_owed_notifications",
+                "schedule": settings.reconcile_every_seconds,
+                "options": {"expires": settings.reconcile_every_seconds},
+            }
+            for queue in QUEUES
+        } | {
             # the schedules in the database (common/schedules): each service fires its due ones
             f"fire-{queue}-schedules": {
                 "task": f"{queue}.app.tasks.fire_schedules",

@@ -139,6 +139,8 @@ class Settings(BaseSettings):
     notify_max_retries: int = Field(default=6, ge=0, le=20)
     notify_retry_backoff_seconds: int = Field(default=30, ge=1)  # first retry within this; doubles each time
     notify_retry_backoff_max: int = Field(default=3600, ge=1)
+    # a finished job whose notifications are still unplanned this long after is sent again (the outbox)
+    notify_outbox_after_seconds: int = Field(default=120, ge=1)
     notify_webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
     # webhooks to loopback, private and link-local addresses are refused unless this is on (tests, one-machine setups)
     notify_webhook_allow_private: bool = False

@@ -48,6 +48,10 @@ class Job(Base):
     __table_args__ = (
         Index("ix_jobs_status_updated_at", "status", "updated_at"),
         Index("ix_jobs_owner_id_created_at", "owner_id", "created_at"),
+        # the notification outbox: finished jobs whose notifications nobody has planned yet (few rows)
+        Index("ix_jobs_unnotified", "service", "finished_at",
+              postgresql_where=text("notified_at IS NULL AND finished_at IS NOT NULL"),
+              sqlite_where=text("notified_at IS NULL AND finished_at IS NOT NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # = the Celery task id
@@ -73,6 +77,10 @@ class Job(Base):
     cancel_requested_by: Mapped[str | None] = mapped_column(String(150), default=None)
     retry_of: Mapped[str | None] = mapped_column(String(36), default=None, index=True)  # the job an admin retried
     worker: Mapped[str | None] = mapped_column(String(200), default=None)  # Celery nodename of its latest attempt
+    # when its notifications were planned (common/notify); NULL once finished = still owed, so a finish
+    # whose "notify" message never reached Redis is found and sent again (common/notify/outbox.py)
+    # (no Python default: an INSERT leaves the column out, so code that writes jobs at an older revision still works)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def cancel_requested(self) -> bool:
@@ -466,6 +474,7 @@ def _finish(session: Session, job_id: str, status: JobStatus, *, result, error, 
     if progress is not None:
         job.progress = progress
     job.finished_at = job.updated_at = now
+    job.notified_at = None  # owed from this commit on, in the same transaction as the finish
     session.flush()
     session.info.setdefault(_PENDING, []).append(FinishedJob.of(job))
 

@@ -11,6 +11,7 @@ library that needs a path (`local_copy`), and delete.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -56,6 +57,20 @@ class StorageUnavailable(ServiceUnavailable):
     def __init__(self, message: str = "El almacenamiento de archivos no responde ahora mismo. Inténtalo de nuevo en unos "
                  "momentos; si se repite, avisa al administrador.", *, code: str | None = None):
         super().__init__(message, code=code, retry_after=10)
+
+
+class StorageFull(StorageUnavailable):
+    """The storage folder's disk (or quota) is full: 507 for a request, a retry for a job (space may be freed)."""
+
+    status_code = 507  # Insufficient Storage (RFC 4918): the server, not the file, is the problem
+    default_code = "storage_full"
+
+    def __init__(self) -> None:
+        super().__init__("No queda espacio en el disco donde se guardan los archivos, así que no se ha guardado "
+                         "nada. Avisa al administrador para que libere espacio y vuelve a subir el archivo.")
+
+
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
 
 def file_gone() -> NotFound:
@@ -172,10 +187,10 @@ class LocalStorage(WholeFiles):
 
     def save_stream(self, stream: BinaryIO, *, key: str, max_bytes: int) -> StoredFile:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.part")
         digest = Digest(max_bytes)
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             with open(tmp, "wb") as out:
                 while chunk := stream.read(CHUNK):
                     digest.add(chunk)
@@ -185,8 +200,12 @@ class LocalStorage(WholeFiles):
             if digest.size == 0:
                 raise empty_file()
             os.replace(tmp, path)
+        except OSError as exc:
+            if exc.errno in _NO_SPACE:
+                raise StorageFull() from exc
+            raise
         finally:
-            tmp.unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)  # nothing half-written stays behind, full disk or not
         return digest.stored(key)
 
     @contextmanager

@@ -54,6 +54,7 @@ def plan(
     if job is None or job.status != status or job.finished_at is None or status not in tuple(Event):
         log.info("job %s: not %s any more; nothing to notify", job_id, status)
         return []
+    job.notified_at = utcnow()  # the outbox is settled by this transaction, whatever it plans
     destinations = destinations_for(session=session, user_id=job.owner_id, event=Event(status))
     if not destinations:
         return []

@@ -8,6 +8,10 @@ that task plans the deliveries (`deliveries.plan`) and queues one
 service's tasks module, so the seed's routes send them to its queue and the seed's worker
 command runs them.
 
+A finish whose "notify" message never reached Redis is still owed in the jobs table:
+`<service>.app.tasks.send_owed_notifications` (beat, every RECONCILE_EVERY_SECONDS) publishes it
+again after NOTIFY_OUTBOX_AFTER_SECONDS (common/notify/outbox.py).
+
 Retries of a delivery are its own (NOTIFY_MAX_RETRIES, exponential backoff from
 NOTIFY_RETRY_BACKOFF_SECONDS up to NOTIFY_RETRY_BACKOFF_MAX, full jitter), not the jobs' policy:
 a webhook down for an hour is worth trying for longer than a job's database hiccup.
@@ -17,12 +21,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 
 from celery import Celery, Task, signals
 from celery.utils.time import get_exponential_backoff_interval
 
 from common.config import Settings, get_settings
-from common.notify import channels, deliveries, messages
+from common.notify import channels, deliveries, messages, outbox
 from common.notify.hook import install_hook
 from common.notify.models import Channel
 from common.worker import DATABASE_ERRORS, TRANSIENT_ERRORS, task_session
@@ -100,6 +105,15 @@ def register_notification_tasks(
             deliveries.mark_sent(session=session, delivery_id=delivery_id)
         log.info("delivery %s (%s) sent on attempt %s", delivery_id, attempt.channel, attempt.number)
         return "sent"
+
+    @app.task(name=f"{service}.app.tasks.send_owed_notifications", ignore_result=True, acks_late=False)
+    def send_owed_notifications() -> int:
+        settings = get_settings()
+        with task_session() as session:
+            return outbox.send_owed(
+                session=session, service=service, older_than=timedelta(seconds=settings.notify_outbox_after_seconds),
+                publish=lambda job_id, status: notify_job_finished.apply_async(args=[job_id, status], ignore_result=True),
+            )
 
     return notify_job_finished, deliver_notification
 

@@ -29,7 +29,13 @@ def redis_server(request, work_dir):
 
 
 @pytest.fixture(scope="module")
-def fault_stack(request, work_dir, new_database_url, redis_server):
+def stack_env() -> dict[str, str]:
+    """More settings for this module's stack (a module overrides it: storage on S3, an SMTP server...)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def fault_stack(request, work_dir, new_database_url, redis_server, stack_env):
     name = _module_name(request)
     running = Stack(
         base_dir=work_dir / name,
@@ -44,6 +50,7 @@ def fault_stack(request, work_dir, new_database_url, redis_server):
             "JOB_STALE_PROCESSING_SECONDS": "120",
             "RECONCILE_EVERY_SECONDS": "1",
             "WORKER_SOFT_SHUTDOWN_TIMEOUT": str(SOFT_SHUTDOWN_SECONDS),
+            **stack_env,
         },
     )
     try:
