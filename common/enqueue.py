@@ -42,9 +42,11 @@ class Enqueuer:
         headers = {"request_id": request_id} if request_id else None
 
         def publish(job_id: str, priority: int) -> None:
-            # retry=False: fail fast and let jobs.submit answer 503 instead of blocking the request
+            # retry=False: fail fast and let jobs.submit answer 503 instead of blocking the request.
+            # ignore_result: the outcome lives in the jobs table; a result would make the Redis result
+            # backend subscribe to its channel first, and on a dead Redis that retries past the deadline
             self.celery.send_task(task_name, args=[job_id], task_id=job_id, priority=priority, retry=False,
-                                  headers=headers)
+                                  ignore_result=True, headers=headers)
 
         job = jobs.submit(
             session=session,

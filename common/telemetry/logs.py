@@ -52,7 +52,11 @@ def configure_logging(*, process: str, log_format: str = "console", level: str =
         renderer: Any = structlog.processors.JSONRenderer()
         final = [structlog.processors.format_exc_info, renderer]
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        # plain tracebacks: structlog would otherwise render them with rich (installed with schemathesis),
+        # which takes seconds per traceback while holding the handler's lock, so one logged exception
+        # on a thread (a notification with Redis down) held every request's log line, and its 503, up
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty(),
+                                                 exception_formatter=structlog.dev.plain_traceback)
         final = [renderer]
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(), _drop_color_message],
