@@ -18,11 +18,21 @@ PYTEST_ARGS ?=
 up: install
 	$(PY) -m common.devstack
 
+# Both passes at once: most of a pass is waiting on real processes (a worker's job, a server
+# starting), so two overlap well even on two cores. Each line is prefixed with its pass; the full
+# output of each is also kept in var/test-logs/ to read a failure without the other pass's lines.
 test: install
-	@echo "== test suite on SQLite =="
-	TEST_DATABASE=sqlite $(PY) -m pytest $(PYTEST_ARGS)
-	@echo "== test suite on PostgreSQL =="
-	TEST_DATABASE=postgresql $(PY) -m pytest $(PYTEST_ARGS)
+	@mkdir -p var/test-logs
+	@echo "== test suite on SQLite and on PostgreSQL, side by side (logs: var/test-logs/) =="
+	@set -o pipefail; \
+	( TEST_DATABASE=sqlite $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS) 2>&1 \
+		| tee var/test-logs/sqlite.log | sed -u 's/^/[sqlite] /' ) & sqlite=$$!; \
+	( TEST_DATABASE=postgresql $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS) 2>&1 \
+		| tee var/test-logs/postgresql.log | sed -u 's/^/[postgresql] /' ) & postgresql=$$!; \
+	wait $$sqlite; sqlite_rc=$$?; wait $$postgresql; postgresql_rc=$$?; \
+	echo "== SQLite: $$(tail -n 1 var/test-logs/sqlite.log)"; \
+	echo "== PostgreSQL: $$(tail -n 1 var/test-logs/postgresql.log)"; \
+	for rc in $$sqlite_rc $$postgresql_rc; do case $$rc in 0|5) ;; *) exit 1;; esac; done  # 5: PYTEST_ARGS picked nothing for a pass
 
 test-sqlite: install
 	TEST_DATABASE=sqlite $(PY) -m pytest $(PYTEST_ARGS)

@@ -23,6 +23,33 @@ from common.migrate import upgrade
 from tests.servers import PostgresServer, RedisServer, Stack
 
 
+DATABASE_FIXTURES = frozenset({"database_kind", "database_url", "new_database_url", "postgres_server"})
+
+
+def pytest_collection_modifyitems(config, items):
+    """In the PostgreSQL pass, leave out the tests that reach no database.
+
+    A test whose fixtures never come to a database (parsing, OCR, messages, settings) does the same
+    thing on both passes; `make test` runs it in the SQLite pass only. A test is database-bound when
+    any fixture in its closure is one of DATABASE_FIXTURES (everything that builds a database or a
+    stack goes through them).
+    """
+    if _database_kind() != "postgresql":
+        return
+    free = [item for item in items if not DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))]
+    if free:
+        config.hook.pytest_deselected(items=free)
+        free_ids = {id(item) for item in free}
+        items[:] = [item for item in items if id(item) not in free_ids]
+
+
+def _database_kind() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return "postgresql" if url.startswith("postgres") else "sqlite"
+    return os.environ.get("TEST_DATABASE", "sqlite")
+
+
 @pytest.fixture(scope="session")
 def work_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("timon")
@@ -41,10 +68,7 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 @pytest.fixture(scope="session")
 def database_kind() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return "postgresql" if url.startswith("postgres") else "sqlite"
-    return os.environ.get("TEST_DATABASE", "sqlite")
+    return _database_kind()
 
 
 @pytest.fixture(scope="session")
