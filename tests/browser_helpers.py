@@ -16,6 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 AXE = ROOT / "console" / "static" / "vendor" / "axe.min.js"
 SCREENSHOTS = ROOT / "var" / "screenshots"
+# how long an expectation waits for the page to get there (Playwright's default is 5 s): the two test
+# passes run side by side on two cores, and a round trip through console, service and database can
+# take seconds then; a story that is wrong still fails, only later
+expect.set_options(timeout=20_000)
 DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
 MENUS = {
     "admin": ["Inicio", "Productos y stock", "Importar inventario", "Ventas", "Precios", "Informes", "Mascotas",

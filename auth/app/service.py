@@ -69,6 +69,8 @@ def list_users(*, session: Session, role: Role | None = None, limit: int = 100, 
 
 
 def create(*, session: Session, user_in: UserCreate) -> User:
+    # Argon2 first: the first query opens the transaction, and on SQLite that holds the write lock
+    password_hash = hash_password(user_in.password)
     taken = session.scalar(select(User.id).where(func.lower(User.username) == user_in.username.lower()))
     if taken is not None:
         raise Conflict(f"El nombre de usuario «{user_in.username}» ya está en uso: elige otro.", code="username_taken")
@@ -77,7 +79,7 @@ def create(*, session: Session, user_in: UserCreate) -> User:
         full_name=user_in.full_name,
         email=str(user_in.email) if user_in.email else None,
         role=user_in.role,
-        password_hash=hash_password(user_in.password),
+        password_hash=password_hash,
     )
     session.add(user)
     session.flush()
