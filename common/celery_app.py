@@ -23,7 +23,11 @@ from typing import Any
 from celery import Celery
 from kombu import Queue
 
+from common import kombu_fixes
 from common.config import Settings, get_settings
+from common.unacked_lease import RenewUnackedLeases
+
+kombu_fixes.apply()  # a worker survives Redis going away while it holds an unacked message
 
 QUEUES = ("veterinaria", "petshop")
 TASK_MODULES = ("veterinaria.app.tasks", "petshop.app.tasks")
@@ -76,7 +80,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         result_backend_transport_options=transport,
         visibility_timeout=settings.visibility_timeout,
         # time limits: the soft one raises in the task so it can fail cleanly; the hard one kills
-        task_soft_time_limit=settings.task_soft_time_limit,
+        task_soft_time_limit=settings.task_soft_time_limit or None,
         task_time_limit=settings.task_time_limit,
         # retries of transient errors (JobTask.autoretry_for): exponential, jittered, capped;
         # a task whose worker process died is sent again after default_retry_delay, under the same cap
@@ -133,6 +137,8 @@ def create_celery_app(settings: Settings | None = None) -> Celery:
     app = Celery("timon", include=list(TASK_MODULES))
     # a promise: Celery calls it once, when something first reads app.conf
     app.add_defaults(lambda: celery_config(settings or get_settings()))
+    # a job running longer than the visibility timeout is not handed to a second worker
+    app.steps["consumer"].add(RenewUnackedLeases)
     return app
 
 

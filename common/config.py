@@ -110,7 +110,7 @@ class Settings(BaseSettings):
 
     # jobs and Celery
     enqueue_timeout_seconds: float = Field(default=2.0, gt=0, le=10)
-    task_soft_time_limit: int = Field(default=600, ge=1)
+    task_soft_time_limit: int = Field(default=600, ge=0)  # 0: no soft limit, the hard one alone
     task_time_limit: int = Field(default=660, ge=1)
     max_queue_wait_seconds: int = Field(default=3600, ge=1)
     task_max_retries: int = Field(default=5, ge=0)

@@ -23,6 +23,8 @@ NAMING_CONVENTION = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# execution option of a transaction that only reads (see session_scope)
+READ_ONLY = "timon_read_only"
 
 
 class Base(DeclarativeBase):
@@ -68,9 +70,7 @@ def make_engine(settings: Settings) -> Engine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own BEGIN handling defers the write lock; take it at BEGIN instead so two
-        # writers queue on busy_timeout rather than deadlock on a lock upgrade
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(
         url,
@@ -78,6 +78,13 @@ def make_engine(settings: Settings) -> Engine:
         pool_pre_ping=True,
         connect_args={"connect_timeout": 5},
     )
+
+
+def _sqlite_begin(conn) -> None:
+    # pysqlite's own BEGIN handling defers the write lock; a writer takes it at BEGIN instead, so two
+    # writers queue on busy_timeout rather than deadlock on a lock upgrade. A read-only transaction
+    # begins deferred: in WAL mode it reads its snapshot at once, even while an import holds the lock.
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -95,9 +102,15 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on any error."""
+def session_scope(factory: sessionmaker[Session], *, read_only: bool = False) -> Iterator[Session]:
+    """One transaction: commit on success, roll back on any error.
+
+    `read_only` is a promise that nothing is written: on SQLite the transaction then begins deferred
+    and does not wait for the one write lock (a write in it could fail at once on a busy database).
+    """
     session = factory()
+    if read_only:
+        session.connection(execution_options={READ_ONLY: True})
     try:
         yield session
         session.commit()

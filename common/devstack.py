@@ -63,6 +63,31 @@ def _redis_line(settings: Settings) -> str | None:
     return shlex.join(args)
 
 
+def worker_supervisor_conf(settings: Settings, command: str) -> str:
+    """supervisord's configuration for the one worker: restarted whenever it exits, its output on
+    supervisord's (so honcho prefixes it), and stopped well inside honcho's KILL_WAIT.
+
+    The worker's environment is supervisord's own (the Procfile line sets it). supervisord puts the
+    worker in a process group of its own, so honcho's signals reach supervisord only; on SIGTERM
+    supervisord passes it on (the worker's cold shutdown) and SIGKILLs the worker's whole group after
+    `stopwaitsecs`, before honcho's SIGKILL would leave it orphaned.
+    """
+    run = (settings.var_dir / "run").resolve()
+    run.mkdir(parents=True, exist_ok=True)
+    return "\n".join([
+        "[supervisord]",
+        f"logfile={run / 'supervisord.log'}", "logfile_maxbytes=1MB", "logfile_backups=1",
+        f"pidfile={run / 'supervisord.pid'}", "loglevel=info", "user=root" if os.geteuid() == 0 else "",
+        "[program:worker]",
+        f"command={command}",
+        f"directory={ROOT}",
+        "autostart=true", "autorestart=true", "startsecs=5", "startretries=1000",
+        "stopsignal=TERM", f"stopwaitsecs={DEVSTACK_SOFT_SHUTDOWN_SECONDS + 1}", "stopasgroup=true", "killasgroup=true",
+        "redirect_stderr=true", "stdout_logfile=/dev/stdout", "stdout_logfile_maxbytes=0",
+        "",
+    ])
+
+
 def procfile(settings: Settings) -> str:
     python = shlex.quote(sys.executable)
     celery = f"{python} -m celery -A common.celery_app"
@@ -79,8 +104,11 @@ def procfile(settings: Settings) -> str:
         f"{k}={v}" for k, v in {**WORKER_ENV, "WORKER_SOFT_SHUTDOWN_TIMEOUT": DEVSTACK_SOFT_SHUTDOWN_SECONDS, **metrics}.items()
     )
     schedule = shlex.quote(str((settings.var_dir / "celerybeat-schedule").resolve()))
+    supervisor_conf = (settings.var_dir / "worker-supervisord.conf").resolve()
+    supervisor_conf.write_text(worker_supervisor_conf(settings, f"{celery} worker --loglevel=info --queues=veterinaria,petshop"))
     lines += [
-        f"worker: {worker_env} {celery} worker --loglevel=info --queues=veterinaria,petshop",
+        # supervisord starts the worker again if it ever exits (honcho would stop everything instead)
+        f"worker: {worker_env} {python} -m supervisor.supervisord --nodaemon --configuration {shlex.quote(str(supervisor_conf))}",
         f"beat: {celery} beat --loglevel=info --schedule={schedule}",
         f"flower: {celery} flower --port={FLOWER_PORT} --address=127.0.0.1",
     ]

@@ -122,9 +122,14 @@ def _point_authorize_at_auth(app: FastAPI, token_url: str) -> None:
     app.openapi = openapi
 
 
+# what HTTP promises of GET and HEAD: they change nothing, so their transaction only reads
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """The request's one transaction: committed after the route returns, rolled back on error."""
-    with session_scope(request.app.state.session_factory) as session:
+    read_only = request.method in READ_ONLY_METHODS
+    with session_scope(request.app.state.session_factory, read_only=read_only) as session:
         yield session
 
 

@@ -69,6 +69,11 @@ def open_from_menu(page, label: str) -> None:
     page.get_by_role("navigation", name="Menú principal").get_by_role("link", name=label).click()
 
 
+def console_stack_for(base_dir: Path, *, database_url: str, redis_url: str) -> Stack:
+    """The stack the browser stories run against: the three services and the console (started by the caller)."""
+    return Stack(base_dir=base_dir, database_url=database_url, redis_url=redis_url, console=True)
+
+
 def ensure_worker(stack: Stack) -> None:
     if not stack.workers:
         stack.start_worker()

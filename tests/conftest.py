@@ -22,7 +22,6 @@ from common.db import make_engine, make_session_factory
 from common.migrate import upgrade
 from tests.servers import PostgresServer, RedisServer, Stack
 
-
 DATABASE_FIXTURES = frozenset({"database_kind", "database_url", "new_database_url", "postgres_server"})
 
 
@@ -101,8 +100,8 @@ def sessions(new_database_url):
 # One Redis for the session; a module with a stack of its own takes a Redis database of its own, so
 # that no other stack's worker takes its messages and nothing it leaves queued reaches the next one:
 # 0 the shared stack (and the fault, fuzz, fair-use, throttle and Flower stacks), 4 schedule service,
-# 5 console browser, 6 column map, 7 hostile input (tests/security/), 8 console job controls, 9 job controls, 10 time limits,
-# 11 console shop, 12 notifications, 13 S3, 14 telemetry, 15 console clinic.
+# 5 console browser, 7 hostile input (tests/security/), 8 console job controls, 9 job controls, 10 time limits, 12 notifications, 13 S3,
+# 14 telemetry, 15 the shared console stack (console clinic, console shop and column map).
 @pytest.fixture(scope="session")
 def redis_server(work_dir) -> Iterator[RedisServer]:
     server = RedisServer(work_dir / "redis", work_dir / "logs").start()
@@ -123,6 +122,21 @@ def stack(work_dir, database_url, redis_url) -> Iterator[Stack]:
     )
     try:
         running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_console_stack(work_dir, new_database_url, redis_server) -> Iterator[Stack]:
+    """One console stack for the browser modules that set SHARED_CONSOLE_STACK (they break nothing and need
+    no special settings); started on first use, without a worker: a story that needs one starts it."""
+    from tests.browser_helpers import console_stack_for  # playwright is imported only where browsers run
+
+    running = console_stack_for(work_dir / "shared_console", database_url=new_database_url("timon_shared_console"),
+                                redis_url=f"redis://127.0.0.1:{redis_server.port}/15")
+    try:
+        running.start(workers=0)
         yield running
     finally:
         running.stop()

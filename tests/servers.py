@@ -300,7 +300,7 @@ class Stack:
     def celery_command() -> list[str]:
         return [sys.executable, "-m", "celery", "-A", "common.celery_app"]
 
-    def start_worker(self, *, concurrency: int = 2, name: str | None = None) -> Process:
+    def start_worker(self, *, concurrency: int = 2, name: str | None = None, extra_env: dict[str, str] | None = None) -> Process:
         index = len(self.workers) + 1
         hostname = name or f"w{index}-{secrets.token_hex(3)}@%h"
         worker = Process(
@@ -308,7 +308,7 @@ class Stack:
             [*self.celery_command(), "worker", "--loglevel=info",
              "--queues=veterinaria,petshop", f"--concurrency={concurrency}", "-n", hostname,
              "--without-mingle", "--without-gossip"],
-            env=self.env,
+            env={**self.env, **(extra_env or {})},  # e.g. one worker's own time limits
             log_dir=self.log_dir,
         ).start()
         wait_while_busy(lambda: " ready." in worker.log(), process=worker, what=f"worker{index} ready")

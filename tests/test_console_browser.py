@@ -28,6 +28,7 @@ from tests.browser_helpers import (
     MENUS,
     Person,
     check_page,
+    console_stack_for,
     ensure_worker,
     log_in,
     menu,
@@ -35,7 +36,6 @@ from tests.browser_helpers import (
     session_cookie,
 )
 from tests.conftest import Client, login
-from tests.servers import Stack
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -47,15 +47,17 @@ def sqlite_pass_only(database_kind):
 
 @pytest.fixture(scope="module")
 def console_stack(request, work_dir, new_database_url, redis_server):
-    # one stack per module that uses this fixture, each with its own folder, database (a second
-    # stack on the first one's database would find its admin with the first one's password) and
-    # Redis database (no other stack's worker takes its jobs); a module may set CONSOLE_REDIS_DB
+    # a module that sets SHARED_CONSOLE_STACK uses the session's shared console stack (conftest);
+    # any other gets a stack of its own: its own folder, database (a second stack on the first one's
+    # database would find its admin with the first one's password) and Redis database (no other
+    # stack's worker takes its jobs), from CONSOLE_REDIS_DB
+    if getattr(request.module, "SHARED_CONSOLE_STACK", False):
+        yield request.getfixturevalue("shared_console_stack")
+        return
     name = request.module.__name__.rsplit(".", 1)[-1]
-    running = Stack(
-        base_dir=work_dir / name, database_url=new_database_url(f"timon_{name}"),
-        redis_url=f"redis://127.0.0.1:{redis_server.port}/{getattr(request.module, 'CONSOLE_REDIS_DB', 5)}",
-        console=True,
-    )
+    redis_db = getattr(request.module, "CONSOLE_REDIS_DB", 5)
+    running = console_stack_for(work_dir / name, database_url=new_database_url(f"timon_{name}"),
+                                redis_url=f"redis://127.0.0.1:{redis_server.port}/{redis_db}")
     try:
         running.start(workers=0)  # the jobs story starts its worker once its job is queued
         yield running

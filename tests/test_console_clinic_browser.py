@@ -5,9 +5,13 @@ image beside the text, fields, the pet or the candidates), corrects the text and
 correction by search with the words marked; a pet's timeline and charts; its medical report; and a
 cliente who cannot reach another owner's pet or document by editing the URL.
 
-The fixtures (stack, browser, people) are test_console_browser.py's; this module gets its own
-stack. Every page reached is checked by check_page (axe-core, no sideways scroll, screenshots)
-and at tablet size (1024×768) too.
+Also: the upload form with JavaScript off (a plain multipart post, then a page per reading), a lab
+value corrected and then found by search and drawn on the chart, a cliente's list of the vet's
+reports about their pet (and a 404 for another owner's), and a long history paged 25 at a time.
+
+The fixtures (stack, browser, people) are test_console_browser.py's; the stack is the session's
+shared console stack. Every page reached is checked by check_page (axe-core, no sideways scroll,
+screenshots) and at tablet size (1024×768) too.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser_helpers import SCREENSHOTS, check_page, ensure_worker, log_in, open_from_menu
+from tests.browser_helpers import DESKTOP, PHONE, SCREENSHOTS, check_page, ensure_worker, log_in, open_from_menu
 from tests.conftest import Client
 from tests.jobs_helpers import wait_for_status
 from tests.test_console_browser import (  # noqa: F401 (fixtures)
@@ -29,7 +33,7 @@ from tests.test_console_browser import (  # noqa: F401 (fixtures)
 )
 from tests.veterinaria.pages import render_page, write_image, write_pdf
 
-CONSOLE_REDIS_DB = 15  # console_stack gives this module a stack of its own
+SHARED_CONSOLE_STACK = True  # the session's console stack (tests/conftest.py), shared with the other such modules
 TABLET = {"width": 1024, "height": 768}
 A5_MM = (148, 210)
 
@@ -41,6 +45,16 @@ def check(tab, name: str) -> None:
     overflow = tab.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at 1024px"
     tab.set_viewport_size({"width": 1280, "height": 800})
+
+
+def look_without_script(tab, name: str) -> None:
+    """check_page without axe (it cannot run with JavaScript off; the same templates get it in the other stories)."""
+    for size_name, size in (("escritorio", DESKTOP), ("movil", PHONE)):
+        tab.set_viewport_size(size)
+        tab.screenshot(path=str(SCREENSHOTS / f"{name}-{size_name}.png"), full_page=True)
+        overflow = tab.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {size['width']}px"
+    tab.set_viewport_size(DESKTOP)
 
 
 def _pet(api: Client, *, owner_name: str, pet_name: str, user_id: int | None = None) -> dict:
@@ -194,3 +208,138 @@ def test_a_cliente_sees_their_pets_documents_but_not_another_owners_by_editing_t
         response = page.goto(path)
         assert response.status == 403, path
         expect(page.get_by_role("heading", name="Acceso no permitido")).to_be_visible()
+
+
+def test_without_javascript_the_upload_is_a_plain_form_post_then_a_page_per_reading(
+    browser, person, api_admin, console_stack, tmp_path,  # noqa: F811
+):
+    lola = _pet(api_admin, owner_name="Rosa Gil", pet_name="Lola")
+    vet = person("veterinario", "Sin Script")
+    ensure_worker(console_stack)
+    files = [write_pdf(tmp_path / f"{name}.pdf", [_analysis("Lola", "Rosa Gil", date, glucose)])
+             for name, date, glucose in (("lola-enero", "10/01/2024", "91"), ("lola-marzo", "10/03/2024", "97"))]
+    context = browser.new_context(base_url=console_stack.url("console"), java_script_enabled=False, locale="es-ES",
+                                  bypass_csp=True)
+    tab = context.new_page()
+    try:
+        log_in(tab, vet, path=f"/documentos/subir?mascota={lola['id']}")
+        tab.get_by_label("Archivos").set_input_files([str(f) for f in files])
+        with tab.expect_response(lambda r: r.url.endswith("/documentos/subir") and r.request.method == "POST") as posted:
+            tab.get_by_role("button", name="Subir y leer").click()
+        assert "multipart/form-data" in posted.value.request.headers["content-type"]  # the browser's own form post
+        expect(tab.get_by_role("heading", name="Documentos enviados")).to_be_visible()
+        sent = tab.locator(".uploads li")
+        expect(sent).to_have_count(2)
+        assert [t.split(" ·")[0].strip() for t in sent.all_inner_texts()] == ["lola-enero.pdf", "lola-marzo.pdf"]
+        # each reading's page refreshes itself (a <noscript> meta refresh) until the result is there
+        look_without_script(tab, "documentos-enviados-sin-javascript")
+        for follow in [sent.nth(n).get_by_role("link", name="seguir la lectura").get_attribute("href") for n in range(2)]:
+            tab.goto(follow)
+            expect(tab.get_by_role("link", name="Ver el documento")).to_be_visible(timeout=120_000)
+            expect(tab.get_by_role("status")).to_contain_text("Archivado en la historia de su mascota")
+        tab.get_by_role("link", name="Ver el documento").click()
+        expect(tab.get_by_role("region", name="Mascota")).to_contain_text("En la historia de Lola")
+        look_without_script(tab, "documentos-sin-javascript")
+    finally:
+        context.close()
+    assert sorted(d["file_name"] for d in api_admin.get("veterinaria", f"/mascotas/{lola['id']}/documentos/").json()) == [
+        "lola-enero.pdf", "lola-marzo.pdf"]
+
+
+def test_a_corrected_lab_value_is_found_by_search_and_drawn_on_the_pets_chart(
+    page, person, api_admin, console_stack, tmp_path,  # noqa: F811
+):
+    nico = _pet(api_admin, owner_name="Pilar Ortega", pet_name="Nico")
+    vet = person("veterinario", "Corrige Valores")
+    ensure_worker(console_stack)
+    path = write_pdf(tmp_path / "nico.pdf", [_analysis("Nico", "Pilar Ortega", "05/04/2024", "95")])
+    accepted = vet.api.post("veterinaria", "/historias-clinicas/", data={"mascota_id": str(nico["id"])},
+                            files={"file": ("nico.pdf", path.read_bytes())}).json()
+    document_id = wait_for_status(vet.api, "veterinaria", accepted["status_url"], timeout=120)["result"]["document_id"]
+
+    log_in(page, vet, path=f"/documentos/{document_id}")
+    row = page.locator("table.lab-values tr", has_text="Glucosa")
+    row.get_by_text("Corregir Glucosa").click()
+    row.get_by_label("Prueba").fill("Glucosa basal")
+    row.get_by_label("Valor").fill("131,5")
+    row.get_by_role("button", name="Guardar Glucosa").click()
+    expect(page.get_by_role("status")).to_contain_text("Valor corregido")
+    corrected = page.locator("table.lab-values tr", has_text="Glucosa basal")
+    expect(corrected.locator("td[data-label=Valor]")).to_contain_text("131,5")
+    expect(corrected).to_contain_text("leído: Glucosa 95 mg/dL")  # the reading stays beside the correction
+    check(page, "documento-valor-corregido")
+    # a number that is not one is refused in Spanish, and nothing changes
+    corrected.get_by_text("Corregir Glucosa basal").click()
+    corrected.get_by_label("Valor").fill("mucho")
+    corrected.get_by_role("button", name="Guardar Glucosa basal").click()
+    expect(page.get_by_role("alert")).to_contain_text("«mucho» no es un número")
+    assert next(v for v in vet.api.get("veterinaria", f"/documentos/{document_id}").json()["lab_values"]
+                if v["name"] == "Glucosa basal")["value"] == 131.5
+
+    open_from_menu(page, "Buscar en historias")
+    page.get_by_label("Palabras").fill("glucosa basal")
+    page.get_by_role("button", name="Buscar").click()
+    hits = page.locator("#resultados .hit")
+    expect(hits).to_have_count(1)
+    assert hits.first.locator("mark").all_inner_texts()[-2:] == ["Glucosa", "basal"]
+    hits.first.get_by_role("link", name="Nico").click()
+    chart = page.locator("figure.chart", has_text="Glucosa basal")
+    expect(chart.locator("canvas")).to_have_count(1)
+    chart.get_by_text("Ver los valores").click()
+    assert chart.locator("td[data-label=Valor]").all_inner_texts() == ["131,5 mg/dL"]
+    expect(page.locator(".lab-list", has_text="Glucosa basal")).to_contain_text("corregido")
+    check(page, "mascota-valor-corregido")
+
+
+def test_a_cliente_lists_and_opens_the_vets_reports_about_their_pet_but_not_another_owners(
+    page, person, api_admin, console_stack,  # noqa: F811
+):
+    eva, hugo = person("cliente", "Eva Cliente"), person("cliente", "Hugo Cliente")
+    nala = _pet(api_admin, owner_name="Eva Cliente", pet_name="Nala", user_id=eva.user["id"])
+    thor = _pet(api_admin, owner_name="Hugo Cliente", pet_name="Thor", user_id=hugo.user["id"])
+    vet = person("veterinario", "Irene Vet")
+    ensure_worker(console_stack)
+    made = {}
+    for pet in (nala, thor):
+        accepted = vet.api.post("veterinaria", f"/mascotas/{pet['id']}/reportes/").json()
+        assert wait_for_status(vet.api, "veterinaria", accepted["status_url"], timeout=120)["status"] == "completed"
+        made[pet["name"]] = accepted["task_id"]
+
+    log_in(page, eva)
+    open_from_menu(page, "Mis mascotas")
+    page.get_by_role("link", name="Nala").click()
+    reports = page.get_by_role("region", name="Informes médicos")
+    link = reports.get_by_role("link", name=re.compile(r"^Informe del "))
+    expect(link).to_have_count(1)
+    expect(reports).to_contain_text(f"pedido por {vet.username}")
+    check(page, "mascota-informes-cliente")
+    pdf = page.request.get(link.get_attribute("href"))
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
+
+    # Thor's report, by editing the URL: under Thor, and under her own Nala
+    for path in (f"/mascotas/{thor['id']}/informes/{made['Thor']}/pdf", f"/mascotas/{nala['id']}/informes/{made['Thor']}/pdf"):
+        response = page.goto(path)
+        assert response.status == 404, path
+        expect(page.get_by_role("heading", name="No encontrado")).to_be_visible()
+    check(page, "informe-ajeno")
+
+
+def test_a_long_history_comes_a_page_at_a_time_newest_first(page, person, api_admin):  # noqa: F811
+    bimba = _pet(api_admin, owner_name="Teo Ruiz", pet_name="Bimba")
+    vet = person("veterinario", "Larga Historia")
+    for n in range(60):  # two visits a month for two and a half years
+        visit = vet.api.post("veterinaria", f"/mascotas/{bimba['id']}/consultas/", json={
+            "date": f"{2022 + n // 24}-{n % 24 // 2 + 1:02d}-{1 + 14 * (n % 2):02d}T10:00:00Z", "reason": f"Visita {n + 1}"})
+        assert visit.status_code == 201, visit.text
+
+    log_in(page, vet, path=f"/mascotas/{bimba['id']}")
+    titles = page.locator(".timeline-item .timeline-title")
+    seen: list[str] = []
+    for expected in (25, 25, 10):
+        expect(titles).to_have_count(expected)
+        seen += titles.all_inner_texts()
+        if expected == 25:
+            page.get_by_role("link", name="Ver más antiguos").click()
+    expect(page.get_by_role("link", name="Ver más antiguos")).to_have_count(0)
+    assert seen == [f"Visita {n}" for n in range(60, 0, -1)]  # each once, newest first
+    check(page, "mascota-historia-larga")

@@ -1,6 +1,6 @@
 """The console's «Asignar columnas» (issue #9) in a real headless Chromium against the real stack.
 
-The fixtures (stack, browser, people) are test_console_browser.py's; this module gets its own stack.
+The fixtures (stack, browser, people) are test_console_browser.py's; the stack is the session's shared console stack.
 Every page the story reaches is checked with axe-core (no serious/critical violation) by check_page.
 """
 
@@ -21,7 +21,7 @@ from tests.test_console_browser import (  # noqa: F401 (fixtures)
     sqlite_pass_only,
 )
 
-CONSOLE_REDIS_DB = 6  # console_stack gives this module a stack of its own
+SHARED_CONSOLE_STACK = True  # the session's console stack (tests/conftest.py), shared with the other such modules
 
 # the price column is headed «Importe», which detection does not take for a price
 SHOP_FILE = "Ref.;Artículo;Uds;Importe\nMAP-001;Pienso cachorro;6;18,25\nMAP-002;Hueso de goma;9;3,40\n".encode()

@@ -1,7 +1,8 @@
 """The console's shop and admin pages (issue #9) in a real headless Chromium against the real stack.
 
-The fixtures (stack, browser, people) are test_console_browser.py's; this module gets its own stack
-and starts its one worker at the first story that needs it. Every page a story reaches is
+The fixtures (stack, browser, people) are test_console_browser.py's; the stack is the session's shared
+console stack (its one worker is started by the first story that needs it). Stories also: an
+import's bar showing a live percentage and rows per second while it applies. Every page a story reaches is
 screenshotted at desktop and phone size and checked with axe-core by check_page.
 """
 
@@ -25,7 +26,7 @@ from tests.test_console_browser import (  # noqa: F401 (fixtures)
     sqlite_pass_only,
 )
 
-CONSOLE_REDIS_DB = 11  # console_stack gives this module a stack of its own
+SHARED_CONSOLE_STACK = True  # the session's console stack (tests/conftest.py), shared with the other such modules
 TABLET = {"width": 1024, "height": 768}
 
 
@@ -252,3 +253,52 @@ def test_an_admin_creates_an_account_changes_its_role_and_deactivates_it(page, c
     # an admin cannot lock themselves out: auth's refusal is shown on the page
     page.get_by_role("button", name="Desactivar a admin").click()
     expect(page.get_by_role("alert")).to_contain_text("No puedes desactivar tu propia cuenta")
+
+
+# noted in the page on every DOM change while an import applies: its percentage and its rows-per-second line
+WATCH_PROGRESS = """() => {
+  window.__progress = [];
+  const note = () => {
+    const figure = document.querySelector('#importacion .progress-figure');
+    const rate = document.querySelector('#importacion .live-rate');
+    const seen = [figure ? figure.textContent.trim() : null, rate ? rate.textContent.trim() : null];
+    const last = window.__progress[window.__progress.length - 1];
+    if (seen[0] && (!last || last[0] !== seen[0] || last[1] !== seen[1])) window.__progress.push(seen);
+  };
+  new MutationObserver(note).observe(document.body, {subtree: true, childList: true, characterData: true});
+  note();
+}"""
+
+
+def test_while_an_import_applies_its_bar_shows_a_live_percentage_and_rows_per_second(
+        page, person, api_admin, console_stack):  # noqa: F811
+    clerk = person("empleado")
+    store = new_store(api_admin, "Tienda Progreso")
+    rows = 300_000  # a few seconds of reading on a worker: several progress reports, each polled by the page
+    big = ("SKU,Nombre,Stock,Precio\n" + "".join(f"P{n},Pienso {n},{n % 40},{n % 90 + 1}.5\n" for n in range(rows))).encode()
+    ensure_worker(console_stack)
+    log_in(page, clerk)
+    open_from_menu(page, "Importar inventario")
+    page.get_by_label("Tienda", exact=True).select_option(label=store["name"])
+    page.get_by_label("Archivo", exact=True).set_input_files({"name": "grande.csv", "mimeType": "text/csv", "buffer": big})
+    page.get_by_role("button", name="Ver la vista previa").click()
+    expect(page.get_by_role("heading", name="Vista previa de la importación")).to_be_visible(timeout=300_000)
+    expect(page.get_by_role("list", name="Resumen")).to_contain_text(f"{rows} nuevos")
+
+    page.get_by_role("button", name="Aplicar la importación").click()
+    expect(page.locator("#importacion progress")).to_be_visible()
+    page.evaluate(WATCH_PROGRESS)
+    expect(page.get_by_role("heading", name="Importación terminada")).to_be_visible(timeout=300_000)
+
+    seen = page.evaluate("window.__progress")
+    percentages = [int(figure.rstrip(" %")) for figure, _rate in seen]
+    running = [p for p in percentages if 0 < p < 100]
+    assert len(set(running)) >= 2, f"the bar should move through several values while applying: {seen}"
+    assert running == sorted(running), seen  # it only goes forward
+    rates = [rate for _figure, rate in seen if rate and "filas por segundo" in rate]
+    assert len(set(rates)) >= 2, f"rows per second should be shown and updated: {seen}"
+    for rate in rates:
+        done, total, per_second = (int(n) for n in re.findall(r"\d+", rate.replace(".", "")))
+        assert 0 < done <= total == rows and per_second > 0, rate
+    expect(page.get_by_role("list", name="Resumen")).to_contain_text(f"{rows} creados")
+    check(page, "importar-terminada-grande")

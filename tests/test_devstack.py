@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import httpx
+import psutil
 import pytest
 from honcho.manager import KILL_WAIT
 
@@ -40,12 +41,16 @@ def test_the_procfile_starts_redis_only_when_no_redis_url_is_given(monkeypatch, 
     for text in (embedded, external):
         names = [line.split(":", 1)[0] for line in text.splitlines()]
         assert {"auth", "veterinaria", "petshop", "console", "worker", "beat", "flower"} <= set(names)
-        assert "worker --loglevel=info --queues=veterinaria,petshop" in text
         # Ctrl-C: honcho SIGKILLs after KILL_WAIT; the worker hands its jobs back before that
         [worker] = [line for line in text.splitlines() if line.startswith("worker:")]
         assert "REMAP_SIGTERM=SIGQUIT" in worker
         soft = int(worker.split("WORKER_SOFT_SHUTDOWN_TIMEOUT=")[1].split()[0])
         assert 0 < soft < KILL_WAIT
+        # the worker runs under supervisord, which starts it again if it exits, and stops it before KILL_WAIT
+        assert "-m supervisor.supervisord --nodaemon" in worker
+        conf = (tmp_path / "worker-supervisord.conf").read_text()
+        assert "worker --loglevel=info --queues=veterinaria,petshop" in conf and "autorestart=true" in conf
+        assert soft < int(conf.split("stopwaitsecs=")[1].split()[0]) < KILL_WAIT
 
 
 class Up:
@@ -96,6 +101,14 @@ def test_make_up_runs_everything_stops_on_ctrl_c_and_keeps_data(tmp_path, free_f
         assert httpx.get(f"http://127.0.0.1:{FLOWER_PORT}/").status_code == 401
         flower_password = (var_dir / "secrets" / "flower_password").read_text().strip()
         assert httpx.get(f"http://127.0.0.1:{FLOWER_PORT}/", auth=("admin", flower_password)).status_code == 200
+
+        # the worker's main process dies (OOM killer, a crash): supervisord starts a new one
+        first = worker_main_process(up)
+        first.kill()
+        wait_until(lambda: (w := worker_main_process(up)) is not None and w.pid != first.pid, timeout=60,
+                   what="a new worker started")
+        again_id = submit_diagnostic(client, "petshop", steps=1, step_seconds=0)
+        assert wait_for_job(client, "petshop", again_id, timeout=120)["status"] == "completed"
     finally:
         up.ctrl_c()
 
@@ -115,6 +128,18 @@ def test_make_up_runs_everything_stops_on_ctrl_c_and_keeps_data(tmp_path, free_f
         assert job["status"] == "completed"  # the same database, the same admin password
     finally:
         again.ctrl_c()
+
+
+def worker_main_process(up: Up) -> psutil.Process | None:
+    """The Celery worker's main process: supervisord's child."""
+    for process in psutil.Process(up.process.pid).children(recursive=True):
+        try:
+            if process.cmdline()[1:3] == ["-m", "supervisor.supervisord"]:  # not the shell honcho runs it with
+                children = [c for c in process.children() if c.status() != psutil.STATUS_ZOMBIE]
+                return children[0] if children else None
+        except psutil.Error:  # a process that has just exited
+            continue
+    return None
 
 
 class _Client:

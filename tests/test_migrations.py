@@ -78,3 +78,42 @@ def test_the_stock_key_migration_keeps_the_rows_both_ways(new_database_url):
             assert len(set(ids)) == 2 and None not in ids
     finally:
         engine.dispose()
+
+
+def test_the_report_list_migration_lists_the_reports_finished_before_it(new_database_url):
+    from sqlalchemy.orm import Session
+
+    from common.db import utcnow
+    from common.jobs import Job
+    from veterinaria.app.models import MedicalReport, Owner, Pet
+
+    url = new_database_url(f"mig_{uuid.uuid4().hex[:8]}")
+    config = alembic_config(url)
+    command.upgrade(config, "0010_document_corrections")
+    engine = make_engine(Settings(_env_file=None, database_url=url))
+    try:
+        with Session(engine) as session:  # the jobs and pets tables are the same before and after 0011
+            owner = Owner(full_name="Eva", name_key="eva")
+            session.add(owner)
+            session.flush()
+            pet = Pet(name="Nala", name_key="nala", species="perro", owner_id=owner.id)
+            session.add(pet)
+            session.flush()
+            finished = {"mascota_id": pet.id, "pdf_key": "reports/r1/informe.pdf", "pages": 2}
+            for job_id, status, result in (("r1", "completed", finished), ("r2", "failed", None),
+                                           ("r3", "completed", {**finished, "mascota_id": 999})):
+                session.add(Job(id=job_id, service="veterinaria", kind="medical_report", task_name="t", owner_id=7,
+                                owner_username="dra-ana", status=status, params={"pet_id": pet.id}, result=result,
+                                updated_at=utcnow()))
+            pet_id = pet.id
+            session.commit()
+        command.upgrade(config, "head")
+        with Session(engine) as session:
+            copied = session.query(MedicalReport).all()
+            assert [(r.id, r.pet_id, r.pdf_key, r.pages, r.requested_by) for r in copied] == [
+                ("r1", pet_id, "reports/r1/informe.pdf", 2, "dra-ana")]  # not the failed one, nor one of no pet
+            assert copied[0].created_at is not None
+        command.downgrade(config, "0010_document_corrections")
+        assert "vet_medical_reports" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()

@@ -32,15 +32,30 @@ def name_key(name: str) -> str:
     return fold(name)
 
 
-# every writer that may insert product or stock rows takes this lock (PostgreSQL), so imports can
-# insert with plain INSERTs, and two imports touching the same SKUs apply one after the other with
-# true created/updated/unchanged counts. SQLite: BEGIN IMMEDIATE already admits one writer at a time.
+# PostgreSQL advisory locks, held to the end of the transaction (SQLite: BEGIN IMMEDIATE already
+# admits one writer at a time). Two kinds, always taken in this order, so no two writers wait on
+# each other in a circle:
+# - a store's stock: every writer of a store's stock rows (an import into it, PUT …/stock/{sku})
+#   holds it, so two imports into one store apply one after the other, never interleaved;
+# - the catalog: every writer that inserts or changes products (POST /productos/, an import whose
+#   file creates or changes a product) holds it, so imports can insert with plain INSERTs and
+#   two files touching the same SKUs get true created/updated/unchanged counts. An import that
+#   only sets a store's stock for known products never takes it, so imports into different stores
+#   run side by side (bench/concurrent_imports.py).
 CATALOG_LOCK_KEY = 0x7E7A_0001
+STORE_LOCK_NAMESPACE = 0x7E7A_0003  # with the store id: the two-key advisory lock space
 
 
 def lock_catalog_writes(session: Session) -> None:
     if session.bind.dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CATALOG_LOCK_KEY})
+
+
+def lock_store_stock(session: Session, store_id: int) -> None:
+    """Wait until no other transaction writes this store's stock, and keep others out until commit."""
+    if session.bind.dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :store)"),
+                        {"namespace": STORE_LOCK_NAMESPACE, "store": store_id})
 
 
 # --- stores ---------------------------------------------------------------------------------
@@ -203,7 +218,7 @@ def list_stock(
 
 
 def set_stock(*, session: Session, store: Store, product: Product, stock_in: StockSet) -> StockItem:
-    lock_catalog_writes(session)
+    lock_store_stock(session, store.id)  # the product exists: its row is not written, the catalog lock is not needed
     item = session.scalar(
         select(StockItem).where(StockItem.store_id == store.id, StockItem.product_id == product.id).with_for_update(of=StockItem)
     )

@@ -8,7 +8,6 @@ import re
 
 import psutil
 import pytest
-import redis
 
 from tests.conftest import Client, login
 from tests.servers import Process, RedisServer, Stack, wait_until
@@ -76,10 +75,11 @@ def kill_pool_children(worker: Process) -> None:
         child.kill()
 
 
-def wait_until_running(admin, worker: Process, service: str, job_id: str, attempt: int = 1) -> None:
+def wait_until_running(admin, worker: Process, service: str, job_id: str, attempt: int = 1, *,
+                       task: str = "run_diagnostic", timeout: float = 60) -> None:
     """Until `worker` is inside the task body of this attempt (it has logged the attempt)."""
-    wait_until(lambda: f"job {job_id} ({service}.app.tasks.run_diagnostic): attempt {attempt}" in worker.log(),
-               timeout=60, what=f"attempt {attempt} of {job_id} running")
+    wait_until(lambda: f"job {job_id} ({service}.app.tasks.{task}): attempt {attempt}" in worker.log(),
+               timeout=timeout, what=f"attempt {attempt} of {job_id} running")
 
 
 

@@ -238,7 +238,7 @@ def test_every_batch_statement_uses_index_lookups_on_the_catalog(postgresql, ses
             "SELECT g, 'PLAN' || g, 2, 1, g, %(store)s, true FROM generate_series(1, 3000) g", {"store": store}
         )
         params = {"store": store, "now": "2026-01-01T00:00:00+00:00", "write": True}
-        statements = [batches._PROBE, *batches._NAMED, *batches._LOCK_NAMED, *batches._WRITE_PRODUCTS,
+        statements = [batches._PROBE, batches._LOCK_CATALOG, batches._REFRESH_PRODUCTS, *batches._NAMED, *batches._LOCK_NAMED, *batches._WRITE_PRODUCTS,
                       batches._LOCK_PRODUCTS, *batches._WRITE_STOCK]
         for statement in statements:
             plan = "\n".join(row[0] for row in connection.execute("EXPLAIN " + statement, params if "%(" in statement else None))

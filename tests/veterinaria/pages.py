@@ -161,3 +161,25 @@ def write_bomb_png(path: Path, width: int = 60_000, height: int = 60_000) -> Pat
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", stream)
                      + _png_chunk(b"IEND", b""))
     return path
+
+
+def write_pdf_with_picture(path: Path, lines: Sequence[str], picture: Image.Image, *, text_over_picture: bool = False,
+                           width_mm: float = 110) -> Path:
+    """One A4 page: typed lines (a real text layer) at the top and a pasted scan below them.
+
+    `text_over_picture` prints the lines over the picture instead (a scan with its own OCR layer).
+    """
+    pdf = _pdf()
+    _add_text_page(pdf, lines)
+    top = 20 if text_over_picture else 30 + len(lines) * 10.5 * 1.6 * 25.4 / 72
+    pdf.image(picture, x=20, y=top, w=width_mm)
+    if text_over_picture:
+        _add_text_over(pdf, lines)
+    pdf.output(str(path))
+    return path
+
+
+def _add_text_over(pdf: FPDF, lines: Sequence[str]) -> None:
+    pdf.set_font("DejaVu", size=10.5)
+    for row, line in enumerate(lines):
+        pdf.text(20, 20 + (row + 0.8) * 10.5 * 1.6 * 25.4 / 72, line)

@@ -48,7 +48,8 @@ def test_a_corrected_text_and_fields_are_what_search_reports_and_series_use(vet,
     assert word.upper() in hits[0]["snippet"]
     # the lab values move to the corrected date
     series = {s["name"]: s for s in vet.get("veterinaria", f"/mascotas/{pet['id']}/analiticas/").json()}
-    assert series["Hemoglobina"]["points"] == [{"date": "2024-02-20", "value": 12.5, "raw": "12.5", "document_id": document_id}]
+    assert series["Hemoglobina"]["points"] == [{"date": "2024-02-20", "value": 12.5, "raw": "12.5", "document_id": document_id,
+                                                    "corrected": False}]
     assert series["Hemoglobina"]["unit"] == "g/dL"
     assert word.upper() in report_text(vet, pet["id"])
 
@@ -105,3 +106,64 @@ def test_a_page_is_shown_as_a_bounded_png_to_whoever_may_see_the_document(vet, m
     # another owner does not see it, the page either
     stranger = make_user("cliente")
     assert stranger.get("veterinaria", f"/documentos/{scanned}/paginas/1").status_code == 404
+
+
+def test_a_corrected_lab_value_is_what_search_the_series_and_the_report_use(vet, pet, tmp_path):  # noqa: F811
+    job = upload(vet, write_pdf(tmp_path / "hemograma.pdf", [analysis_lines(pet["name"], pet["owner"]["full_name"])]),
+                 mascota_id=pet["id"])
+    document_id = job["result"]["document_id"]
+    read = vet.get("veterinaria", f"/documentos/{document_id}").json()
+    glucose = next(v for v in read["lab_values"] if v["name"] == "Glucosa")
+    assert (glucose["value"], glucose["unit"], glucose["ocr_value"]) == (95.0, "mg/dL", None)
+    name = "Fructosamina" + "".join(secrets.choice("bcdfg") for _ in range(4))
+
+    response = vet.patch("veterinaria", f"/documentos/{document_id}/analiticas/{glucose['id']}",
+                         json={"name": name, "value": 310.5, "unit": "µmol/L"})
+
+    assert response.status_code == 200, response.text
+    corrected = response.json()
+    assert (corrected["name"], corrected["value"], corrected["raw_value"], corrected["unit"]) == (name, 310.5, "310.5", "µmol/L")
+    # what the reading said stays beside it
+    assert (corrected["ocr_name"], corrected["ocr_value"], corrected["ocr_raw_value"], corrected["ocr_unit"]) == (
+        "Glucosa", 95.0, "95", "mg/dL")
+    assert corrected["corrected_by"] == vet.user["id"]
+    document = vet.get("veterinaria", f"/documentos/{document_id}").json()
+    assert name in [v["name"] for v in document["fields"]["lab_values"]]
+    assert "Glucosa" in [v["name"] for v in document["ocr_fields"]["lab_values"]]
+    # search finds it by its corrected name, the series and the report carry the corrected value
+    hits = vet.get("veterinaria", "/historias-clinicas/buscar", params={"q": name}).json()
+    assert [(h["kind"], h["ref_id"]) for h in hits] == [("document", document_id)]
+    assert f"{name} 310.5 µmol/L" in hits[0]["snippet"]
+    series = {s["name"]: s for s in vet.get("veterinaria", f"/mascotas/{pet['id']}/analiticas/").json()}
+    assert series[name]["unit"] == "µmol/L"
+    assert series[name]["points"] == [{"date": "2024-01-15", "value": 310.5, "raw": "310.5", "document_id": document_id,
+                                       "corrected": True}]
+    assert "Glucosa" not in series or document_id not in [p["document_id"] for p in series["Glucosa"]["points"]]
+    assert name in report_text(vet, pet["id"])
+
+    # a second correction keeps the first reading, not the first correction
+    again = vet.patch("veterinaria", f"/documentos/{document_id}/analiticas/{glucose['id']}", json={"value": 300}).json()
+    assert (again["value"], again["raw_value"], again["name"], again["ocr_value"]) == (300.0, "300", name, 95.0)
+
+
+def test_bad_lab_value_corrections_are_refused_and_change_nothing(vet, pet, make_user, tmp_path):  # noqa: F811
+    job = upload(vet, write_pdf(tmp_path / "c.pdf", [analysis_lines(pet["name"], "Otro " + secrets.token_hex(2))]),
+                 mascota_id=pet["id"])
+    document_id = job["result"]["document_id"]
+    value_id = vet.get("veterinaria", f"/documentos/{document_id}").json()["lab_values"][0]["id"]
+    path = f"/documentos/{document_id}/analiticas/{value_id}"
+    for body, code in (({}, "nothing_to_correct"), ({"name": None}, "lab_value_name_required"),
+                       ({"value": None}, "lab_value_value_required"), ({"value": "mucho"}, None), ({"name": " "}, None),
+                       ({"unit": "x" * 31}, None), ({"value": 1e300}, None), ({"value": 1, "color": "rojo"}, None)):
+        response = vet.patch("veterinaria", path, json=body)
+        assert response.status_code == 422, (body, response.text)
+        assert response.json()["detail"] and (code is None or response.json()["code"] == code), (body, response.text)
+    # a value of another document, an unknown one, and an owner's attempt
+    other = upload(vet, write_pdf(tmp_path / "d.pdf", [analysis_lines(pet["name"], "Otra " + secrets.token_hex(2))]),
+                   mascota_id=pet["id"])["result"]["document_id"]
+    missing = vet.patch("veterinaria", f"/documentos/{other}/analiticas/{value_id}", json={"value": 1})
+    assert missing.status_code == 404 and missing.json()["code"] == "lab_value_not_found"
+    assert vet.patch("veterinaria", f"/documentos/{document_id}/analiticas/999999", json={"value": 1}).status_code == 404
+    assert make_user("cliente").patch("veterinaria", path, json={"value": 1}).status_code == 403
+    unchanged = vet.get("veterinaria", f"/documentos/{document_id}").json()
+    assert unchanged["corrected_at"] is None and unchanged["lab_values"][0]["corrected_at"] is None

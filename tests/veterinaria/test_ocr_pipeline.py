@@ -19,7 +19,7 @@ from veterinaria.app.documents.read import (
     get_engine,
     sniff_document,
 )
-from veterinaria.app.documents.read.engine import PageLayout, ensure_osd_mode, find_tessdata
+from veterinaria.app.documents.read.engine import PageLayout, Reading, ensure_osd_mode, find_tessdata
 from veterinaria.app.documents.read.images import MAX_IMAGE_PIXELS
 from veterinaria.app.documents.read.page_ocr import read_page
 
@@ -65,9 +65,7 @@ def test_sniff_knows_documents_by_their_first_bytes(head, kind):
         (b"Paciente: Luna\nEspecie: canino\n", "archivo de texto"),
         (b"<!DOCTYPE html><html><body>informe</body></html>", "página web"),
         (b"PK\x03\x04\x14\x00\x06\x00word/document.xml", "ZIP o un documento de Office"),
-        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", "HEIC"),
-        (b"GIF89a\x01\x00", "imagen GIF"),
-        (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "WebP"),
+        (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "JPEG 2000"),
         (b"\x00\x01\x02\x03\x04\x05binary", "No reconozco"),
     ],
 )
@@ -256,10 +254,10 @@ class ScriptedEngine:
     def analyse(self, image, dpi=None, *, thresholding="otsu"):
         return PageLayout(skew=0.0, vertical=False)
 
-    def recognize(self, image, dpi=None, *, thresholding="otsu"):
+    def recognize(self, image, dpi=None, *, thresholding="otsu", sparse=False):
         turned = image.info.get("turned", 0)
         self.calls.append((turned, thresholding))
-        return f"{turned} {thresholding}", self.confidences.get((turned, thresholding), 0.1)
+        return Reading(f"{turned} {thresholding}", self.confidences.get((turned, thresholding), 0.1))
 
     def orientation(self, image):
         return self.osd

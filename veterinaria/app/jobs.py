@@ -24,7 +24,7 @@ from common.uploads import store_upload
 from veterinaria.app import service
 from veterinaria.app.documents.read import DocumentError, sniff_document
 from veterinaria.app.documents.read.fields import DOCUMENT_TYPES
-from veterinaria.app.models import Document, Pet
+from veterinaria.app.models import Document, MedicalReport, Pet
 from veterinaria.app.schemas import DocumentTaskRead
 
 SERVICE = "veterinaria"
@@ -95,8 +95,22 @@ def get_report_job(*, session: Session, task_id: str, pet: Pet, user: Principal)
     return job
 
 
+def list_reports(*, session: Session, pet: Pet, limit: int = 50, offset: int = 0) -> list[MedicalReport]:
+    """The pet's finished medical reports, newest first, whoever asked for them (the caller may see the pet)."""
+    return list(session.scalars(
+        select(MedicalReport).where(MedicalReport.pet_id == pet.id)
+        .order_by(MedicalReport.created_at.desc(), MedicalReport.id).limit(limit).offset(offset)
+    ))
+
+
 def report_file(*, session: Session, task_id: str, pet: Pet, user: Principal) -> str:
-    """The storage key of a finished medical report's PDF."""
+    """The storage key of a finished medical report's PDF: any report of this pet (the caller may see the pet).
+
+    An unfinished one is found through its job, which only whoever asked for it (or an admin) sees.
+    """
+    report = session.get(MedicalReport, task_id)
+    if report is not None and report.pet_id == pet.id:
+        return report.pdf_key
     job = get_report_job(session=session, task_id=task_id, pet=pet, user=user)
     key = (job.result or {}).get("pdf_key")
     if not key:

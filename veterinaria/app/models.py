@@ -99,6 +99,8 @@ class Document(Base):
     corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     corrected_by: Mapped[int | None] = mapped_column(Integer, default=None)
 
+    lab_values: Mapped[list[LabValue]] = relationship(order_by="LabValue.id", viewonly=True)
+
 
 class LabValue(Base):
     """One lab result read from an analysis: name, number and unit, on the document's date.
@@ -120,6 +122,30 @@ class LabValue(Base):
     unit: Mapped[str] = mapped_column(String(30), default="")
     reference: Mapped[str] = mapped_column(String(60), default="")
     measured_on: Mapped[date | None] = mapped_column(Date, default=None)
+    # what the reading found, kept when a vet first corrects the value; name/value/unit are then the correction
+    ocr_name: Mapped[str | None] = mapped_column(String(100), default=None)
+    ocr_value: Mapped[float | None] = mapped_column(Float, default=None)
+    ocr_raw_value: Mapped[str | None] = mapped_column(String(40), default=None)
+    ocr_unit: Mapped[str | None] = mapped_column(String(30), default=None)
+    corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    corrected_by: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class MedicalReport(Base):
+    """A finished medical report (its PDF) about a pet, whoever asked for it: the pet's owner lists and opens it.
+
+    Written in the transaction that completes the report's job; `id` is the job's id.
+    """
+
+    __tablename__ = "vet_medical_reports"
+    __table_args__ = (Index("ix_vet_medical_reports_pet_id_created_at", "pet_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    pet_id: Mapped[int] = mapped_column(ForeignKey("vet_pets.id", ondelete="CASCADE"))
+    pdf_key: Mapped[str] = mapped_column(String(300))
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    requested_by: Mapped[str] = mapped_column(String(150), default="")  # the username, as the report's page shows it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SearchEntry(Base):

@@ -211,6 +211,55 @@ class DocumentSummary(BaseModel):
         return type_label(self.document_type)
 
 
+class LabValueRead(BaseModel):
+    """One lab value of a document as the clinic uses it, with the reading's own once a vet corrected it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    document_id: int
+    name: str = Field(examples=["Hemoglobina"])
+    value: float | None = Field(description="null when the printing left the number open (ambiguous)")
+    raw_value: str = Field(description="The number as printed, or as the vet wrote it")
+    ambiguous: bool
+    unit: str = Field(examples=["g/dL"])
+    reference: str = Field(examples=["12-18"])
+    ocr_name: str | None = Field(description="The name as read, kept once a vet corrected it (null: never corrected)")
+    ocr_value: float | None
+    ocr_raw_value: str | None
+    ocr_unit: str | None
+    corrected_at: dt.datetime | None
+    corrected_by: int | None = Field(description="The auth user who last corrected it")
+
+
+LabNumber = Annotated[float, Field(ge=-1e12, le=1e12, allow_inf_nan=False)]
+
+
+class LabValueUpdate(Strict):
+    """A vet's correction of one lab value: only the fields sent change; search, the pet's series and reports use it."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    value: LabNumber | None = None
+    unit: Annotated[str, StringConstraints(strip_whitespace=True, max_length=30)] | None = None
+
+
+class MedicalReportRead(BaseModel):
+    """A finished medical report about a pet, whoever asked for it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(description="The report job's id")
+    pet_id: int
+    pages: int
+    requested_by: str = Field(description="The username of whoever asked for it")
+    created_at: dt.datetime
+
+    @computed_field(description="Where to download the PDF")
+    @property
+    def pdf_url(self) -> str:
+        return f"/mascotas/{self.pet_id}/reportes/{self.id}/pdf"
+
+
 class DocumentRead(DocumentSummary):
     """A document with everything read from it."""
 
@@ -227,6 +276,7 @@ class DocumentRead(DocumentSummary):
     ocr_fields: dict[str, Any] | None = Field(description="The fields as read, kept once a vet corrected them")
     corrected_at: dt.datetime | None
     corrected_by: int | None = Field(description="The auth user who last corrected it")
+    lab_values: list[LabValueRead] = Field(description="The lab values filed from it (corrected ones as corrected)")
 
 
 DocumentType = Literal["radiografia", "analisis", "historial", "receta", "vacunacion", "otro"]
@@ -249,6 +299,7 @@ class LabPoint(BaseModel):
     value: float | None = Field(description="null when the printing left the number open (ambiguous)")
     raw: str = Field(description="The number as printed")
     document_id: int
+    corrected: bool = Field(default=False, description="A vet corrected this value")
 
 
 class LabSeries(BaseModel):

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from common.text import fold, fold_with_origins
-from veterinaria.app.models import Consultation, Document, Owner, Pet, SearchEntry
+from veterinaria.app.models import Consultation, Document, LabValue, Owner, Pet, SearchEntry
 
 MAX_TERMS = 12
 MAX_TERM_LENGTH = 64
@@ -148,6 +148,13 @@ def _sources(session: Session, rows) -> dict[tuple[str, int], tuple[dt.date | No
             .where(Document.id.in_(wanted[SearchKind.DOCUMENT]))
         ):
             sources[(SearchKind.DOCUMENT.value, ref_id)] = (document_date, extracted_text)
+        # a corrected lab value is not in the text as printed: its line follows the text, for the snippet
+        for lab in session.scalars(
+            select(LabValue).where(LabValue.document_id.in_(wanted[SearchKind.DOCUMENT]), LabValue.corrected_at.is_not(None))
+            .order_by(LabValue.id)
+        ):
+            key = (SearchKind.DOCUMENT.value, lab.document_id)
+            sources[key] = (sources[key][0], f"{sources[key][1]}\n{lab.name} {lab.raw_value} {lab.unit}".rstrip())
     return sources
 
 

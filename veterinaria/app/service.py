@@ -177,18 +177,18 @@ def get_history(*, session: Session, pet: Pet) -> ClinicalHistory:
     return history
 
 
-def read_history(*, session: Session, pet: Pet) -> PetHistory:
-    """The pet's history with its latest HISTORY_ITEMS consultations and documents, oldest first, and their totals."""
+def read_history(*, session: Session, pet: Pet, items: int = HISTORY_ITEMS) -> PetHistory:
+    """The pet's history with its latest `items` consultations and documents, oldest first, and their totals."""
     history = get_history(session=session, pet=pet)
     consultations_total = session.scalar(select(func.count()).where(Consultation.pet_id == pet.id)) or 0
     documents_total = session.scalar(select(func.count()).where(Document.pet_id == pet.id)) or 0
     return PetHistory(
         id=history.id, pet=pet, notes=history.notes, created_at=history.created_at,
         consultations=list_consultations(
-            session=session, pet=pet, limit=HISTORY_ITEMS, offset=max(0, consultations_total - HISTORY_ITEMS)
+            session=session, pet=pet, limit=items, offset=max(0, consultations_total - items)
         ),
         documents=list_documents(
-            session=session, pet=pet, limit=HISTORY_ITEMS, offset=max(0, documents_total - HISTORY_ITEMS)
+            session=session, pet=pet, limit=items, offset=max(0, documents_total - items)
         ),
         consultations_total=consultations_total, documents_total=documents_total,
     )
@@ -281,7 +281,7 @@ def lab_series(*, session: Session, pet: Pet) -> list[LabSeries]:
         found = series[key]
         found.unit, found.reference = value.unit or found.unit, value.reference or found.reference
         found.points.append(LabPoint(date=value.measured_on, value=value.value, raw=value.raw_value,
-                                     document_id=value.document_id))
+                                     document_id=value.document_id, corrected=value.corrected_at is not None))
     return sorted(series.values(), key=lambda s: search_text(s.name))
 
 

@@ -68,4 +68,5 @@ def process_medical_document(job: JobRun, session: Session) -> dict:
 @app.task(base=JobTask)
 def generate_medical_report(job: JobRun, session: Session) -> dict:
     """Build a pet's consolidated medical report as PDF (seed task)."""
-    return build_medical_report(session=session, storage=worker_storage(), job_id=job.id, pet_id=job.params["pet_id"])
+    return build_medical_report(session=session, storage=worker_storage(), job_id=job.id, pet_id=job.params["pet_id"],
+                                requested_by=job.owner_username)

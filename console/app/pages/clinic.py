@@ -1,9 +1,10 @@
 """Mascotas: vets search every pet (accent-insensitive, by the veterinaria API); a cliente sees only their own.
 
 A pet's page is its history as one timeline (consultations, documents with their lab values,
-newest first) and charts of its weight and of each lab value over time (uPlot, `pet-charts.js`,
-fed by a JSON block of the page: no inline script). Its medical report is generated, followed and
-opened from here.
+newest first, 25 items a page) and charts of its weight and of each lab value over time (uPlot,
+`pet-charts.js`, fed by a JSON block of the page: no inline script). Its medical report is generated,
+followed and opened from here, and every finished report about it is listed (a cliente sees the
+ones their vet made too).
 """
 
 from __future__ import annotations
@@ -47,17 +48,33 @@ def pets(
     )
 
 
-def timeline(*, consultations: list[dict], documents: list[dict], series: list[dict]) -> list[dict[str, Any]]:
-    """Consultations and documents (each with the lab values read from it) as one list, newest first."""
+def timeline(
+    *, consultations: list[dict], documents: list[dict], series: list[dict], limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Consultations and documents (each with the lab values read from it) as one list, newest first.
+
+    Both lists come oldest first, as the API gives them; they are merged keeping each one's own order,
+    so the first `limit` items hold the newest of each kind and a page's cursor is two counts.
+    """
     labs: dict[int, list[dict]] = {}
     for one in series:
         for point in one["points"]:
             labs.setdefault(point["document_id"], []).append(
-                {"name": one["name"], "value": point["value"], "raw": point["raw"], "unit": one["unit"]})
-    items = [{"kind": "consulta", "when": c["date"], "consultation": c} for c in consultations]
-    items += [{"kind": "documento", "when": d["document_date"] or d["created_at"], "dated": bool(d["document_date"]),
-               "document": d, "labs": labs.get(d["id"], [])} for d in documents]
-    return sorted(items, key=lambda item: item["when"][:10], reverse=True)
+                {"name": one["name"], "value": point["value"], "raw": point["raw"], "unit": one["unit"]}
+                | ({"corrected": True} if point.get("corrected") else {}))
+    visits = [{"kind": "consulta", "when": c["date"], "consultation": c} for c in reversed(consultations)]
+    papers = [{"kind": "documento", "when": d["document_date"] or d["created_at"], "dated": bool(d["document_date"]),
+               "document": d, "labs": labs.get(d["id"], [])} for d in reversed(documents)]
+    items: list[dict[str, Any]] = []
+    v = p = 0
+    while (v < len(visits) or p < len(papers)) and (limit is None or len(items) < limit):
+        if p == len(papers) or (v < len(visits) and visits[v]["when"][:10] >= papers[p]["when"][:10]):
+            items.append(visits[v])
+            v += 1
+        else:
+            items.append(papers[p])
+            p += 1
+    return items
 
 
 def charts(*, consultations: list[dict], series: list[dict]) -> list[dict[str, Any]]:
@@ -74,17 +91,55 @@ def charts(*, consultations: list[dict], series: list[dict]) -> list[dict[str, A
     return found
 
 
+TIMELINE_PAGE = 25
+CHART_WEIGHTS = 100
+REPORTS_SHOWN = 10
+Skip = Annotated[int, Query(ge=0, le=2**31 - 1)]
+
+
+def _newest(backend: Backend, user: User, path: str, *, total: int, skip: int, count: int = TIMELINE_PAGE) -> list[dict]:
+    """The `count` items after the newest `skip` of a list the API gives oldest first (oldest first too)."""
+    end = total - skip
+    if end <= 0:
+        return []
+    start = max(0, end - count)
+    return backend.get("veterinaria", path, token=user.token, params={"limit": end - start, "offset": start})
+
+
 @router.get("/mascotas/{pet_id}")
-def pet(request: Request, user: PetsUser, backend: BackendDep, pet_id: PetId):
-    """One pet; the API answers 404 for a pet that is not the cliente's, and so does this page."""
-    history = backend.get("veterinaria", f"/mascotas/{pet_id}/historia", token=user.token)  # the latest 100 of each
-    series = backend.get("veterinaria", f"/mascotas/{pet_id}/analiticas/", token=user.token)
-    consultations = history["consultations"]
+def pet(request: Request, user: PetsUser, backend: BackendDep, pet_id: PetId, consultas: Skip = 0, documentos: Skip = 0):
+    """One pet; the API answers 404 for a pet that is not the cliente's, and so does this page.
+
+    Its timeline comes a page at a time: `consultas` and `documentos` say how many of the newest of
+    each the earlier pages showed, so a page reads 25 of each off the pet's index however long the history.
+    """
+    first = not consultas and not documentos
+    history = backend.get("veterinaria", f"/mascotas/{pet_id}/historia", token=user.token,
+                          params={"items": TIMELINE_PAGE if first else 0})
+    totals = {"consultations": history["consultations_total"], "documents": history["documents_total"]}
+    drawn: list[dict[str, Any]] = []
+    if first:
+        consultations, documents = history["consultations"], history["documents"]
+        # the charts are on the first page only: the weights of the latest 100 consultations, every lab value
+        weighed = consultations if totals["consultations"] <= TIMELINE_PAGE else _newest(
+            backend, user, f"/mascotas/{pet_id}/consultas/", total=totals["consultations"], skip=0, count=CHART_WEIGHTS)
+        series = backend.get("veterinaria", f"/mascotas/{pet_id}/analiticas/", token=user.token)
+        drawn = charts(consultations=weighed, series=series)
+        reports = backend.get("veterinaria", f"/mascotas/{pet_id}/reportes/", token=user.token, params={"limit": REPORTS_SHOWN})
+    else:
+        consultations = _newest(backend, user, f"/mascotas/{pet_id}/consultas/", total=totals["consultations"], skip=consultas)
+        documents = _newest(backend, user, f"/mascotas/{pet_id}/documentos/", total=totals["documents"], skip=documentos)
+        # the lab values beside each document on this page
+        series, reports = backend.get("veterinaria", f"/mascotas/{pet_id}/analiticas/", token=user.token), []
+    items = timeline(consultations=consultations, documents=documents, series=series, limit=TIMELINE_PAGE)
+    shown = {"consultations": consultas + sum(i["kind"] == "consulta" for i in items),
+             "documents": documentos + sum(i["kind"] == "documento" for i in items)}
+    more = shown["consultations"] < totals["consultations"] or shown["documents"] < totals["documents"]
     return render(
         request, "pet.html", user=user, pet=history["pet"], notes=history["notes"], type_names=TYPE_NAMES,
-        timeline=timeline(consultations=consultations, documents=history["documents"], series=series),
-        charts=charts(consultations=consultations, series=series),
-        totals={"consultations": history["consultations_total"], "documents": history["documents_total"]},
+        timeline=items, reports=reports, first_page=first, shown=shown, totals=totals, charts=drawn,
+        more_url=(f"/mascotas/{pet_id}?" + urlencode({"consultas": shown["consultations"], "documentos": shown["documents"]})
+                  + "#historia-titulo") if more else None,
     )
 
 

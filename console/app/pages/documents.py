@@ -1,6 +1,7 @@
 """Documentos: upload clinical documents (one or many, each with its own progress), follow each reading, and see
 the result — the page image beside the extracted text, the fields found, the pet it was attached to or the
-candidates to choose from — and let a vet correct a field or the text (veterinaria `PATCH /documentos/{id}`).
+candidates to choose from — and let a vet correct a field or the text (veterinaria `PATCH /documentos/{id}`)
+or one lab value (`PATCH /documentos/{id}/analiticas/{value_id}`).
 
 With JavaScript (`/static/documents-upload.js`) each file is sent on its own XHR (upload progress),
 then its job is polled once a second as JSON; without it the form posts every file at once and
@@ -66,7 +67,7 @@ def upload_documents(
     """Send each file to veterinaria for reading; JSON for the page's script (one file a request), else a page."""
     files = [f for f in archivos if f.filename]
     if not files or len(files) > MAX_FILES:
-        message = ("Elige al menos un archivo (PDF, JPEG, PNG o TIFF)." if not files
+        message = ("Elige al menos un archivo (PDF o una foto: JPEG, PNG, TIFF, HEIC, WebP, BMP o GIF)." if not files
                    else f"Sube como mucho {MAX_FILES} archivos a la vez.")
         if _wants_json(request):
             return JSONResponse({"error": message}, status_code=422)
@@ -191,9 +192,61 @@ def correct_document(
     return RedirectResponse(f"/documentos/{document_id}", status_code=303)
 
 
-def _again(request: Request, backend: Backend, user: User, document_id: int, message: str):
-    return render(request, "document.html", status_code=422, correction_error=message,
-                  **_document_context(backend, user, document_id))
+def _again(request: Request, backend: Backend, user: User, document_id: int, message: str, *,
+           lab_value_id: int | None = None):
+    errors = {"lab_error": message, "lab_error_id": lab_value_id} if lab_value_id else {"correction_error": message}
+    return render(request, "document.html", status_code=422, **errors, **_document_context(backend, user, document_id))
+
+
+def parse_number(text: str) -> float | None:
+    """A number as a vet writes it: "310,5", "310.5", "1.234,5" or "1 234"; None when it is not one."""
+    cleaned = text.strip().replace(" ", "").replace("\u00a0", "")
+    if "," in cleaned:
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    try:
+        number = float(cleaned)
+    except ValueError:
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+@router.post("/documentos/{document_id}/analiticas/{lab_value_id}/corregir", dependencies=[CsrfChecked])
+def correct_lab_value(
+    request: Request, user: UploadUser, backend: BackendDep, document_id: DocumentId, lab_value_id: DocumentId,
+    nombre: Annotated[str, Form(max_length=100)] = "", valor: Annotated[str, Form(max_length=40)] = "",
+    unidad: Annotated[str, Form(max_length=30)] = "",
+):
+    """Send the lab value's changed name, number or unit; search, the pet's charts and reports use it from then on."""
+    document = backend.get("veterinaria", f"/documentos/{document_id}", token=user.token)
+    current = next((v for v in document.get("lab_values") or [] if v["id"] == lab_value_id), None)
+    if current is None:
+        raise BackendError("Este documento no tiene ese valor de análisis.", status_code=404)
+    changes: dict[str, Any] = {}
+    if nombre.strip() and nombre.strip() != current["name"]:
+        changes["name"] = nombre.strip()
+    if valor.strip():
+        number = parse_number(valor)
+        if number is None:
+            return _again(request, backend, user, document_id, f"«{valor.strip()}» no es un número: escribe por ejemplo 12,5.",
+                          lab_value_id=lab_value_id)
+        if number != current["value"]:
+            changes["value"] = number
+    if unidad.strip() != current["unit"]:
+        changes["unit"] = unidad.strip()
+    if not changes:
+        request.session["flash"] = f"No has cambiado nada: {current['name']} sigue igual."
+        return RedirectResponse(f"/documentos/{document_id}#analiticas", status_code=303)
+    try:
+        backend.request("veterinaria", "PATCH", f"/documentos/{document_id}/analiticas/{lab_value_id}",
+                        token=user.token, json=changes)
+    except BackendError as exc:
+        if isinstance(exc, SessionExpired) or exc.status_code >= 500:
+            raise
+        reasons = "; ".join(e["message"] for e in exc.field_errors) or exc.message
+        return _again(request, backend, user, document_id, reasons, lab_value_id=lab_value_id)
+    request.session["flash"] = (f"Valor corregido: la búsqueda, las gráficas y los informes usan ya "
+                                f"{changes.get('name', current['name'])}.")
+    return RedirectResponse(f"/documentos/{document_id}#analiticas", status_code=303)
 
 
 @router.post("/documentos/{document_id}/mascota", dependencies=[CsrfChecked])

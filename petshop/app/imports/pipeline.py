@@ -187,6 +187,7 @@ def _import_file(
         "errors_truncated": errors.count > len(errors.kept),
         "errors_csv_url": None,
         "foreign_key_checks": applied.foreign_key_checks,
+        "write_started_at": applied.write_started_at,
         "timings": {
             "open": round(opened - started, 3),
             "parse": round(parsed_at - opened, 3),

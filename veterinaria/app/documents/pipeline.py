@@ -85,9 +85,14 @@ def file_results(
 
 
 def index_document(*, session: Session, document: Document) -> None:
-    """The document's search entry: its file name, type and (possibly corrected) text."""
+    """The document's search entry: its file name, type, (possibly corrected) text and lab values.
+
+    The lab values go in as the clinic has them, so a corrected name or unit is found too.
+    """
+    labs = session.scalars(select(LabValue).where(LabValue.document_id == document.id).order_by(LabValue.id)).all()
+    lab_lines = "\n".join(f"{v.name} {v.raw_value} {v.unit}".strip() for v in labs)
     index_entry(session=session, kind="document", ref_id=document.id, pet_id=document.pet_id,
-                body=search_text(f"{document.file_name}\n{document.document_type}\n{document.extracted_text}"))
+                body=search_text(f"{document.file_name}\n{document.document_type}\n{document.extracted_text}\n{lab_lines}"))
 
 
 def result_of(document: Document, *, job_id: str, candidates: list[dict[str, Any]] | None = None, duplicate: bool = False) -> dict[str, Any]:

@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 
 from common.errors import NotFound
 from common.storage import Storage
-from veterinaria.app.models import Consultation, Document, LabValue, Pet
+from veterinaria.app.models import Consultation, Document, LabValue, MedicalReport, Pet
 from veterinaria.app.reports.pdf import draw_report
 
 
-def generate_medical_report(*, session: Session, storage: Storage, job_id: str, pet_id: int) -> dict[str, Any]:
-    """Build the report of `pet_id`, store the PDF, and return the job result."""
+def generate_medical_report(
+    *, session: Session, storage: Storage, job_id: str, pet_id: int, requested_by: str = "",
+) -> dict[str, Any]:
+    """Build the report of `pet_id`, store the PDF, list it under the pet, and return the job result."""
     pet = session.get(Pet, pet_id)
     if pet is None:
         raise NotFound(f"No existe la mascota {pet_id}: puede que se haya borrado antes de generar el informe.",
@@ -35,6 +37,9 @@ def generate_medical_report(*, session: Session, storage: Storage, job_id: str, 
         path = Path(workdir) / "informe.pdf"
         pdf.output(str(path))
         stored = storage.save_file(path, key=f"reports/{job_id}/informe.pdf")
+    # merge: a redelivered job lists its report once (same id, same key)
+    session.merge(MedicalReport(id=job_id, pet_id=pet.id, pdf_key=stored.key, pages=pdf.page_no(),
+                                requested_by=requested_by[:150]))
     return {
         "task_id": job_id,
         "mascota_id": pet.id,

@@ -118,9 +118,12 @@ def update_pet(pet_in: PetUpdate, pet: EditablePet, session: SessionDep):
 
 
 @router.get("/mascotas/{mascota_id}/historia", response_model=HistoryRead, responses=NOT_VISIBLE, tags=["clinical history"])
-def read_history(pet: VisiblePet, session: SessionDep):
-    """The pet's clinical history: standing notes, then consultations and documents, oldest first."""
-    return service.read_history(session=session, pet=pet)
+def read_history(
+    pet: VisiblePet, session: SessionDep,
+    items: Annotated[int, Query(ge=0, le=100, description="How many of the latest consultations and documents")] = 100,
+):
+    """The pet's clinical history: standing notes, its latest consultations and documents (oldest first), their totals."""
+    return service.read_history(session=session, pet=pet, items=items)
 
 
 @router.patch("/mascotas/{mascota_id}/historia", response_model=HistoryRead, responses=STAFF_ONLY, tags=["clinical history"])

@@ -9,20 +9,27 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, UploadFile, status
+from fastapi import APIRouter, File, Form, Path, Query, UploadFile, status
 from fastapi.responses import Response, StreamingResponse
 
 from common.downloads import file_download
 from common.enqueue import EnqueuerDep
 from common.jobs import JobAccepted, JobRead
 from common.security import CurrentUser
-from common.types import DbId, SafeText
+from common.types import DbId, Offset, SafeText
 from common.web import SessionDep, SettingsDep, StorageDep
 from veterinaria.app import jobs
 from veterinaria.app.deps import ClinicStaff, EditableDocument, VisibleDocument, VisiblePet
 from veterinaria.app.documents import corrections, preview
 from veterinaria.app.documents.read.fields import DOCUMENT_TYPES
-from veterinaria.app.schemas import DocumentRead, DocumentTaskRead, DocumentUpdate
+from veterinaria.app.schemas import (
+    DocumentRead,
+    DocumentTaskRead,
+    DocumentUpdate,
+    LabValueRead,
+    LabValueUpdate,
+    MedicalReportRead,
+)
 
 router = APIRouter()
 
@@ -36,7 +43,7 @@ ACCEPTED = {
 
 @router.post("/historias-clinicas/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ACCEPTED, tags=["documents"])
 def upload_document(
-    file: Annotated[UploadFile, File(description="PDF (text or scanned), JPEG, PNG or TIFF: a scan or a phone photo")],
+    file: Annotated[UploadFile, File(description="PDF (text or scanned) or an image (JPEG, PNG, TIFF, HEIC/HEIF, WebP, BMP, GIF): a scan, a fax or a phone photo")],
     user: ClinicStaff, session: SessionDep, enqueuer: EnqueuerDep, storage: StorageDep, settings: SettingsDep,
     mascota_id: Annotated[DbId | None, Form(description="The pet it belongs to; without it, the pet is matched from the text")] = None,
     document_type: Annotated[SafeText | None, Form(max_length=40, description=f"One of {', '.join(DOCUMENT_TYPES)}; detected when absent")] = None,
@@ -69,6 +76,15 @@ def request_medical_report(pet: VisiblePet, user: CurrentUser, session: SessionD
     return JobAccepted(task_id=job.id, status_url=f"/mascotas/{pet.id}/reportes/{job.id}")
 
 
+@router.get("/mascotas/{mascota_id}/reportes/", response_model=list[MedicalReportRead], tags=["reports"],
+            responses={404: {"description": "No such pet, or not one of your pets"}})
+def list_medical_reports(
+    pet: VisiblePet, session: SessionDep, limit: Annotated[int, Query(ge=1, le=100)] = 50, offset: Offset = 0,
+):
+    """The pet's finished medical reports, newest first, whoever asked for them: its owner sees the vet's too."""
+    return jobs.list_reports(session=session, pet=pet, limit=limit, offset=offset)
+
+
 @router.get("/mascotas/{mascota_id}/reportes/{task_id}", response_model=JobRead, responses={404: {"description": "No such report of this pet, or not yours"}}, tags=["reports"])
 def read_medical_report(task_id: str, pet: VisiblePet, user: CurrentUser, session: SessionDep):
     """Status of a medical report; once completed, `result.pdf_url` is where to download it."""
@@ -77,7 +93,7 @@ def read_medical_report(task_id: str, pet: VisiblePet, user: CurrentUser, sessio
 
 @router.get("/mascotas/{mascota_id}/reportes/{task_id}/pdf", response_class=StreamingResponse, tags=["reports"])
 def download_medical_report(task_id: str, pet: VisiblePet, user: CurrentUser, session: SessionDep, storage: StorageDep):
-    """The finished report as PDF."""
+    """The finished report as PDF, to whoever may see the pet (a report still being made: to whoever asked for it)."""
     key = jobs.report_file(session=session, task_id=task_id, pet=pet, user=user)
     return file_download(storage=storage, key=key, media_type="application/pdf", filename=f"informe-{pet.name}.pdf")
 
@@ -92,6 +108,20 @@ def correct_document(document_in: DocumentUpdate, document: EditableDocument, ve
     `ocr_text` / `ocr_fields`; from then on search and medical reports use the corrected ones.
     """
     return corrections.correct_document(session=session, document=document, document_in=document_in, vet=vet)
+
+
+@router.patch("/documentos/{document_id}/analiticas/{lab_value_id}", response_model=LabValueRead, tags=["documents"], responses={
+    403: {"description": "Only vets and admins may correct"}, 404: {"description": "No such document, or no such value in it"},
+    409: {"description": "The document has not been read (yet)"}, 422: {"description": "Nothing to correct, or a bad value"}})
+def correct_lab_value(lab_in: LabValueUpdate, document: EditableDocument, vet: ClinicStaff, session: SessionDep,
+                      lab_value_id: DbId):
+    """Correct one lab value read from a document: its name, number or unit (only those sent change).
+
+    The first correction keeps the reading's own in `ocr_name` / `ocr_value` / `ocr_raw_value` / `ocr_unit`;
+    from then on search, the pet's series (`/analiticas/`) and medical reports use the corrected value.
+    """
+    return corrections.correct_lab_value(session=session, document=document, lab_value_id=lab_value_id,
+                                         lab_in=lab_in, vet=vet)
 
 
 @router.get("/documentos/{document_id}/paginas/{number}", response_class=Response, tags=["documents"], responses={

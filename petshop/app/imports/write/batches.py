@@ -34,7 +34,7 @@ from psycopg import Connection
 
 from petshop.app.imports.parse import InventoryRow, RowError
 from petshop.app.imports.write.staging import NOT_CREATED, BatchResult
-from petshop.app.service import name_key
+from petshop.app.service import CATALOG_LOCK_KEY, name_key
 
 # its own tables, not SQLite's staging table: the rows come with category and supplier ids here
 ROWS = "petshop_import_copy"
@@ -99,6 +99,24 @@ def _changes(fields: tuple[tuple[str, str, str], ...], b: str = "") -> str:
         f"({b}{given} IS NOT NULL AND {b}{value} IS DISTINCT FROM {b}{current})" for given, value, current in fields
     ) + ")"
 
+
+
+# The catalog lock only for a batch that creates or changes a product (see service.CATALOG_LOCK_KEY):
+# a file that only sets a store's stock for known products leaves imports into other stores alone.
+# The probe ran before the lock, so once it is held the rows that create or change a product are
+# looked up again: a product another import committed meanwhile is updated, not inserted twice.
+# (Their stock in this store cannot have changed: the store's own lock is held for the whole file.)
+_LOCK_CATALOG = f"""
+SELECT set_config('petshop.catalog_locked', 'on', true), pg_advisory_xact_lock({CATALOG_LOCK_KEY})
+FROM (SELECT 1 FROM {BATCH} WHERE cur_name IS NULL OR {_changes(_PRODUCT_FIELDS)} LIMIT 1) needed
+"""
+_REFRESH_PRODUCTS = f"""
+UPDATE {BATCH} b SET product_id = p.id, cur_name = p.name, cur_category_id = p.category_id, cur_supplier_id = p.supplier_id
+FROM petshop_products p
+WHERE current_setting('petshop.catalog_locked', true) = 'on' AND p.sku = b.sku
+  AND (b.cur_name IS NULL OR b.cur_name IS DISTINCT FROM p.name OR b.cur_category_id IS DISTINCT FROM p.category_id
+       OR b.cur_supplier_id IS DISTINCT FROM p.supplier_id)
+"""
 
 _CHANGED = _changes(_PRODUCT_FIELDS + _STOCK_FIELDS)
 _COUNT = f"""
@@ -261,7 +279,7 @@ def send(connection: Connection, *, store_id: int, dry_run: bool, now: datetime,
     caller does something else. Nothing else may use the connection until `InFlight.result()`.
     """
     params = {"store": store_id, "now": now, "write": not dry_run}
-    statements = [_PROBE, _NOT_CREATABLE, _COUNT]
+    statements = [_PROBE, *([] if dry_run else [_LOCK_CATALOG, _REFRESH_PRODUCTS]), _NOT_CREATABLE, _COUNT]
     if not dry_run:
         statements += [*_NAMED, *(_LOCK_NAMED if lock_parents else []), *_WRITE_PRODUCTS]
         statements += [*([_LOCK_PRODUCTS] if lock_parents else []), *_WRITE_STOCK]
@@ -269,7 +287,7 @@ def send(connection: Connection, *, store_id: int, dry_run: bool, now: datetime,
     pipeline = ExitStack()  # the pipeline stays open after we return: closed by InFlight
     pipeline.enter_context(connection.pipeline())
     cursors = [connection.cursor() for _ in statements]
-    in_flight = InFlight(pipeline, cursors)
+    in_flight = InFlight(pipeline, cursors, failed_at=statements.index(_NOT_CREATABLE))
     try:
         for cursor, statement in zip(cursors, statements):
             cursor.execute(statement, params if "%(" in statement else None, prepare=False)
@@ -282,15 +300,16 @@ def send(connection: Connection, *, store_id: int, dry_run: bool, now: datetime,
 class InFlight:
     """A batch's statements, sent and running on the server (`send`): read them, or abandon them."""
 
-    def __init__(self, pipeline: ExitStack, cursors: list[psycopg.Cursor]):
+    def __init__(self, pipeline: ExitStack, cursors: list[psycopg.Cursor], *, failed_at: int):
         self._pipeline = pipeline
         self._cursors = cursors
+        self._failed_at = failed_at  # the failed rows' statement; the counts come next
 
     def result(self, known: KnownNames) -> BatchResult:
         """Wait for the statements, raise the first error among them, learn the new names, count."""
         try:
             self._pipeline.close()  # Sync, then every result is read; a failed statement raises here
-            failed, counts = self._cursors[1].fetchall(), self._cursors[2].fetchone()
+            failed, counts = self._cursors[self._failed_at].fetchall(), self._cursors[self._failed_at + 1].fetchone()
             known.learn(self._cursors[-2].fetchall())
         finally:
             self._close_cursors()

@@ -7,8 +7,10 @@ applied; they differ in *when* that transaction runs.
 - PostgreSQL (`StreamingWriter`): the transaction starts before the first batch, and each batch
   is sent to the server as soon as it is parsed; the server applies it while the next one is
   parsed. Parsing is Python on one core, the database works on the other, so a file takes about
-  the longer of the two instead of their sum. The catalog lock is held for the whole file, which
-  costs other catalog writers a wait about as long as the old parse-then-write import took.
+  the longer of the two instead of their sum. The store's lock is held for the whole file (two
+  imports into one store never interleave); the catalog lock only from the first batch that
+  creates or changes a product, so imports into different stores that only set stock run side
+  by side.
 - SQLite (`SpooledWriter`): one writer for the whole database, and our transactions take its lock
   at BEGIN. Holding it while a large file is parsed would stall every other write, the job's own
   progress updates included, so the rows are spooled to a local CSV and applied after parsing.
@@ -39,7 +41,7 @@ from common.errors import BadInput
 from petshop.app.imports.parse import InventoryRow, RowError
 from petshop.app.imports.write import batches, staging
 from petshop.app.models import Store
-from petshop.app.service import lock_catalog_writes
+from petshop.app.service import lock_store_stock
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ class Applied:
     unchanged: int = 0
     failed: list[RowError] = field(default_factory=list)  # rows that could not create what they name
     timings: dict[str, float] = field(default_factory=dict)
+    write_started_at: str | None = None  # once no other writer of the store could run (ISO, UTC)
     foreign_key_checks: str = "per row"  # or "per batch": see batches.skip_row_triggers
 
     def add(self, batch: staging.BatchResult) -> None:
@@ -91,6 +94,7 @@ class SpooledWriter:
         started = time.perf_counter()
         staging.begin(self.session)  # BEGIN IMMEDIATE: waits for other writers here
         loaded = time.perf_counter()
+        applied.write_started_at = utcnow().isoformat()
         staging.load_csv_file(self.session, self.path)
         applied.add(staging.apply_staged(self.session, store_id=self.store_id, dry_run=self.dry_run))
         staging.end(self.session)
@@ -123,8 +127,9 @@ class StreamingWriter:
       connection idle; if even that fails, the connection is invalidated (closed, so the server
       rolls back) rather than handed back to the pool in an unknown state.
     - **Bounded memory.** One parsed batch in Python, one batch on the server.
-    - **The store stays.** The store row is locked FOR KEY SHARE at the start; a store deleted
-      before that is refused (`store_not_found`).
+    - **The store stays, and is ours.** The store's stock lock (`service.lock_store_stock`) is
+      taken first: another import into the same store waits for this one's commit. Then the store
+      row is locked FOR KEY SHARE; a store deleted before that is refused (`store_not_found`).
     """
 
     batch_rows = 10_000
@@ -145,8 +150,10 @@ class StreamingWriter:
 
     def __enter__(self) -> StreamingWriter:
         started = time.perf_counter()
-        lock_catalog_writes(self.session)
+        if not self.dry_run:  # a dry run writes nothing and waits for no one
+            lock_store_stock(self.session, self.store_id)
         self.applied.timings["wait_for_lock"] = round(time.perf_counter() - started, 3)
+        self.applied.write_started_at = utcnow().isoformat()
         # as a foreign key's trigger would: the store cannot go away before we commit
         store = self.session.execute(
             select(Store.id).where(Store.id == self.store_id).with_for_update(read=True, key_share=True)

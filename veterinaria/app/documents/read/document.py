@@ -30,9 +30,14 @@ NO_TEXT = (
 
 @contextmanager
 def _pdf_pages(path: Path, *, max_pages: int, dpi: int, memory_budget: int):
-    """(page count, pages): text-layer pages ready, the others rendered for OCR, one at a time."""
+    """(page count, pages, text layers): text-layer pages ready, the others rendered for OCR, one at a time.
+
+    A page with a text layer and a large picture (a scan pasted into a typed report) is sent to OCR
+    as that picture alone; its text layer waits in `layers` to be put before what the OCR reads.
+    """
     with pdf.open_pdf(path, max_pages=max_pages) as document:
         costs = PageCosts(path)
+        layers: dict[int, str] = {}
 
         def pages() -> PageItems:
             for index in range(len(document)):
@@ -40,10 +45,13 @@ def _pdf_pages(path: Path, *, max_pages: int, dpi: int, memory_budget: int):
                 page = pdf.load_page(document, index)
                 try:
                     text = pdf.text_layer(page)
-                    if text is not None:
-                        item: PageText | PageScan = PageText(
-                            number=index + 1, text=text.strip(), confidence=1.0, source="text-layer"
-                        )
+                    region = pdf.picture_region(page) if text is not None else None
+                    if region is not None:
+                        image, used_dpi = pdf.render_region(page, region, dpi, memory_budget=memory_budget)
+                        layers[index + 1] = text.strip()
+                        item: PageText | PageScan = PageScan(number=index + 1, image=image, dpi=used_dpi)
+                    elif text is not None:
+                        item = PageText(number=index + 1, text=text.strip(), confidence=1.0, source="text-layer")
                     else:
                         image, used_dpi = pdf.render(page, dpi, memory_budget=memory_budget)
                         item = PageScan(number=index + 1, image=image, dpi=used_dpi)
@@ -51,7 +59,17 @@ def _pdf_pages(path: Path, *, max_pages: int, dpi: int, memory_budget: int):
                     page.close()  # before the OCR: PDFium's objects and decoded pictures go now
                 yield item
 
-        yield len(document), pages()
+        yield len(document), pages(), layers
+
+
+def _with_text_layer(page: PageText, layer: str) -> PageText:
+    """A mixed page: its text layer, then what OCR read in its picture; confidence weighted by characters."""
+    ocr = page.text.strip()
+    if not ocr:
+        return PageText(number=page.number, text=layer, confidence=1.0, source="text-layer")
+    confidence = (len(layer) + page.confidence * len(ocr)) / (len(layer) + len(ocr))
+    return PageText(number=page.number, text=f"{layer}\n\n{ocr}", confidence=round(confidence, 4),
+                    source="text-layer+ocr", rotated=page.rotated, deskew=page.deskew)
 
 
 @contextmanager
@@ -66,7 +84,7 @@ def _image_pages(path: Path, *, max_pages: int, memory_budget: int):
                     opened.close()  # the decoded frame is not needed while Tesseract reads its grey copy
                 yield PageScan(number=index + 1, image=image, dpi=dpi)
 
-        yield images.page_count(opened), pages()
+        yield images.page_count(opened), pages(), {}
 
 
 def _read_serially(items: PageItems, engine: OcrEngine | None, on_result: Callable[[PageText], None]) -> None:
@@ -115,9 +133,11 @@ def extract_document(
     else:
         opened = _image_pages(path, max_pages=max_pages, memory_budget=memory_budget)
     pages: list[PageText] = []
-    with opened as (total, items):
+    with opened as (total, items, layers):
 
         def collect(page: PageText) -> None:
+            if page.number in layers:
+                page = _with_text_layer(page, layers.pop(page.number))
             pages.append(page)
             if on_page:
                 on_page(len(pages), total)

@@ -53,6 +53,23 @@ def _require(tessdata: Path, languages: str) -> None:
 class PageLayout:
     skew: float  # degrees to turn the page counter-clockwise to level its text lines
     vertical: bool  # lines run top to bottom: for Latin script, a page lying on its side
+    lines: tuple[tuple[int, int], ...] = ()  # (width, height) in pixels of each text line found
+
+
+@dataclass(frozen=True)
+class Block:
+    box: tuple[int, int, int, int]  # left, top, right, bottom
+    text: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One recognition of a page: its text, Tesseract's confidence, and what it is made of."""
+
+    text: str
+    confidence: float  # 0–1, mean word confidence weighted by characters
+    blocks: tuple[Block, ...] = ()  # text blocks in Tesseract's order; `text` is their concatenation
+    words: tuple[tuple[int, int, int, int], ...] = ()  # boxes of the words read with some confidence
 
 
 @dataclass(frozen=True)
@@ -130,37 +147,72 @@ class OcrEngine:
         """
         self._load(image, dpi, thresholding)
         layout = self._api.AnalyseLayout()
-        angles, vertical = [], 0
+        angles, vertical, lines = [], 0, []
         while layout is not None:
             if layout.BlockType() in _TEXT_BLOCKS:
-                _, direction, _, angle = layout.Orientation()
-                angles.append(angle)
-                vertical += direction == WritingDirection.TOP_TO_BOTTOM
-            if not layout.Next(RIL.BLOCK):
+                if layout.IsAtBeginningOf(RIL.BLOCK):
+                    _, direction, _, angle = layout.Orientation()
+                    angles.append(angle)
+                    vertical += direction == WritingDirection.TOP_TO_BOTTOM
+                box = layout.BoundingBox(RIL.TEXTLINE)
+                if box:
+                    lines.append((box[2] - box[0], box[3] - box[1]))
+            if not layout.Next(RIL.TEXTLINE):
                 break
         if not angles:
             return PageLayout(skew=0.0, vertical=False)
-        return PageLayout(skew=degrees(statistics.median(angles)), vertical=vertical > len(angles) / 2)
+        return PageLayout(skew=degrees(statistics.median(angles)), vertical=vertical > len(angles) / 2,
+                          lines=tuple(lines))
 
-    def recognize(self, image: Image.Image, dpi: int | None = None, *, thresholding: str = "otsu") -> tuple[str, float]:
-        """The page's text and its confidence (0–1, mean over characters).
+    def recognize(self, image: Image.Image, dpi: int | None = None, *, thresholding: str = "otsu",
+                  sparse: bool = False) -> Reading:
+        """The page's text, its confidence (0–1, mean over characters) and its blocks and word boxes.
 
         `thresholding`: "otsu" (Tesseract's default, one threshold for the page) or "sauvola" (a
         local threshold: ~25 % slower, but reads speckled or unevenly lit scans that Otsu loses).
+        `sparse`: find as much text as possible in no particular order (forms, labels, a few words).
         """
-        self._load(image, dpi, thresholding)
-        text = self._api.GetUTF8Text()
-        if text.strip() and "+" in self._api.GetInitLanguagesAsString():
-            text = self._restore_spanish(text, image, dpi, thresholding)
-        if not text.strip():
-            confidence = 0.0
-        else:
-            words = self._api.MapWordConfidences()
-            weight = sum(len(word) for word, _ in words)
-            confidence = sum(len(word) * conf for word, conf in words) / weight / 100 if weight else 0.0
-        self._current = None
-        self._api.Clear()
-        return text, max(0.0, min(1.0, confidence))
+        if sparse:
+            self._current = None
+            self._api.SetPageSegMode(PSM.SPARSE_TEXT)
+        try:
+            self._load(image, dpi, thresholding)
+            blocks, pieces = self._blocks()
+            text = "".join(pieces)
+            if text.strip() and "+" in self._api.GetInitLanguagesAsString():
+                text = self._restore_spanish(text, image, dpi, thresholding)  # keeps every word's length
+            cursor, restored = 0, []
+            for block, piece in zip(blocks, pieces, strict=True):
+                restored.append(Block(box=block.box, text=text[cursor:cursor + len(piece)]))
+                cursor += len(piece)
+            weight = total = 0.0
+            boxes = []
+            for word in iterate_level(self._api.GetIterator(), RIL.WORD):
+                read, conf, box = _text_at(word, RIL.WORD), word.Confidence(RIL.WORD), word.BoundingBox(RIL.WORD)
+                weight, total = weight + len(read), total + len(read) * conf
+                if box and conf >= 40 and any(char.isalnum() for char in read):
+                    boxes.append(box)
+            confidence = total / weight / 100 if weight and text.strip() else 0.0
+        finally:
+            self._current = None
+            self._api.Clear()
+            if sparse:
+                self._api.SetPageSegMode(PSM.AUTO)
+        return Reading(text=text, confidence=max(0.0, min(1.0, confidence)), blocks=tuple(restored),
+                       words=tuple(boxes))
+
+    def _blocks(self) -> tuple[list[Block], list[str]]:
+        """Recognise the page; its text blocks with their text, in Tesseract's order."""
+        self._api.Recognize()
+        blocks, pieces = [], []
+        for block in iterate_level(self._api.GetIterator(), RIL.BLOCK):
+            piece = _text_at(block, RIL.BLOCK)
+            box = block.BoundingBox(RIL.BLOCK)
+            if not piece.strip() or not box:
+                continue
+            blocks.append(Block(box=box, text=piece))
+            pieces.append(piece if not pieces else "\n" + piece)
+        return blocks, pieces
 
     def _restore_spanish(self, text: str, image: Image.Image, dpi: int | None, thresholding: str) -> str:
         """Give back the accents that the English model took from Spanish words.
@@ -222,6 +274,14 @@ class OcrEngine:
         self._osd.close()
         if self._primary is not None:
             self._primary.End()
+
+
+def _text_at(iterator, level) -> str:
+    """The text at the iterator's element; tesserocr raises instead of returning "" for an empty one."""
+    try:
+        return iterator.GetUTF8Text(level) or ""
+    except RuntimeError:
+        return ""
 
 
 def _could_be_accented(word: str) -> bool:

@@ -1,7 +1,12 @@
-"""Photos and scans (JPEG, PNG, TIFF with any number of pages) as upright greyscale page images.
+"""Photos and scans (JPEG, PNG, TIFF with any number of pages, HEIC/HEIF, WebP, BMP, GIF) as upright
+greyscale page images.
 
 Pillow reads only the header on `open`, so sizes are checked before any pixel is decoded: a
 decompression bomb (a tiny file that decodes to gigabytes) is refused at once, with little memory.
+HEIC/HEIF (iPhone photos) open through pillow-heif's Pillow plugin. A fax's non-square pixels
+(204 × 98 dpi) are made square before OCR. A JPEG whose compressed data is broken is refused as
+damaged: libjpeg decodes it to grey and noise without an error, and the vet would be told the page
+looks blank.
 """
 
 from __future__ import annotations
@@ -13,9 +18,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
 from veterinaria.app.documents.read.errors import DocumentError
+
+pillow_heif.register_heif_opener()
 
 #: Largest page we decode (a 108-megapixel phone photo would need to be scaled down first).
 MAX_IMAGE_PIXELS = 100_000_000
@@ -97,7 +105,7 @@ def open_image(path: Path, *, max_pages: int):
             .replace(",", "."),
             code="image_too_large",
         ) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, RuntimeError):  # pillow-heif: RuntimeError
         raise DocumentError(_DAMAGED, code="image_damaged") from None
     with image:
         check_size(image)
@@ -110,8 +118,27 @@ def open_image(path: Path, *, max_pages: int):
         yield image
 
 
+#: libjpeg's fill for the blocks it never received: mid grey (all coefficients zero).
+_MISSING_BLOCKS = 128
+
+
+def jpeg_ended_early(image: Image.Image) -> bool:
+    """Whether the decoded JPEG's last blocks are libjpeg's flat grey fill: its data ran out early.
+
+    A JPEG whose compressed data a bad copy damaged decodes without an error: the decoder loses step,
+    consumes the rest too fast and fills the blocks it never got with exactly mid grey, bottom right.
+    No scan or photo has its last block row's right end in exactly one grey.
+    """
+    width, height = image.size
+    corner = image.crop((width - max(8, width // 8), height - min(8, height), width, height))
+    extrema = corner.getextrema()
+    bands = extrema if isinstance(extrema[0], tuple) else (extrema,)
+    return all(band == (_MISSING_BLOCKS, _MISSING_BLOCKS) for band in bands)
+
+
 def page_count(image: Image.Image) -> int:
-    """Pages of a TIFF; other formats are one page (a phone's MPO JPEG carries a preview as frame 2)."""
+    """Pages of a TIFF; other formats are one page (a phone's MPO JPEG carries a preview as frame 2,
+    a HEIC a depth map or a burst, a GIF or WebP its animation's frames)."""
     return getattr(image, "n_frames", 1) if image.format == "TIFF" else 1
 
 
@@ -123,13 +150,32 @@ _TRANSPOSE = {
 }
 
 
-def _dpi(image: Image.Image) -> int | None:
+def _resolution(image: Image.Image) -> tuple[int, int] | None:
+    """The (horizontal, vertical) dpi tags, when both are plausible (a fax: 204 × 98 or 204 × 196)."""
     dpi = image.info.get("dpi")
     try:
-        value = round(float(dpi[0])) if dpi else None
+        x, y = (round(float(dpi[0])), round(float(dpi[1]))) if dpi else (0, 0)
     except (TypeError, ValueError, IndexError):
         return None
-    return value if value and 70 <= value <= 1200 else None
+    return (x, y) if 70 <= x <= 1200 and 70 <= y <= 1200 else None
+
+
+#: Pixels more oblong than this (x dpi / y dpi) are made square before OCR; Tesseract expects square ones.
+_SQUARE_TOLERANCE = 0.02
+
+
+def make_square(grey: Image.Image, resolution: tuple[int, int] | None) -> Image.Image:
+    """A fax page's oblong pixels stretched to square at the higher of its two resolutions.
+
+    A standard-mode fax is 204 × 98 dpi: drawn as stored, its letters are half as tall as wide and
+    Tesseract reads little. The grey copy (one byte a pixel) is stretched, never the decoded frame.
+    """
+    if not resolution or abs(resolution[0] / resolution[1] - 1) <= _SQUARE_TOLERANCE:
+        return grey
+    x, y = resolution
+    width, height = grey.size
+    size = (width, round(height * x / y)) if x > y else (round(width * y / x), height)
+    return grey.resize(size, Image.Resampling.BICUBIC)
 
 
 def to_grey(image: Image.Image) -> Image.Image:
@@ -170,22 +216,30 @@ def read_frame(image: Image.Image, index: int, *, memory_budget: int = MEMORY_BU
     try:
         image.seek(index)
         check_size(image)
-        dpi, full_width = _dpi(image), image.width
+        resolution, full_width = _resolution(image), image.width
+        dpi = max(resolution) if resolution else None
         if image.format == "JPEG" and image.mode in ("RGB", "YCbCr", "L"):
             scale = max(1, -(-max(image.size) // MAX_OCR_SIDE))
             image.draft("L", (image.width // scale, image.height // scale))  # decode smaller and greyscale
         check_memory(image, memory_budget)
         image.load()
+        if image.format in ("JPEG", "MPO") and jpeg_ended_early(image):
+            raise DocumentError(_DAMAGED, code="image_damaged")
         if dpi and image.width != full_width:
             dpi = round(dpi * image.width / full_width)
         frame: Image.Image = image
         if not image.mode.startswith("I;16"):  # reduce() does not take 16-bit frames
             frame, dpi = limit_side(image, dpi)
         orientation = image.getexif().get(_ORIENTATION, 1)
-        grey = to_grey(frame)  # turned afterwards: exif_transpose would copy the frame even when upright
+        grey = make_square(to_grey(frame), resolution)  # turned afterwards: exif_transpose would copy the frame even when upright
         if orientation in _TRANSPOSE:
             grey = grey.transpose(_TRANSPOSE[orientation])
-        return limit_side(grey, dpi)
+        grey, dpi = limit_side(grey, dpi)
+        if grey.format is not None:
+            # still the file's own object (a greyscale file): tesserocr hands Tesseract the picture
+            # re-encoded in its source format, which Leptonica cannot read for GIF and loses detail for JPEG
+            grey = grey.copy()
+        return grey, dpi
     except DocumentError:
         raise
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):

@@ -139,3 +139,51 @@ def render(page: pdfium.PdfPage, dpi: int, *, memory_budget: int = MEMORY_BUDGET
     except pdfium.PdfiumError:
         raise DocumentError(_DAMAGED, code="pdf_damaged") from None
     return bitmap.to_pil(), dpi
+
+
+#: On a page with a text layer, pictures covering at least this share of the page are OCRed too (a
+#: scan pasted into a typed report); logos, signatures and stamps are smaller.
+MIN_PICTURE_SHARE = 0.08
+
+
+def picture_region(page: pdfium.PdfPage) -> tuple[float, float, float, float] | None:
+    """The box (left, bottom, right, top; points) around the page's large pictures that carry no text
+    layer of their own, or None.
+
+    A picture under text (a scan with its OCR layer, a letterhead background) is already read.
+    """
+    width, height = page.get_size()
+    boxes = []
+    for picture in page.get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_IMAGE], max_depth=3):
+        left, bottom, right, top = picture.get_bounds()
+        left, bottom, right, top = max(0.0, left), max(0.0, bottom), min(width, right), min(height, top)
+        if right > left and top > bottom and (right - left) * (top - bottom) >= MIN_PICTURE_SHARE * width * height:
+            boxes.append((left, bottom, right, top))
+    if not boxes:
+        return None
+    textpage = page.get_textpage()
+    try:
+        boxes = [box for box in boxes if _letters(textpage.get_text_bounded(*box)) < MIN_TEXT_LAYER_CHARS]
+    finally:
+        textpage.close()
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def render_region(page: pdfium.PdfPage, box: tuple[float, float, float, float], dpi: int, *,
+                  memory_budget: int = MEMORY_BUDGET) -> tuple[Image.Image, int]:
+    """Only `box` of the page (see `picture_region`) as a greyscale image at `dpi`, like `render`."""
+    if embedded_image_bytes(page) > memory_budget // 3:
+        return render(page, dpi, memory_budget=memory_budget)  # refuses it with the message for the vet
+    width, height = page.get_size()
+    left, bottom, right, top = box
+    pixels = (right - left) * (top - bottom) * (dpi / 72) ** 2
+    most = min(MAX_RENDER_PIXELS, memory_budget // 6)
+    if pixels > most:
+        dpi = max(1, int(dpi * (most / pixels) ** 0.5))
+    try:
+        bitmap = page.render(scale=dpi / 72, grayscale=True, crop=(left, bottom, width - right, height - top))
+    except pdfium.PdfiumError:
+        raise DocumentError(_DAMAGED, code="pdf_damaged") from None
+    return bitmap.to_pil(), dpi

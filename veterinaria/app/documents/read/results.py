@@ -10,7 +10,7 @@ class PageText:
     number: int  # 1-based
     text: str
     confidence: float  # 0–1; 1.0 for a PDF text layer
-    source: str = "ocr"  # "text-layer" | "ocr"
+    source: str = "ocr"  # "text-layer" | "ocr" | "text-layer+ocr" (a text layer and a pasted scan)
     rotated: int = 0  # degrees turned counter-clockwise to make the page upright
     deskew: float = 0.0  # degrees turned counter-clockwise to level the text lines
 

@@ -1,4 +1,7 @@
-"""Which clinical documents we read, by their first bytes (never by their name): pdf, jpeg, png or tiff.
+"""Which clinical documents we read, by their first bytes (never by their name): PDF or an image.
+
+Images: JPEG, PNG, TIFF (scans and faxes, any number of pages), HEIC/HEIF (iPhone photos), WebP,
+BMP and GIF (the first frame of an animation).
 
 `common.sniff.file_kind` names the kind; this module decides what a document may be and tells the
 vet how to send one it refuses. The upload endpoint can call `sniff_document` on the first
@@ -13,14 +16,15 @@ from veterinaria.app.documents.read.errors import DocumentError
 #: Bytes to read for `sniff_document`. PDF readers accept a header anywhere in the first KiB.
 HEAD_SIZE = 1024
 
-_UPLOAD_HINT = "Sube el documento como PDF o como imagen JPEG, PNG o TIFF."
+#: How the messages name what we accept (the console's upload page says the same).
+ACCEPTED_FORMATS = "PDF, JPEG, PNG, TIFF, HEIC, WebP, BMP o GIF"
+_UPLOAD_HINT = f"Sube el documento como PDF o como imagen ({ACCEPTED_FORMATS.removeprefix('PDF, ')})."
 
-_SUPPORTED = ("jpeg", "png", "tiff")
+#: Image kinds of common.sniff.file_kind that images.py opens (HEIC through pillow-heif, AVIF too).
+SUPPORTED_IMAGES = ("jpeg", "png", "tiff", "heic", "webp", "bmp", "gif")
 
 #: Kinds (common.sniff.file_kind) refused as "not a scanned document", and how the message names them.
 _OTHER_FILES = {
-    "gif": "una imagen GIF",
-    "bmp": "una imagen BMP",
     "bigtiff": "una imagen BigTIFF",
     "jpeg2000": "una imagen JPEG 2000",
     "zip": "un archivo ZIP o un documento de Office",
@@ -35,25 +39,22 @@ _OTHER_FILES = {
 
 
 def sniff_document(head: bytes) -> str:
-    """"pdf", "jpeg", "png" or "tiff" from the file's first bytes; DocumentError for anything else."""
+    """"pdf" or one of SUPPORTED_IMAGES from the file's first bytes; DocumentError for anything else."""
     kind = file_kind(head)
     if kind == "empty":
         raise DocumentError(
             "El archivo está vacío (0 bytes). Vuelve a escanear o exportar el documento y súbelo de nuevo.",
             code="empty_file",
         )
-    if kind in _SUPPORTED:
+    if kind in SUPPORTED_IMAGES:
         return kind
     if b"%PDF-" in head[:HEAD_SIZE]:
         return "pdf"
-    if kind == "heic":
+    if kind == "iso_media":  # `ftyp` but not a still-image brand: a phone's video, a camera's RAW photo
         raise DocumentError(
-            "Es una foto HEIC (formato de iPhone), que no podemos leer. Envíala como JPEG: en el iPhone, "
-            "Ajustes › Cámara › Formatos › «Más compatible», o compártela como JPEG.",
-            code="unsupported_image_format",
+            f"El archivo parece un vídeo o una foto RAW de cámara, no una foto normal ni un documento escaneado. {_UPLOAD_HINT}",
+            code="not_a_document",
         )
-    if kind == "webp":
-        raise DocumentError(f"El archivo es una imagen WebP, que no podemos leer. {_UPLOAD_HINT}", code="unsupported_image_format")
     if kind == "dicom" or has_dicom_preamble(head):  # also a DICOM whose preamble starts like another format
         raise DocumentError(
             "Es una imagen DICOM del equipo de radiología. Sube el informe en PDF o exporta la imagen a JPEG o PNG.",
@@ -69,6 +70,6 @@ def sniff_document(head: bytes) -> str:
             code="not_a_document",
         )
     raise DocumentError(
-        f"No reconozco el tipo de archivo: no es un PDF ni una imagen JPEG, PNG o TIFF. {_UPLOAD_HINT}",
+        f"No reconozco el tipo de archivo: no es un PDF ni una imagen que sepamos leer. {_UPLOAD_HINT}",
         code="unknown_file_type",
     )

@@ -1,0 +1,337 @@
+"""Load held: many clients uploading small inventory files and clinical documents while they poll.
+
+Starts a real stack on 127.0.0.1 only (tests/servers.py: Redis, PostgreSQL by default or SQLite
+with --database sqlite, the three services, --workers Celery workers of two children each), then
+runs --clients concurrent clients (httpx async, one user each) for --seconds. Each client loops:
+upload (a --rows-row CSV into one of the stores, or a one-page text-layer PDF for a pet, one in
+--document-every), then poll the job's status every --poll-interval s until it ends. Bounded in
+count (each client has one job in flight) and in time (the run, then the drain).
+
+Printed: accepted/s; p50/p99 of submit latency, of time to completion (client's submit to the
+job's `finished_at`) and of a status poll; every status code seen, 5xx counted apart; and the
+checks: every accepted job completed, and every row landed (stock rows and quantities, document
+rows, counted in the database and compared with what was uploaded). Targets beside the figures:
+submit p99 < 50 ms, status p50 < 5 ms, 0 lost, 0 × 5xx.
+
+    .venv/bin/python bench/load.py                              # 50 clients, 60 s, PostgreSQL
+    .venv/bin/python bench/load.py --database sqlite
+    .venv/bin/python bench/load.py --clients 10 --seconds 15 --workers 2
+
+The load generator runs on the same machine as the stack (2 cores, usually shared): the figures
+are what a loaded laptop does, not a server's capacity; absolute times drift with the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import psutil  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from tests.conftest import Client, login  # noqa: E402
+from tests.servers import PostgresServer, RedisServer, Stack  # noqa: E402
+
+HEADER = "Código;Descripción;Existencias;PVP;Stock mínimo;Categoría;Proveedor\n"
+TARGETS = {"submit_p99_ms": 50.0, "status_p50_ms": 5.0}
+
+
+@dataclass
+class Tally:
+    """What every client saw, merged (one event loop: no locks needed)."""
+
+    submit_ms: list[float] = field(default_factory=list)
+    status_ms: list[float] = field(default_factory=list)
+    completion_s: list[float] = field(default_factory=list)
+    codes: Counter = field(default_factory=Counter)  # ("submit" | "status", status code)
+    accepted: dict[str, str] = field(default_factory=dict)  # job id -> "import" | "document"
+    submitted: dict[str, float] = field(default_factory=dict)  # job id -> time.time() when its upload began
+    rows_sent: int = 0
+    quantity_sent: int = 0
+    errors: Counter = field(default_factory=Counter)  # transport errors by type
+
+
+def inventory_csv(client: int, seq: int, rows: int) -> tuple[bytes, int]:
+    """A small CSV whose SKUs are this upload's own, so every row must land as a new stock row."""
+    lines, quantity = [HEADER], 0
+    for row in range(rows):
+        stock = (client * 7 + seq * 3 + row) % 500
+        quantity += stock
+        lines.append(f"L{client:03d}{seq:05d}{row:03d};Pienso {client}-{seq}-{row};{stock};{1 + row % 90},95;2;"
+                     f"Alimentación;Mascotas SL\n")
+    return "".join(lines).encode(), quantity
+
+
+def document_pdf(client: int, seq: int) -> bytes:
+    """A one-page PDF with a text layer (no OCR), unique so it is filed, not matched to an earlier one."""
+    from tests.veterinaria.pages import write_pdf
+
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+        write_pdf(Path(handle.name), [[
+            "ANALÍTICA DE SANGRE", f"Paciente: Luna   Especie: Canino   Muestra {client}-{seq}-{secrets.token_hex(4)}",
+            "Fecha: 03/02/2026", "Hemoglobina 13.1 g/dL (12-18)", "Leucocitos 9.8 10^3/uL (6-17)",
+        ]])
+        return Path(handle.name).read_bytes()
+
+
+async def run_client(n: int, *, http: httpx.AsyncClient, urls: dict[str, str], token: str, store_id: int, pet_id: int,
+                     args, tally: Tally, stop_at: float, finished: dict[str, str]) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    seq = 0
+    while time.monotonic() < stop_at:
+        seq += 1
+        is_document = args.document_every and seq % args.document_every == n % args.document_every
+        if is_document:
+            body = await asyncio.to_thread(document_pdf, n, seq)
+            url, status_path = f"{urls['veterinaria']}/historias-clinicas/", "/historias-clinicas/task/"
+            files, data, base = {"file": (f"analitica-{n}-{seq}.pdf", body, "application/pdf")}, {"mascota_id": str(pet_id)}, urls["veterinaria"]
+        else:
+            body, quantity = inventory_csv(n, seq, args.rows)
+            url, status_path = f"{urls['petshop']}/upload-inventario/", "/inventario/task/"
+            files, data, base = {"file": (f"inventario-{n}-{seq}.csv", body, "text/csv")}, {"store_id": str(store_id)}, urls["petshop"]
+        submitted_wall = time.time()
+        started = time.perf_counter()
+        try:
+            response = await http.post(url, files=files, data=data, headers=headers)
+        except httpx.HTTPError as exc:
+            tally.errors[type(exc).__name__] += 1
+            continue
+        tally.submit_ms.append((time.perf_counter() - started) * 1000)
+        tally.codes[("submit", response.status_code)] += 1
+        if response.status_code != 202:
+            await asyncio.sleep(0.5)
+            continue
+        job_id = response.json()["task_id"]
+        tally.accepted[job_id] = "document" if is_document else "import"
+        tally.submitted[job_id] = submitted_wall
+        if not is_document:
+            tally.rows_sent += args.rows
+            tally.quantity_sent += quantity
+        await follow(job_id, f"{base}{status_path}{job_id}", headers, http, tally, finished, deadline=stop_at + args.drain)
+
+
+async def follow(job_id: str, url: str, headers: dict, http: httpx.AsyncClient, tally: Tally,
+                 finished: dict[str, str], *, deadline: float) -> None:
+    """Poll one job's status until it ends (or the drain deadline passes)."""
+    while time.monotonic() < deadline:
+        await asyncio.sleep(ARGS.poll_interval)
+        started = time.perf_counter()
+        try:
+            response = await http.get(url, headers=headers)
+        except httpx.HTTPError as exc:
+            tally.errors[type(exc).__name__] += 1
+            continue
+        tally.status_ms.append((time.perf_counter() - started) * 1000)
+        tally.codes[("status", response.status_code)] += 1
+        if response.status_code != 200:
+            continue
+        status = response.json()["status"]
+        if status in ("completed", "failed", "cancelled"):
+            finished[job_id] = status
+            return
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+async def run_load(stack: Stack, users: list[tuple[str, int]], pet_id: int, args) -> tuple[Tally, dict[str, str], float]:
+    tally, finished = Tally(), {}
+    urls = {name: stack.url(name) for name in ("petshop", "veterinaria")}
+    limits = httpx.Limits(max_connections=args.clients * 2, max_keepalive_connections=args.clients * 2)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+        started = time.monotonic()
+        stop_at = started + args.seconds
+        await asyncio.gather(*(
+            run_client(n, http=http, urls=urls, token=token, store_id=store_id, pet_id=pet_id, args=args,
+                       tally=tally, stop_at=stop_at, finished=finished)
+            for n, (token, store_id) in enumerate(users)
+        ))
+    return tally, finished, time.monotonic() - started
+
+
+def set_up(stack: Stack, args) -> tuple[list[tuple[str, int]], int]:
+    """Stores, one pet, and a user per client (empleado or veterinario by turn: each its own job quota)."""
+    admin = Client(stack, login(stack, "admin", stack.admin_password))
+    stores = []
+    for index in range(args.stores):
+        response = admin.post("petshop", "/tiendas/", json={"name": f"Tienda de carga {index}", "address": "Calle Mayor 1"})
+        assert response.status_code == 201, response.text
+        stores.append(response.json()["id"])
+    owner = admin.post("veterinaria", "/propietarios/", json={"full_name": "María García López"}).json()
+    pet = admin.post("veterinaria", "/mascotas/", json={"name": "Luna", "species": "canino", "owner_id": owner["id"]})
+    assert pet.status_code == 201, pet.text
+    users = []
+    for n in range(args.clients):
+        # a document client needs a clinic role and an import client a shop role: admin has both
+        username, password = f"carga-{n}-{secrets.token_hex(3)}", secrets.token_urlsafe(12)
+        response = admin.post("auth", "/users/", json={"username": username, "password": password, "role": "admin"})
+        assert response.status_code == 201, response.text
+        users.append((login(stack, username, password), stores[n % len(stores)]))
+    return users, pet.json()["id"]
+
+
+def check_database(database_url: str, tally: Tally) -> dict[str, object]:
+    """What landed, counted in the database: job outcomes, stock rows and quantities, documents."""
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    ids = list(tally.accepted)
+    with engine.connect() as connection:
+        statuses: Counter = Counter()
+        started_twice = 0
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join(f":id{i}" for i in range(len(chunk)))
+            params = {f"id{i}": job_id for i, job_id in enumerate(chunk)}
+            for status, attempts in connection.execute(text(f"SELECT status, attempts FROM jobs WHERE id IN ({marks})"), params):
+                statuses[status] += 1
+                started_twice += attempts > 1
+        stock_rows, quantity = connection.execute(
+            text("SELECT count(*), coalesce(sum(quantity), 0) FROM petshop_stock k JOIN petshop_products p ON p.id = k.product_id"
+                 " WHERE p.sku LIKE 'L%'")).one()
+        documents = connection.execute(text("SELECT count(*) FROM vet_documents")).scalar()
+    engine.dispose()
+    return {"statuses": statuses, "started_twice": started_twice, "stock_rows": stock_rows, "quantity": int(quantity),
+            "documents": documents}
+
+
+def report(tally: Tally, finished: dict[str, str], landed: dict[str, object], elapsed: float, args) -> None:
+    imports = sum(kind == "import" for kind in tally.accepted.values())
+    documents = len(tally.accepted) - imports
+    completion = tally.completion_s
+    five = sum(count for (_, code), count in tally.codes.items() if code >= 500)
+    submit_p99, status_p50 = percentile(tally.submit_ms, 99), percentile(tally.status_ms, 50)
+    statuses = landed["statuses"]
+    lost = len(tally.accepted) - statuses.get("completed", 0)
+    rows_ok = landed["stock_rows"] == tally.rows_sent and landed["quantity"] == tally.quantity_sent
+    docs_ok = landed["documents"] == documents
+
+    def verdict(ok: bool) -> str:
+        return "ok" if ok else "MISSED"
+
+    print(f"\n{args.clients} clients, {args.seconds:.0f} s (+ drain), {args.database}, {args.workers} worker(s) × 2 children;"
+          f" load generator on the same 2-core shared machine")
+    print(f"accepted          {len(tally.accepted)} jobs ({imports} imports of {args.rows} rows, {documents} documents)"
+          f" = {len(tally.accepted) / args.seconds:.1f}/s")
+    print(f"submit latency    p50 {percentile(tally.submit_ms, 50):7.1f} ms  p99 {submit_p99:7.1f} ms"
+          f"   target p99 < {TARGETS['submit_p99_ms']:.0f} ms: {verdict(submit_p99 < TARGETS['submit_p99_ms'])}")
+    print(f"status poll       p50 {status_p50:7.1f} ms  p99 {percentile(tally.status_ms, 99):7.1f} ms"
+          f"   target p50 < {TARGETS['status_p50_ms']:.0f} ms: {verdict(status_p50 < TARGETS['status_p50_ms'])}"
+          f"   ({len(tally.status_ms)} polls)")
+    print(f"time to complete  p50 {percentile(completion, 50):7.2f} s   p99 {percentile(completion, 99):7.2f} s"
+          f"   (submit to the job's finished_at)")
+    print(f"responses         {dict(sorted((f'{kind} {code}', n) for (kind, code), n in tally.codes.items()))};"
+          f" transport errors {dict(tally.errors) or 0}")
+    print(f"5xx               {five}   target 0: {verdict(five == 0)}")
+    print(f"jobs in database  {dict(statuses)}; started more than once: {landed['started_twice']};"
+          f" lost (accepted, not completed): {lost}   target 0: {verdict(lost == 0)}")
+    print(f"rows landed       stock rows {landed['stock_rows']} of {tally.rows_sent} sent, units {landed['quantity']} of"
+          f" {tally.quantity_sent}: {verdict(rows_ok)}; documents filed {landed['documents']} of {documents}: {verdict(docs_ok)}")
+
+
+def completion_times(database_url: str, tally: Tally) -> None:
+    """Seconds from the client's submit to the job's `finished_at` (same machine, same clock)."""
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, finished_at FROM jobs WHERE finished_at IS NOT NULL")).all()
+    engine.dispose()
+    for job_id, finished in rows:
+        if job_id in tally.submitted:
+            finished = datetime.fromisoformat(finished) if isinstance(finished, str) else finished  # SQLite: text
+            finished = finished if finished.tzinfo else finished.replace(tzinfo=UTC)
+            tally.completion_s.append(finished.timestamp() - tally.submitted[job_id])
+
+
+def cpu_seconds(stack: Stack, postgres: PostgresServer | None) -> dict[str, float]:
+    """CPU seconds used so far by each part of the stack (a process and its children)."""
+    parts = {name: process.pid for name, process in stack.services.items()}
+    parts.update({f"worker{n + 1}": worker.pid for n, worker in enumerate(stack.workers)})
+    seconds = {}
+    for name, pid in parts.items():
+        try:
+            processes = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+            seconds[name] = sum(sum(p.cpu_times()[:2]) for p in processes)
+        except psutil.NoSuchProcess:
+            seconds[name] = 0.0
+    if postgres is not None:
+        backends = [p for p in psutil.process_iter(["name", "cmdline"])
+                    if p.info["name"] == "postgres" and f"-p {postgres.port}" in " ".join(p.info["cmdline"] or [])]
+        seconds["postgresql"] = 0.0
+        for p in backends:
+            try:
+                seconds["postgresql"] += sum(sum(c.cpu_times()[:2]) for c in [p, *p.children(recursive=True)])
+            except psutil.NoSuchProcess:
+                pass
+    return seconds
+
+
+ARGS: argparse.Namespace
+
+
+def main() -> None:
+    global ARGS
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
+    parser.add_argument("--workers", type=int, default=1, choices=(1, 2), help="Celery workers, two children each")
+    parser.add_argument("--rows", type=int, default=20, help="rows per inventory file")
+    parser.add_argument("--stores", type=int, default=10)
+    parser.add_argument("--document-every", type=int, default=5, help="one upload in N is a document (0: none)")
+    parser.add_argument("--poll-interval", type=float, default=0.25)
+    parser.add_argument("--drain", type=float, default=180, help="seconds allowed after the run for jobs to finish")
+    ARGS = args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="timon-load-"))
+    work.chmod(0o755)
+    redis = RedisServer(work / "redis", work / "logs").start()
+    postgres = None
+    try:
+        if args.database == "postgresql":
+            (work / "pg").mkdir()
+            postgres = PostgresServer(work / "pg" / "data").start()
+            database_url = postgres.create_database("load")
+        else:
+            database_url = f"sqlite:///{work / 'load.db'}"
+        stack = Stack(base_dir=work / "stack", database_url=database_url, redis_url=redis.url)
+        stack.start(workers=args.workers)
+        try:
+            users, pet_id = set_up(stack, args)
+            print(f"stack up ({args.database}); {len(users)} users; running {args.clients} clients for {args.seconds:.0f} s", flush=True)
+            before, load_before = cpu_seconds(stack, postgres), os.getloadavg()[0]
+            tally, finished, elapsed = asyncio.run(run_load(stack, users, pet_id, args))
+            used = {name: seconds - before.get(name, 0.0) for name, seconds in cpu_seconds(stack, postgres).items()}
+            completion_times(database_url, tally)
+            report(tally, finished, check_database(database_url, tally), elapsed, args)
+            per_job = ", ".join(f"{name} {seconds * 1000 / max(1, len(tally.accepted)):.0f} ms" for name, seconds in used.items())
+            print(f"CPU per accepted job (whole run incl. polls): {per_job}; machine load average "
+                  f"{load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end (2 cores)")
+        finally:
+            stack.stop()
+    finally:
+        redis.stop()
+        if postgres:
+            postgres.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

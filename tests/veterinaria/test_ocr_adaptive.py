@@ -1,0 +1,262 @@
+"""Each decision the OCR pipeline takes from what a page measures (issue 12): the text's size over a
+wrong DPI tag, a skew checked before it is used, dark and uneven light, columns read in order, a
+picture pasted into a typed PDF, and a confidence that falls when text goes unread."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+
+from tests.veterinaria import pages
+from tests.veterinaria.conftest import A5_MM
+from tests.veterinaria.samples import sample_document
+from veterinaria.app.documents.read import OcrEngine, extract_document, get_engine
+from veterinaria.app.documents.read.engine import PageLayout, Reading
+from veterinaria.app.documents.read.layout import reading_order
+from veterinaria.app.documents.read.page_ocr import read_page
+from veterinaria.app.documents.read.preprocess import Preparation, effective_dpi, prepare_light
+
+
+@pytest.fixture(scope="module")
+def engine() -> OcrEngine:
+    return get_engine()
+
+
+def dense_page(first: int = 0, dpi: int = 200) -> tuple[Image.Image, list[str]]:
+    """An A5 page filled with lines of several documents, as dense as a typed report."""
+    lines: list[str] = []
+    index = first
+    while len(lines) < 34:
+        lines += sample_document(index).lines
+        index += 1
+    return pages.render_page(lines[:34], dpi=dpi, font_pt=9, size_mm=A5_MM), lines[:34]
+
+
+class LyingLayout:
+    """The real engine, but its layout analysis reports the skew we tell it (as Tesseract did on a clipping)."""
+
+    def __init__(self, engine: OcrEngine, skew: float):
+        self.engine, self.skew = engine, skew
+
+    def analyse(self, image, dpi=None, *, thresholding="otsu"):
+        layout = self.engine.analyse(image, dpi, thresholding=thresholding)
+        return PageLayout(skew=self.skew, vertical=layout.vertical, lines=layout.lines)
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+
+# --- resolution ----------------------------------------------------------------------------------
+
+def test_tiny_text_tagged_300_dpi_is_rescaled_and_read(document, tmp_path, engine):
+    # an 80 dpi fax saved with a 300 dpi tag: capitals 7 px high; read at that size it comes out at 0.85
+    sample = document(4)
+    tiny = pages.render_page(sample.lines, dpi=80, font_pt=9, size_mm=A5_MM)
+    path = pages.write_image(tmp_path / "fax.png", tiny, dpi=300)
+
+    page = extract_document(path, engine=engine).pages[0]
+
+    assert sample.patient in page.text and sample.owner in page.text
+    assert page.confidence > 0.92
+
+
+def test_a_72_dpi_tag_on_a_200_dpi_scan_reads_as_the_right_tag_does(document, page_image, tmp_path, engine):
+    sample = document(2)
+    image = page_image(sample.lines)
+    right = pages.write_image(tmp_path / "right.png", image, dpi=200)
+    wrong = pages.write_image(tmp_path / "wrong.png", image, dpi=72)
+
+    assert extract_document(wrong, engine=engine).text == extract_document(right, engine=engine).text
+
+
+def test_resolution_comes_from_the_text_when_the_tag_disagrees():
+    capitals = 27.0  # 9–10 pt body text at 300 dpi
+    assert effective_dpi(300, capitals) == 300
+    assert 250 <= effective_dpi(72, capitals) <= 320
+    assert 250 <= effective_dpi(None, capitals) <= 320
+    assert effective_dpi(None, None) is None  # no text lines: nothing to go by
+
+
+# --- skew ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("turned", [0.4, -1.2])
+def test_dense_text_is_levelled_by_small_and_negative_angles(turned, engine):
+    page, lines = dense_page()
+
+    read = read_page(pages.skew(page, turned), number=1, engine=engine, dpi=200)
+
+    assert read.deskew == pytest.approx(-turned, abs=0.15)
+    assert lines[3] in read.text and lines[30] in read.text
+
+
+def test_a_skew_estimate_of_the_wrong_sign_is_not_followed(engine):
+    # the clipping: Tesseract said −1.0° where the page needed +0.5°
+    page, lines = dense_page(5)
+
+    read = read_page(pages.skew(page, -0.5), number=1, engine=LyingLayout(engine, -1.0), dpi=200)
+
+    assert read.deskew == pytest.approx(0.5, abs=0.15)
+    assert lines[20] in read.text
+
+
+def test_a_level_page_is_not_turned_whatever_the_estimate(engine):
+    page, _ = dense_page(9)
+
+    read = read_page(page, number=1, engine=LyingLayout(engine, 1.5), dpi=200)
+
+    assert read.deskew == 0.0
+
+
+class ReadsLevelledWorse:
+    """A page the profile says to level, but that Tesseract reads worse levelled (by image size: levelling expands it)."""
+
+    def __init__(self, size):
+        self.size, self.calls = size, []
+
+    def analyse(self, image, dpi=None, *, thresholding="otsu"):
+        return PageLayout(skew=0.0, vertical=False)
+
+    def recognize(self, image, dpi=None, *, thresholding="otsu", sparse=False):
+        as_given = image.size == self.size
+        self.calls.append("as given" if as_given else "levelled")
+        return Reading("as given" if as_given else "levelled", 0.9 if as_given else 0.5)
+
+    def orientation(self, image):
+        return 0
+
+
+def test_a_deskew_that_lowers_recognition_quality_is_undone():
+    crooked = pages.skew(dense_page(2)[0], 1.0)
+    engine = ReadsLevelledWorse(crooked.size)
+
+    read = read_page(crooked, number=1, engine=engine, dpi=200)
+
+    assert engine.calls[:2] == ["levelled", "as given"]
+    assert (read.text, read.deskew, read.confidence) == ("as given", 0.0, 0.9)
+
+
+# --- light ---------------------------------------------------------------------------------------
+
+def dim_photo(page: Image.Image) -> Image.Image:
+    """The page photographed in a dim room, the light falling off towards the top left."""
+    width, height = page.size
+    x, y = np.linspace(0, 1, width)[None, :], np.linspace(0, 1, height)[:, None]
+    light = 40 + 110 * (0.3 * x + 0.7 * y)
+    dark = np.asarray(page, dtype=np.float32) / 255 * light
+    return Image.fromarray(dark.clip(0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.6))
+
+
+def test_a_dark_unevenly_lit_photo_is_read(document, page_image, image_file, engine):
+    # Tesseract's page-wide threshold keeps 30 characters of this page when it is read as it is
+    sample = document(2)
+
+    page = extract_document(image_file(dim_photo(page_image(sample.lines)), "photo.jpg", quality=90),
+                            engine=engine).pages[0]
+
+    assert sample.patient in page.text and sample.owner in page.text
+    assert page.confidence > 0.85
+
+
+def test_an_evenly_lit_page_is_left_as_it_is(document, page_image):
+    page = page_image(document(2).lines)
+    preparation = Preparation()
+
+    assert prepare_light(page, preparation) is page
+    assert preparation.steps == []
+
+
+# --- layout --------------------------------------------------------------------------------------
+
+def two_column_page(left: list[str], right: list[str], title: str, dpi: int = 200) -> Image.Image:
+    width, height = (round(mm / 25.4 * dpi) for mm in A5_MM)
+    column = (width - 3 * round(8 / 25.4 * dpi)) // 2
+    page = Image.new("L", (width, height), 255)
+    page.paste(pages.render_page([title], dpi=dpi, font_pt=11, size_mm=(A5_MM[0], 20)), (0, 0))
+    margin = round(8 / 25.4 * dpi)
+    for lines, x in ((left, margin), (right, 2 * margin + column)):
+        text = pages.render_page(lines, dpi=dpi, font_pt=9, size_mm=(column / dpi * 25.4 + 40, A5_MM[1] - 40))
+        page.paste(text.crop((round(20 / 25.4 * dpi), 0, round(20 / 25.4 * dpi) + column, text.height)),
+                   (x, round(22 / 25.4 * dpi)))
+    return page
+
+
+def test_two_columns_are_read_one_after_the_other(engine):
+    left = ["Hemograma completo de Luna", "Hematocrito dentro de rango", "Leucocitos algo elevados",
+            "Plaquetas normales hoy", "Repetir en dos semanas"]
+    right = ["Bioquímica sérica de Luna", "Glucosa en ayunas normal", "Urea y creatinina bien",
+             "Proteínas totales bajas", "Revisar la dieta actual"]
+    page = two_column_page(left, right, "Informe de laboratorio  Clínica San Antón")
+
+    text = read_page(page, number=1, engine=engine, dpi=200).text
+
+    found = [text.find(line) for line in left + right]
+    assert -1 not in found, text
+    assert found == sorted(found)  # every line of the left column before the right column's first
+    assert text.find("Informe de laboratorio") < found[0]
+
+
+def test_reading_order_puts_a_spanning_title_first_and_columns_one_after_the_other():
+    title, left_top, left_bottom = (100, 50, 1100, 120), (100, 200, 560, 500), (100, 540, 560, 900)
+    right_top, right_bottom = (640, 200, 1100, 520), (640, 560, 1100, 880)  # paragraphs staggered
+    footer = (100, 950, 1100, 1000)
+    boxes = [right_top, left_bottom, footer, title, right_bottom, left_top]
+
+    order = [boxes[i] for i in reading_order(boxes)]
+
+    assert order == [title, left_top, left_bottom, right_top, right_bottom, footer]
+
+
+def test_a_single_column_reads_top_to_bottom():
+    boxes = [(100, 500, 900, 600), (100, 100, 900, 300), (120, 320, 880, 480)]
+
+    assert reading_order(boxes) == [1, 2, 0]
+
+
+# --- PDFs ----------------------------------------------------------------------------------------
+
+def test_a_scan_pasted_into_a_typed_pdf_page_is_read_too(document, page_image, tmp_path, engine):
+    typed, pasted = document(0), document(3)
+    path = pages.write_pdf_with_picture(tmp_path / "mixed.pdf", typed.lines[:12], page_image(pasted.lines))
+
+    page = extract_document(path, engine=engine).pages[0]
+
+    assert page.source == "text-layer+ocr"
+    assert typed.lines[0] in page.text  # from the text layer, exactly
+    assert pasted.owner in page.text and pasted.patient in page.text  # from the picture, by OCR
+    assert 0.85 < page.confidence < 1.0
+
+
+class NoOcr:
+    def __getattr__(self, name):
+        raise AssertionError(f"OCR was used ({name}) for a picture that has its own text layer")
+
+
+def test_a_scan_with_its_own_text_layer_is_not_read_again(document, page_image, tmp_path):
+    sample = document(1)
+    path = pages.write_pdf_with_picture(tmp_path / "ocred.pdf", sample.lines, page_image(sample.lines),
+                                        text_over_picture=True, width_mm=170)
+
+    page = extract_document(path, engine=NoOcr()).pages[0]
+
+    assert page.source == "text-layer"
+
+
+# --- confidence ----------------------------------------------------------------------------------
+
+def test_confidence_drops_when_lines_are_lost(document, page_image, engine):
+    # the lower two thirds out of focus: Tesseract's threshold drops those lines, and its own
+    # confidence (the mean over the words it did read) stays high
+    sample = document(2)
+    sharp = page_image(sample.lines)
+    blurred = sharp.copy()
+    lower = (0, sharp.height // 3, sharp.width, sharp.height)
+    blurred.paste(sharp.crop(lower).filter(ImageFilter.GaussianBlur(4)), lower)
+
+    whole = read_page(sharp, number=1, engine=engine, dpi=200)
+    half = read_page(blurred, number=1, engine=engine, dpi=200)
+
+    assert engine.recognize(blurred, 200).confidence > 0.9
+    assert len(half.text) < 0.6 * len(whole.text)
+    assert whole.confidence > 0.9
+    assert half.confidence < 0.8
