@@ -56,7 +56,8 @@ SERVICE_RULES: dict[str, dict[tuple[str, str], frozenset]] = {
         ("GET", "/historias-clinicas/buscar"): CLINIC,
         ("POST", "/historias-clinicas/"): VET,
         ("GET", "/historias-clinicas/task/{task_id}"): ANY,  # by owner: a document job is its uploader's
-        ("POST", "/mascotas/{mascota_id}/reportes/"): CLINIC,
+        ("POST", "/mascotas/{mascota_id}/reportes/"): CLINIC, ("GET", "/mascotas/{mascota_id}/reportes/"): CLINIC,
+        ("PATCH", "/documentos/{document_id}/analiticas/{lab_value_id}"): VET,
         ("GET", "/mascotas/{mascota_id}/reportes/{task_id}"): CLINIC,
         ("GET", "/mascotas/{mascota_id}/reportes/{task_id}/pdf"): CLINIC,
         **_jobs_and_schedules(),
