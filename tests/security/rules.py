@@ -113,6 +113,7 @@ CONSOLE_RULES: dict[tuple[str, str], frozenset] = {
         ("GET", "/documentos/subir"), ("POST", "/documentos/subir"), ("GET", "/documentos/trabajos/{job_id}"),
         ("GET", "/documentos/trabajos/{job_id}/estado"), ("GET", "/documentos/trabajos/{job_id}/estado.json"),
         ("POST", "/documentos/{document_id}/corregir"), ("POST", "/documentos/{document_id}/mascota"),
+        ("POST", "/documentos/{document_id}/analiticas/{lab_value_id}/corregir"),
         ("GET", "/buscar"),
     ]},
     ("GET", "/admin/usuarios"): ADMIN, ("POST", "/admin/usuarios"): ADMIN,
