@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     max_document_pages: int = Field(default=200, ge=1)  # longer PDFs are refused with a message
     # OCR helper processes per worker process for multi-page scans (1: OCR in the worker process itself)
     ocr_page_workers: int = Field(default=2, ge=1, le=16)
+    # a PDF of at least this many pages is read as one Celery task a page, so workers on every host
+    # share it (veterinaria/app/documents/page_tasks.py); shorter ones stay one task. 0: never.
+    # bench/ocr_cluster.py measures where splitting starts to pay
+    ocr_fanout_min_pages: int = Field(default=8, ge=0)
     # the peak RSS a worker child may reach reading one uploaded file: what would need more is
     # refused before it is read (bench/memory_bound.py measures it)
     worker_peak_memory_mb: int = Field(default=400, ge=WORKER_BASELINE_MB + 100)

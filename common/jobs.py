@@ -72,6 +72,7 @@ class Job(Base):
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     cancel_requested_by: Mapped[str | None] = mapped_column(String(150), default=None)
     retry_of: Mapped[str | None] = mapped_column(String(36), default=None, index=True)  # the job an admin retried
+    worker: Mapped[str | None] = mapped_column(String(200), default=None)  # Celery nodename of its latest attempt
 
     @property
     def cancel_requested(self) -> bool:
@@ -109,6 +110,8 @@ class JobRead(BaseModel):
     finished_at: datetime | None = None
     cancel_requested: bool = Field(default=False, description="Someone asked this running job to stop; it ends `cancelled`")
     retry_of: str | None = Field(default=None, description="The failed or cancelled job this one retries")
+    worker: str | None = Field(default=None, description="The Celery worker (name@host) that started its latest attempt",
+                               examples=["w1@worker-a"])
 
 
 class JobSummary(BaseModel):
@@ -138,6 +141,7 @@ class JobSummary(BaseModel):
     finished_at: datetime | None = None
     cancel_requested: bool = False
     retry_of: str | None = None
+    worker: str | None = None
 
     @classmethod
     def of(cls, job: Job) -> JobSummary:
@@ -327,8 +331,8 @@ def _get(session: Session, job_id: str) -> Job | None:
 # --- the worker side ------------------------------------------------------------------------
 
 
-def begin_attempt(*, session: Session, job_id: str, max_attempts: int) -> Job | None:
-    """Mark a job `processing` and count the attempt; None when it must not run.
+def begin_attempt(*, session: Session, job_id: str, max_attempts: int, worker: str | None = None) -> Job | None:
+    """Mark a job `processing` by `worker` (a Celery nodename) and count the attempt; None when it must not run.
 
     A job already finished (a redelivered message, or a late publish of a job the API gave up on)
     is not run again. A job that has been started `max_attempts` times without finishing has
@@ -357,6 +361,7 @@ def begin_attempt(*, session: Session, job_id: str, max_attempts: int) -> Job | 
     job.error = job.error_code = None
     job.started_at = job.started_at or now
     job.updated_at = now
+    job.worker = worker or job.worker
     return job
 
 

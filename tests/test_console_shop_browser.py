@@ -271,7 +271,7 @@ WATCH_PROGRESS = """() => {
 
 
 def test_while_an_import_applies_its_bar_shows_a_live_percentage_and_rows_per_second(
-        page, person, api_admin, console_stack):  # noqa: F811
+        page, person, api_admin, browser, console_stack):  # noqa: F811
     clerk = person("empleado")
     store = new_store(api_admin, "Tienda Progreso")
     rows = 300_000  # a few seconds of reading on a worker: several progress reports, each polled by the page
@@ -285,10 +285,25 @@ def test_while_an_import_applies_its_bar_shows_a_live_percentage_and_rows_per_se
     expect(page.get_by_role("heading", name="Vista previa de la importación")).to_be_visible(timeout=300_000)
     expect(page.get_by_role("list", name="Resumen")).to_contain_text(f"{rows} nuevos")
 
+    # a second tab of the same clerk in a browser without EventSource: the same page, kept fresh by the poll
+    context = browser.new_context(base_url=console_stack.url("console"), viewport=DESKTOP, locale="es-ES")
+    context.add_init_script("delete window.EventSource;")
+    old_browser = context.new_page()
+    log_in(old_browser, clerk)
+    asked, old_asked = [], []  # each tab's requests for the status block: the pushed stream, or a poll
+    for tab, into in ((page, asked), (old_browser, old_asked)):
+        tab.on("request", lambda request, into=into: into.append(request.url.rsplit("/", 1)[-1])
+               if re.search(r"/tienda/importar/[^/]+/(eventos|estado)$", request.url) else None)
     page.get_by_role("button", name="Aplicar la importación").click()
     expect(page.locator("#importacion progress")).to_be_visible()
     page.evaluate(WATCH_PROGRESS)
+    old_browser.goto(page.url)
     expect(page.get_by_role("heading", name="Importación terminada")).to_be_visible(timeout=300_000)
+    # the server pushed every change down one stream; the 1 s poll (the fallback) never had to ask
+    assert asked == ["eventos"], asked
+    expect(old_browser.get_by_role("heading", name="Importación terminada")).to_be_visible(timeout=30_000)
+    assert "estado" in old_asked and "eventos" not in old_asked, old_asked
+    context.close()
 
     seen = page.evaluate("window.__progress")
     percentages = [int(figure.rstrip(" %")) for figure, _rate in seen]

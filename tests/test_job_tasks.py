@@ -208,3 +208,28 @@ def test_a_job_whose_worker_process_died_for_good_is_failed_once(sessions, story
 
     assert row(sessions, job_id).status == "failed"
     assert finishes == [(job_id, "failed", "job_worker_lost", "failed")]
+
+
+def test_a_job_handed_on_stays_processing_until_a_part_fails_it_once(story_task, sessions, finishes):
+    BODIES["handed_on"] = lambda job, session: worker.Deferred("two parts sent")
+    tidied: list[tuple[str, str]] = []
+
+    class Part(worker.JobPartTask):
+        def after_job_failed(self, exc, **kwargs):
+            tidied.append((kwargs["job_id"], type(exc).__name__))
+
+    @story_task.app.task(base=Part, name="petshop.app.tasks.story_part", max_retries=0)
+    def part(*, job_id: str, number: int):
+        raise BadInput(f"La parte {number} no se puede leer.", code="part_unreadable")
+
+    job_id = new_job(sessions, "handed_on")
+    story_task.apply(args=[job_id], task_id=job_id)
+    assert row(sessions, job_id).status == "processing" and finishes == []  # the parts will finish it
+
+    part.apply(kwargs={"job_id": job_id, "number": 2})
+    part.apply(kwargs={"job_id": job_id, "number": 3})  # a second failing part: the first finish stays
+
+    job = row(sessions, job_id)
+    assert (job.status, job.error_code, job.error) == ("failed", "part_unreadable", "La parte 2 no se puede leer.")
+    assert [(status, code) for _, status, code, _ in finishes] == [("failed", "part_unreadable")]
+    assert tidied == [(job_id, "BadInput"), (job_id, "BadInput")]

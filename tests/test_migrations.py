@@ -100,11 +100,15 @@ def test_the_report_list_migration_lists_the_reports_finished_before_it(new_data
             session.add(pet)
             session.flush()
             finished = {"mascota_id": pet.id, "pdf_key": "reports/r1/informe.pdf", "pages": 2}
+            # the jobs table as it was at 0010: later migrations add columns (0012: `worker`) the model has
+            jobs_then = [column for column in Job.__table__.columns if column.name != "worker"]
             for job_id, status, result in (("r1", "completed", finished), ("r2", "failed", None),
                                            ("r3", "completed", {**finished, "mascota_id": 999})):
-                session.add(Job(id=job_id, service="veterinaria", kind="medical_report", task_name="t", owner_id=7,
-                                owner_username="dra-ana", status=status, params={"pet_id": pet.id}, result=result,
-                                updated_at=utcnow()))
+                job = Job(id=job_id, service="veterinaria", kind="medical_report", task_name="t", owner_id=7,
+                          owner_username="dra-ana", status=status, params={"pet_id": pet.id}, result=result,
+                          progress=0, attempts=0, requeues=0, created_at=utcnow(), updated_at=utcnow())
+                session.execute(Job.__table__.insert().values(
+                    {column.name: getattr(job, column.key) for column in jobs_then}))
             pet_id = pet.id
             session.commit()
         command.upgrade(config, "head")

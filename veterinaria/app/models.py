@@ -163,3 +163,24 @@ class SearchEntry(Base):
     ref_id: Mapped[int] = mapped_column(Integer)
     pet_id: Mapped[int | None] = mapped_column(ForeignKey("vet_pets.id"), default=None, index=True)
     body: Mapped[str] = mapped_column(Text)
+
+
+class PageRead(Base):
+    """One page of a long scan as its page task read it, kept until the whole document is filed.
+
+    Page tasks run on any worker host; this row is how their readings meet (see
+    `documents/page_tasks.py`). The join deletes a job's rows in the transaction that files the document.
+    """
+
+    __tablename__ = "vet_page_reads"
+
+    job_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)  # 1-based
+    text: Mapped[str] = mapped_column(Text)
+    confidence: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(16))
+    rotated: Mapped[int] = mapped_column(Integer)
+    deskew: Mapped[float] = mapped_column(Float)
+    worker: Mapped[str] = mapped_column(String(200))  # the Celery worker that read it
+    seconds: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

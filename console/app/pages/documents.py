@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Upload
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from console.app.backend import Backend, BackendError, SessionExpired
+from console.app.live import status_events
 from console.app.pages.clinic import ACTIVE, TYPE_NAMES
 from console.app.rendering import render
 from console.app.session import BackendDep, CsrfChecked, User, require_page
@@ -98,6 +99,13 @@ def document_job(request: Request, user: UploadUser, backend: BackendDep, job_id
 def document_job_status(request: Request, user: UploadUser, backend: BackendDep, job_id: JobId):
     """The status block alone, for htmx's refresh (every second while the document is being read)."""
     return render(request, "_document_job_status.html", user=user, **_job(backend, user, job_id))
+
+
+@router.get("/documentos/trabajos/{job_id}/eventos")
+async def document_job_events(request: Request, user: UploadUser, backend: BackendDep, job_id: JobId):
+    """The status block pushed as Server-Sent Events whenever it changes, until the document has been read."""
+    return status_events(request, "_document_job_status.html", lambda: {"user": user, **_job(backend, user, job_id)},
+                         page=f"/documentos/trabajos/{job_id}")
 
 
 @router.get("/documentos/trabajos/{job_id}/estado.json")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from console.app.backend import BackendError, SessionExpired
+from console.app.live import status_events
 from console.app.pending import PendingUploads, TooLarge
 from console.app.rendering import render
 from console.app.session import BackendDep, CsrfChecked, User, require_page
@@ -142,6 +143,13 @@ def import_job(request: Request, user: ImportUser, backend: BackendDep, job_id: 
 def import_job_status(request: Request, user: ImportUser, backend: BackendDep, job_id: JobId):
     """The status block alone, for htmx's refresh (every second while the job is active)."""
     return render(request, "_import_status.html", **_job_context(request, backend, user, job_id))
+
+
+@router.get("/tienda/importar/{job_id}/eventos")
+async def import_job_events(request: Request, user: ImportUser, backend: BackendDep, job_id: JobId):
+    """The status block pushed as Server-Sent Events whenever it changes, until the import is over."""
+    return status_events(request, "_import_status.html", lambda: _job_context(request, backend, user, job_id),
+                         page=f"/tienda/importar/{job_id}")
 
 
 @router.get("/tienda/importar/{job_id}/errores.csv")

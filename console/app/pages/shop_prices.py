@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 
 from console.app.backend import BackendError, SessionExpired
 from console.app.forms import in_form_words
+from console.app.live import status_events
 from console.app.rendering import render
 from console.app.session import BackendDep, CsrfChecked, User, require_page
 
@@ -161,3 +162,10 @@ def price_job(request: Request, user: PricesUser, backend: BackendDep, job_id: J
 def price_job_status(request: Request, user: PricesUser, backend: BackendDep, job_id: JobId):
     """The status block alone, for htmx's refresh (every second while the job is active)."""
     return render(request, "_price_status.html", **_job_context(backend, user, job_id))
+
+
+@router.get("/tienda/precios/{job_id}/eventos")
+async def price_job_events(request: Request, user: PricesUser, backend: BackendDep, job_id: JobId):
+    """The status block pushed as Server-Sent Events whenever it changes, until the price change is over."""
+    return status_events(request, "_price_status.html", lambda: _job_context(backend, user, job_id),
+                         page=f"/tienda/precios/{job_id}")

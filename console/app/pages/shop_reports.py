@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from console.app.backend import BackendError, SessionExpired
+from console.app.live import status_events
 from console.app.rendering import render
 from console.app.session import BackendDep, CsrfChecked, User, require_page
 
@@ -83,6 +84,13 @@ def report_job(request: Request, user: ReportsUser, backend: BackendDep, job_id:
 def report_job_status(request: Request, user: ReportsUser, backend: BackendDep, job_id: JobId):
     """The status block alone, for htmx's refresh (every second while the job is active)."""
     return render(request, "_report_status.html", **_job_context(backend, user, job_id))
+
+
+@router.get("/tienda/informes/{job_id}/eventos")
+async def report_job_events(request: Request, user: ReportsUser, backend: BackendDep, job_id: JobId):
+    """The status block pushed as Server-Sent Events whenever it changes, until the report is over."""
+    return status_events(request, "_report_status.html", lambda: _job_context(backend, user, job_id),
+                         page=f"/tienda/informes/{job_id}")
 
 
 @router.get("/tienda/informes/{job_id}/archivo")
