@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests import hostile_files as hf  # noqa: E402
+from tests.security import hostile_files as hf  # noqa: E402
 
 MiB = 1 << 20
 

@@ -21,6 +21,22 @@ SettingsT = TypeVar("SettingsT", bound="Settings")
 MIN_JWT_SECRET_BYTES = 32
 
 _PASSWORD = TypeAdapter(Password)
+#: tokens shared with other machines (Prometheus) and cookie-signing keys: long enough not to be guessed
+MIN_TOKEN_CHARS = 24
+#: values people copy from examples and tutorials; compared in lower case with only letters and digits kept
+PLACEHOLDER_SECRETS = frozenset({
+    "changeme", "changemenow", "changethis", "changeit", "secret", "secretkey", "supersecret", "mysecret",
+    "password", "password123", "admin", "admin123", "adminadmin", "test", "testing", "example", "default",
+    "dev", "development", "timon", "timonpetstore", "flower", "metrics", "token", "jwtsecret", "letmein",
+    "qwerty", "123456", "1234567890",
+})
+
+
+def _placeholder(value: str) -> bool:
+    """A secret that is an example's placeholder, or a placeholder said twice or followed by digits."""
+    folded = re.sub(r"[^a-z0-9]", "", value.lower())
+    return folded.rstrip("0123456789") in PLACEHOLDER_SECRETS or any(
+        folded == word * (len(folded) // len(word)) for word in PLACEHOLDER_SECRETS if len(folded) >= len(word) > 0)
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
 #: What a worker child holds before it reads any file (Python, Celery, SQLAlchemy, the task
@@ -188,6 +204,30 @@ class Settings(BaseSettings):
         secret = value.get_secret_value() if value is not None else ""
         if secret and info.data.get("environment") != "development" and len(secret.encode()) < MIN_JWT_SECRET_BYTES:
             raise ValueError(f"must be at least {MIN_JWT_SECRET_BYTES} bytes (or set ENVIRONMENT=development)")
+        return value
+
+    @field_validator("jwt_secret", "admin_password", "flower_password", "console_session_secret", "metrics_token")
+    @classmethod
+    def _no_placeholder_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is not None and info.data.get("environment") != "development" and _placeholder(value.get_secret_value()):
+            raise ValueError("is a placeholder from an example, not a secret: leave it unset to have one generated "
+                             "(or set ENVIRONMENT=development)")
+        return value
+
+    @field_validator("console_session_secret", "metrics_token")
+    @classmethod
+    def _long_token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        secret = value.get_secret_value() if value is not None else ""
+        if secret and info.data.get("environment") != "development" and len(secret) < MIN_TOKEN_CHARS:
+            raise ValueError(f"must be at least {MIN_TOKEN_CHARS} characters (or set ENVIRONMENT=development)")
+        return value
+
+    @field_validator("flower_password")
+    @classmethod
+    def _flower_password_long_enough(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        password = value.get_secret_value() if value is not None else ""
+        if password and info.data.get("environment") != "development" and len(password) < 10:
+            raise ValueError("must be at least 10 characters (or set ENVIRONMENT=development)")
         return value
 
     @field_validator("admin_password")

@@ -73,9 +73,39 @@ def create_service_app(
     app.include_router(health_router)
     for router in routers:
         app.include_router(router)
+    _publish_our_validation_errors(app)
     if name != "auth":
         _point_authorize_at_auth(app, f"{settings.auth_public_url.rstrip('/')}/token")
     return app
+
+
+#: what our handlers answer for a 422 (common/errors.py, common/validation_messages.py), published under
+#: FastAPI's own schema name so that every route's documented 422 describes the body it really gets
+VALIDATION_ERROR_SCHEMA = {
+    "title": "HTTPValidationError",
+    "type": "object",
+    "required": ["detail", "code"],
+    "properties": {
+        "detail": {"type": "string", "description": "What is wrong, in Spanish"},
+        "code": {"type": "string", "description": "Stable snake_case name of the error"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "field": {"type": "string"}, "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+            "code": {"type": "string"}, "message": {"type": "string"}}}},
+    },
+}
+
+
+def _publish_our_validation_errors(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schemas = generate().get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = VALIDATION_ERROR_SCHEMA
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def _point_authorize_at_auth(app: FastAPI, token_url: str) -> None:

@@ -100,7 +100,7 @@ def sessions(new_database_url):
 # One Redis for the session; a module with a stack of its own takes a Redis database of its own, so
 # that no other stack's worker takes its messages and nothing it leaves queued reaches the next one:
 # 0 the shared stack (and the fault, fuzz, fair-use, throttle and Flower stacks), 4 schedule service,
-# 5 console browser, 8 console job controls, 9 job controls, 10 time limits, 12 notifications, 13 S3,
+# 5 console browser, 7 hostile input (tests/security/), 8 console job controls, 9 job controls, 10 time limits, 12 notifications, 13 S3,
 # 14 telemetry, 15 the shared console stack (console clinic, console shop and column map).
 @pytest.fixture(scope="session")
 def redis_server(work_dir) -> Iterator[RedisServer]:

@@ -17,7 +17,8 @@ ShopStaff = Annotated[Principal, Depends(require_role(Role.STAFF))]
 Admin = Annotated[Principal, Depends(require_role())]
 
 
-def valid_store(store_id: DbId, session: SessionDep) -> Store:
+def valid_store(store_id: DbId, _staff: ShopStaff, session: SessionDep) -> Store:
+    # the role is checked before the lookup, so a missing store tells a wrong role nothing
     return service.get_store_or_404(session=session, store_id=store_id)
 
 

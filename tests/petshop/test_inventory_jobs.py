@@ -335,7 +335,7 @@ def test_a_sheet_with_a_stray_far_cell_fails_cleanly_and_the_worker_survives(cle
 
 
 def test_a_workbook_built_to_exhaust_memory_fails_with_its_code_and_the_worker_survives(clerk, store, tmp_path):
-    from tests.hostile_files import xlsx_cloned_shared_string
+    from tests.security.hostile_files import xlsx_cloned_shared_string
 
     # 0.6 MB: one 8 KiB shared string in 40,000 cells, which calamine would copy into each (1 GB)
     bomb = xlsx_cloned_shared_string(tmp_path / "bomba.xlsx", kib=8, cells=40_000).read_bytes()

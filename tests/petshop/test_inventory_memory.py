@@ -12,7 +12,7 @@ from common.storage import LocalStorage
 from petshop.app.imports.parse import InventoryFileError, open_inventory
 from petshop.app.imports.parse.sheet_guard import MEMORY_BUDGET
 from petshop.app.imports.pipeline import import_inventory
-from tests import hostile_files as hf
+from tests.security import hostile_files as hf
 
 CASES = {
     "many shared strings": (lambda p: hf.xlsx_many_shared_strings(p, 3_000_000), "spreadsheet_too_large"),

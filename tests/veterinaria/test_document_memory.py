@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests import hostile_files as hf
+from tests.security import hostile_files as hf
 from veterinaria.app.documents.read import DocumentError, extract_document
 from veterinaria.app.documents.read.images import MEMORY_BUDGET, to_grey
 

@@ -53,7 +53,7 @@ def read_store(store: ValidStore, _user: ShopStaff):
 
 
 @router.patch("/tiendas/{store_id}", response_model=StoreRead, tags=["stores"])
-def update_store(store_in: StoreUpdate, store: ValidStore, _admin: Admin, session: SessionDep):
+def update_store(store_in: StoreUpdate, _admin: Admin, store: ValidStore, session: SessionDep):
     """Rename a store or change its address (admin only)."""
     return service.update_store(session=session, store=store, store_in=store_in)
 

@@ -62,9 +62,11 @@ def _workbook_rels(shared: bool, styles: bool) -> bytes:
     ).encode()
 
 
-def _write_member(archive: zipfile.ZipFile, name: str, chunks: Iterable[bytes]) -> None:
+def _write_member(archive: zipfile.ZipFile, name: str, chunks: Iterable[bytes], level: int | None = None) -> None:
     info = zipfile.ZipInfo(name)
     info.compress_type = zipfile.ZIP_DEFLATED
+    if level is not None:
+        info._compresslevel = level  # ZipFile.open(info, "w") takes the level from the ZipInfo, else zlib's default
     with archive.open(info, "w", force_zip64=True) as member:
         buffer: list[bytes] = []
         size = 0
@@ -79,9 +81,10 @@ def _write_member(archive: zipfile.ZipFile, name: str, chunks: Iterable[bytes]) 
 
 def write_xlsx(
     path: Path, *, rows: Chunks, shared: Chunks | None = None, styles: Chunks | None = None,
-    defined_names: Chunks | None = None,
+    defined_names: Chunks | None = None, level: int | None = None,
 ) -> Path:
-    """An XLSX whose sheet rows (after a header row), shared strings and styles come from generators."""
+    """An XLSX whose sheet rows (after a header row), shared strings and styles come from generators;
+    `level` is the sheet's deflate level (default: zlib's)."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
         archive.writestr("_rels/.rels", _ROOT_RELS)
@@ -93,7 +96,7 @@ def write_xlsx(
         if styles is not None:
             _write_member(archive, "xl/styles.xml", (
                 b'<?xml version="1.0" encoding="UTF-8"?><styleSheet ' + _MAIN + b">", *styles(), b"</styleSheet>"))
-        _write_member(archive, "xl/worksheets/sheet1.xml", (
+        _write_member(archive, "xl/worksheets/sheet1.xml", level=level, chunks=(
             b'<?xml version="1.0" encoding="UTF-8"?><worksheet ' + _MAIN + b"><sheetData>", HEADER_ROW,
             *rows(), b"</sheetData></worksheet>"))
     return path
@@ -131,12 +134,13 @@ def xlsx_cloned_shared_string(path: Path, *, kib: int, cells: int) -> Path:
     )
 
 
-def xlsx_inline_text(path: Path, *, kib: int, rows: int) -> Path:
-    """`rows` rows each with an inline string of `kib` KiB: the sheet's XML inflates to rows × kib."""
+def xlsx_inline_text(path: Path, *, kib: int, rows: int, level: int | None = None) -> Path:
+    """`rows` rows each with an inline string of `kib` KiB: the sheet's XML inflates to rows × kib.
+    The sheet is deflated at zlib's default level, or `level` (1 writes it several times faster)."""
     text = b"p" * (kib << 10)
     return write_xlsx(
         path, rows=lambda: (_product_row(line, b'<c r="B%d" t="inlineStr"><is><t>%s</t></is></c>' % (line, text))
-                            for line in range(2, rows + 2)),
+                            for line in range(2, rows + 2)), level=level,
     )
 
 
