@@ -33,4 +33,5 @@ def test_a_service_builds_its_app_from_the_settings_it_was_given():
     assert app.conf.broker_url == "redis://queue.example:6379/5"
     assert app.conf.task_time_limit == 120
     assert set(app.conf.beat_schedule) == {"reconcile-veterinaria-jobs", "reconcile-petshop-jobs",
-                                           "fire-veterinaria-schedules", "fire-petshop-schedules"}
+                                           "fire-veterinaria-schedules", "fire-petshop-schedules",
+                                           "send-owed-veterinaria-notifications", "send-owed-petshop-notifications"}

@@ -10,8 +10,10 @@ instead of within the browser's 1 s poll plus a swap. Events:
 - `login` — the token expired mid-stream: the page URL to reload, whose normal 401 handling sends
   the user to the login with the message (a stream cannot change the session cookie itself).
 
-Any other backend error ends the stream without an event: the browser falls back to the htmx
-poll, which renders the error page as every fragment does.
+The block is rendered once before the stream starts, so a refused token or a job that is not there
+is answered like any page (the redirect to the login, the Spanish error page) rather than with an
+empty 200 stream. Any later backend error ends the stream without an event: the browser falls back
+to the htmx poll, which renders the error page as every fragment does.
 """
 
 from __future__ import annotations
@@ -42,9 +44,10 @@ def sse(event: str, data: str) -> str:
     return f"event: {event}\n{lines}\n"
 
 
-async def fragment_events(request: Request, render: Render, *, page: str, interval: float = POLL_SECONDS,
-                          max_seconds: float = MAX_SECONDS) -> AsyncIterator[str]:
-    """The stream's events: the fragment whenever it changed, until the job is final or the client left."""
+async def fragment_events(request: Request, render: Render, *, page: str, first: tuple[str, bool] | None = None,
+                          interval: float = POLL_SECONDS, max_seconds: float = MAX_SECONDS) -> AsyncIterator[str]:
+    """The stream's events: the fragment whenever it changed, until the job is final or the client left.
+    `first` is a rendering already made (by `event_stream`), sent before the backend is asked again."""
     last = None
     quiet = 0.0
     loop = asyncio.get_running_loop()
@@ -52,15 +55,18 @@ async def fragment_events(request: Request, render: Render, *, page: str, interv
     while loop.time() < deadline:
         if await request.is_disconnected():
             return
-        try:
-            # the backend client is synchronous (shared with the pages): one short call in a worker thread
-            html, final = await run_in_threadpool(render)
-        except SessionExpired:
-            yield sse("login", page)
-            return
-        except BackendError as exc:
-            log.info("status stream for %s ends: %s", page, exc.message)
-            return
+        if first is not None:
+            (html, final), first = first, None
+        else:
+            try:
+                # the backend client is synchronous (shared with the pages): one short call in a worker thread
+                html, final = await run_in_threadpool(render)
+            except SessionExpired:
+                yield sse("login", page)
+                return
+            except BackendError as exc:
+                log.info("status stream for %s ends: %s", page, exc.message)
+                return
         if final:
             yield sse("done", html)
             return
@@ -74,13 +80,17 @@ async def fragment_events(request: Request, render: Render, *, page: str, interv
         quiet += interval
 
 
-def event_stream(request: Request, render: Render, *, page: str) -> StreamingResponse:
-    """The SSE response for the job shown at `page`; headers ask every proxy on the way not to buffer or cache it."""
-    return StreamingResponse(fragment_events(request, render, page=page), media_type="text/event-stream",
+async def event_stream(request: Request, render: Render, *, page: str) -> StreamingResponse:
+    """The SSE response for the job shown at `page`; headers ask every proxy on the way not to buffer or cache it.
+
+    The first rendering happens here, before any byte is sent: its SessionExpired or BackendError
+    reaches the console's handlers, which answer as they do for every page."""
+    first = await run_in_threadpool(render)
+    return StreamingResponse(fragment_events(request, render, page=page, first=first), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-def status_events(request: Request, template: str, context_of: Callable[[], dict], *, page: str) -> StreamingResponse:
+async def status_events(request: Request, template: str, context_of: Callable[[], dict], *, page: str) -> StreamingResponse:
     """The stream of a job page's status block: `template` rendered from `context_of()` (with its
     `active` flag), the same fragment the htmx poll gets."""
 
@@ -88,4 +98,4 @@ def status_events(request: Request, template: str, context_of: Callable[[], dict
         context = context_of()
         return render(request, template, **context).body.decode(), not context["active"]
 
-    return event_stream(request, status, page=page)
+    return await event_stream(request, status, page=page)

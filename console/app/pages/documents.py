@@ -104,7 +104,7 @@ def document_job_status(request: Request, user: UploadUser, backend: BackendDep,
 @router.get("/documentos/trabajos/{job_id}/eventos")
 async def document_job_events(request: Request, user: UploadUser, backend: BackendDep, job_id: JobId):
     """The status block pushed as Server-Sent Events whenever it changes, until the document has been read."""
-    return status_events(request, "_document_job_status.html", lambda: {"user": user, **_job(backend, user, job_id)},
+    return await status_events(request, "_document_job_status.html", lambda: {"user": user, **_job(backend, user, job_id)},
                          page=f"/documentos/trabajos/{job_id}")
 
 

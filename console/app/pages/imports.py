@@ -148,7 +148,7 @@ def import_job_status(request: Request, user: ImportUser, backend: BackendDep, j
 @router.get("/tienda/importar/{job_id}/eventos")
 async def import_job_events(request: Request, user: ImportUser, backend: BackendDep, job_id: JobId):
     """The status block pushed as Server-Sent Events whenever it changes, until the import is over."""
-    return status_events(request, "_import_status.html", lambda: _job_context(request, backend, user, job_id),
+    return await status_events(request, "_import_status.html", lambda: _job_context(request, backend, user, job_id),
                          page=f"/tienda/importar/{job_id}")
 
 

@@ -167,5 +167,5 @@ def price_job_status(request: Request, user: PricesUser, backend: BackendDep, jo
 @router.get("/tienda/precios/{job_id}/eventos")
 async def price_job_events(request: Request, user: PricesUser, backend: BackendDep, job_id: JobId):
     """The status block pushed as Server-Sent Events whenever it changes, until the price change is over."""
-    return status_events(request, "_price_status.html", lambda: _job_context(backend, user, job_id),
+    return await status_events(request, "_price_status.html", lambda: _job_context(backend, user, job_id),
                          page=f"/tienda/precios/{job_id}")

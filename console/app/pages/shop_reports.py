@@ -89,7 +89,7 @@ def report_job_status(request: Request, user: ReportsUser, backend: BackendDep, 
 @router.get("/tienda/informes/{job_id}/eventos")
 async def report_job_events(request: Request, user: ReportsUser, backend: BackendDep, job_id: JobId):
     """The status block pushed as Server-Sent Events whenever it changes, until the report is over."""
-    return status_events(request, "_report_status.html", lambda: _job_context(backend, user, job_id),
+    return await status_events(request, "_report_status.html", lambda: _job_context(backend, user, job_id),
                          page=f"/tienda/informes/{job_id}")
 
 
