@@ -16,6 +16,10 @@ submit p99 < 50 ms, status p50 < 5 ms, 0 lost, 0 × 5xx.
     .venv/bin/python bench/load.py                              # 50 clients, 60 s, PostgreSQL
     .venv/bin/python bench/load.py --database sqlite
     .venv/bin/python bench/load.py --clients 10 --seconds 15 --workers 2
+    .venv/bin/python bench/load.py --think 5        # each client pauses ~5 s (exponential) between jobs
+
+Without --think the clients upload back to back: a capacity test, whose latency is the queue of a
+full machine. With it they behave like people, and the latency is the service's.
 
 The load generator runs on the same machine as the stack (2 cores, usually shared): the figures
 are what a loaded laptop does, not a server's capacity; absolute times drift with the load.
@@ -26,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import secrets
 import shutil
 import statistics
@@ -56,6 +61,7 @@ class Tally:
     """What every client saw, merged (one event loop: no locks needed)."""
 
     submit_ms: list[float] = field(default_factory=list)
+    submit_ms_by_kind: dict[str, list[float]] = field(default_factory=lambda: {"import": [], "document": []})
     status_ms: list[float] = field(default_factory=list)
     completion_s: list[float] = field(default_factory=list)
     codes: Counter = field(default_factory=Counter)  # ("submit" | "status", status code)
@@ -93,6 +99,8 @@ async def run_client(n: int, *, http: httpx.AsyncClient, urls: dict[str, str], t
                      args, tally: Tally, stop_at: float, finished: dict[str, str]) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     seq = 0
+    if args.think:
+        await asyncio.sleep(random.uniform(0, args.think))  # people do not all press "upload" in the same instant
     while time.monotonic() < stop_at:
         seq += 1
         is_document = args.document_every and seq % args.document_every == n % args.document_every
@@ -112,6 +120,7 @@ async def run_client(n: int, *, http: httpx.AsyncClient, urls: dict[str, str], t
             tally.errors[type(exc).__name__] += 1
             continue
         tally.submit_ms.append((time.perf_counter() - started) * 1000)
+        tally.submit_ms_by_kind["document" if is_document else "import"].append(tally.submit_ms[-1])
         tally.codes[("submit", response.status_code)] += 1
         if response.status_code != 202:
             await asyncio.sleep(0.5)
@@ -123,6 +132,9 @@ async def run_client(n: int, *, http: httpx.AsyncClient, urls: dict[str, str], t
             tally.rows_sent += args.rows
             tally.quantity_sent += quantity
         await follow(job_id, f"{base}{status_path}{job_id}", headers, http, tally, finished, deadline=stop_at + args.drain)
+        if args.think:
+            # a person between two uploads: exponential pauses, so the arrivals of 50 people are Poisson
+            await asyncio.sleep(random.expovariate(1 / args.think))
 
 
 async def follow(job_id: str, url: str, headers: dict, http: httpx.AsyncClient, tally: Tally,
@@ -228,11 +240,13 @@ def report(tally: Tally, finished: dict[str, str], landed: dict[str, object], el
         return "ok" if ok else "MISSED"
 
     print(f"\n{args.clients} clients, {args.seconds:.0f} s (+ drain), {args.database}, {args.workers} worker(s) × 2 children;"
-          f" load generator on the same 2-core shared machine")
+          f" think {args.think:g} s between a client's jobs; load generator on the same 2-core shared machine")
     print(f"accepted          {len(tally.accepted)} jobs ({imports} imports of {args.rows} rows, {documents} documents)"
           f" = {len(tally.accepted) / args.seconds:.1f}/s")
     print(f"submit latency    p50 {percentile(tally.submit_ms, 50):7.1f} ms  p99 {submit_p99:7.1f} ms"
           f"   target p99 < {TARGETS['submit_p99_ms']:.0f} ms: {verdict(submit_p99 < TARGETS['submit_p99_ms'])}")
+    for kind, values in tally.submit_ms_by_kind.items():
+        print(f"  {kind + 's':16}p50 {percentile(values, 50):7.1f} ms  p99 {percentile(values, 99):7.1f} ms")
     print(f"status poll       p50 {status_p50:7.1f} ms  p99 {percentile(tally.status_ms, 99):7.1f} ms"
           f"   target p50 < {TARGETS['status_p50_ms']:.0f} ms: {verdict(status_p50 < TARGETS['status_p50_ms'])}"
           f"   ({len(tally.status_ms)} polls)")
@@ -297,6 +311,8 @@ def main() -> None:
     parser.add_argument("--stores", type=int, default=10)
     parser.add_argument("--document-every", type=int, default=5, help="one upload in N is a document (0: none)")
     parser.add_argument("--poll-interval", type=float, default=0.25)
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean seconds a client waits after its job ended before the next upload (0: at once)")
     parser.add_argument("--drain", type=float, default=180, help="seconds allowed after the run for jobs to finish")
     ARGS = args = parser.parse_args()
 
@@ -317,8 +333,10 @@ def main() -> None:
             users, pet_id = set_up(stack, args)
             print(f"stack up ({args.database}); {len(users)} users; running {args.clients} clients for {args.seconds:.0f} s", flush=True)
             before, load_before = cpu_seconds(stack, postgres), os.getloadavg()[0]
+            generator_before = time.process_time()
             tally, finished, elapsed = asyncio.run(run_load(stack, users, pet_id, args))
             used = {name: seconds - before.get(name, 0.0) for name, seconds in cpu_seconds(stack, postgres).items()}
+            used["load generator"] = time.process_time() - generator_before
             completion_times(database_url, tally)
             report(tally, finished, check_database(database_url, tally), elapsed, args)
             per_job = ", ".join(f"{name} {seconds * 1000 / max(1, len(tally.accepted)):.0f} ms" for name, seconds in used.items())
