@@ -64,7 +64,7 @@ class Enqueuer:
         return job
 
 
-async def get_enqueuer(request: Request) -> Enqueuer:  # no I/O: no thread pool hop
+def get_enqueuer(request: Request) -> Enqueuer:
     return request.app.state.enqueuer
 
 
