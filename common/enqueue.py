@@ -64,7 +64,7 @@ class Enqueuer:
         return job
 
 
-def get_enqueuer(request: Request) -> Enqueuer:
+async def get_enqueuer(request: Request) -> Enqueuer:  # no I/O: no thread pool hop
     return request.app.state.enqueuer
 
 

@@ -95,7 +95,9 @@ def principal_from_token(codec: TokenCodec, token: str | None) -> Principal:
         raise Unauthenticated("El token no es válido: vuelve a iniciar sesión.", code="invalid_token") from None
 
 
-def get_current_principal(
+# async, like the two below: a token check is a few dozen microseconds of CPU and no I/O, so it runs
+# on the event loop instead of costing each request a hop to the thread pool and back
+async def get_current_principal(
     request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
     return principal_from_token(request.app.state.token_codec, token)
@@ -108,7 +110,7 @@ def require_role(*roles: Role):
     """Dependency factory: the caller must hold one of `roles` (admins always pass)."""
     allowed = {Role.ADMIN, *roles}
 
-    def check(user: CurrentUser) -> Principal:
+    async def check(user: CurrentUser) -> Principal:
         if user.role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
             raise Forbidden(

@@ -139,7 +139,8 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_session_factory(request: Request) -> sessionmaker[Session]:
+# the getters of app.state are async: no I/O, so no hop to the thread pool for them
+async def get_session_factory(request: Request) -> sessionmaker[Session]:
     return request.app.state.session_factory
 
 
@@ -147,14 +148,14 @@ def get_session_factory(request: Request) -> sessionmaker[Session]:
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_storage(request: Request) -> Storage:
+async def get_storage(request: Request) -> Storage:
     return request.app.state.storage
 
 
