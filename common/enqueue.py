@@ -15,6 +15,11 @@ from common.telemetry.logs import current_request_id
 
 log = logging.getLogger(__name__)
 
+#: below this, an upload is checked against the quota only once, by `submit` under its lock: the
+#: file is already in the server's hands, and storing (then deleting) it costs less than the extra
+#: count that every accepted upload would otherwise pay
+EARLY_QUOTA_CHECK_BYTES = 1 << 20
+
 
 class Enqueuer:
     """Submits jobs of one service to its Celery queue (the routes pick the queue by task name)."""
@@ -25,9 +30,10 @@ class Enqueuer:
         self.timeout = timeout
         self.quota = quota
 
-    def ensure_capacity(self, *, session: Session, owner: Principal) -> None:
-        """429 at once if `owner` already has the most unfinished jobs allowed (before storing an upload)."""
-        jobs.ensure_capacity(session=session, service=self.service, owner=owner, quota=self.quota)
+    def ensure_capacity(self, *, session: Session, owner: Principal, upload_bytes: int | None) -> None:
+        """429 at once if `owner` already has the most unfinished jobs allowed, before storing a large upload."""
+        if upload_bytes is None or upload_bytes >= EARLY_QUOTA_CHECK_BYTES:
+            jobs.ensure_capacity(session=session, service=self.service, owner=owner, quota=self.quota)
 
     def submit(
         self, *, session: Session, kind: str, task: str, owner: Principal, params: dict[str, Any],

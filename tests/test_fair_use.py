@@ -134,6 +134,31 @@ def test_parallel_submissions_by_one_user_never_pass_the_quota(new_admin):
     assert flooder.post("veterinaria", "/jobs/diagnostic", json={"steps": 1, "step_seconds": 0}).status_code == 202
 
 
+@pytest.mark.parametrize("rows", [20, 40_000], ids=["small (checked once, after storing)", "over 1 MiB (checked first)"])
+def test_an_upload_past_the_quota_is_refused_and_leaves_no_file(fair_stack, new_admin, rows):
+    # no worker runs yet: the diagnostics stay queued and hold the whole quota
+    clerk = new_admin()
+    for _ in range(QUOTA):
+        submit_diagnostic(clerk, "petshop", steps=1, step_seconds=0)
+    store = clerk.post("petshop", "/tiendas/", json={"name": f"Tienda {secrets.token_hex(3)}"}).json()
+    body = "sku;nombre;stock;precio\n" + "".join(f"CUPO-{n:06d};Pienso de prueba {n};{n % 50};{1 + n % 90},95\n" for n in range(rows))
+    assert (len(body) >= 1 << 20) == (rows > 1000)
+    uploads = fair_stack.base_dir / "var" / "files" / "imports"
+
+    def stored() -> list:
+        return sorted(path for path in uploads.rglob("*") if path.is_file()) if uploads.exists() else []
+
+    before = stored()
+
+    refused = clerk.post("petshop", "/upload-inventario/", data={"store_id": str(store["id"])},
+                         files={"file": ("inventario.csv", body.encode(), "text/csv")})
+
+    assert refused.status_code == 429, refused.text
+    assert refused.json()["code"] == "job_quota_exceeded"
+    assert stored() == before  # nothing stored, nothing left
+    assert not [job for job in clerk.get("petshop", "/jobs/").json() if job["kind"] == "inventory_import"]
+
+
 def test_one_users_flood_does_not_hold_back_another_users_job(fair_stack, new_admin):
     flooder, neighbour = new_admin(), new_admin()
     # the flood is queued while no worker is free, as when the workers are busy with long jobs

@@ -44,7 +44,7 @@ def submit_import(
         mapping = parse_column_map(column_map)
     except ColumnMapError as exc:
         raise BadInput(exc.message, code=exc.code) from None
-    enqueuer.ensure_capacity(session=session, owner=owner)  # before storing up to MAX_UPLOAD_MB
+    enqueuer.ensure_capacity(session=session, owner=owner, upload_bytes=upload.size)  # before storing up to MAX_UPLOAD_MB
     stored, file_format = store_upload(
         storage=storage, upload=upload, prefix="imports", max_bytes=settings.max_upload_bytes,
         sniff=sniff_format, refusals=(InventoryFileError,),

@@ -43,7 +43,7 @@ def submit_document(
         raise BadInput(f"El tipo de documento (document_type) debe ser uno de: {', '.join(DOCUMENT_TYPES)}.",
                        code="unknown_document_type")
     pet = service.get_pet_or_404(session=session, pet_id=mascota_id, viewer=owner) if mascota_id is not None else None
-    enqueuer.ensure_capacity(session=session, owner=owner)  # before storing up to MAX_UPLOAD_MB
+    enqueuer.ensure_capacity(session=session, owner=owner, upload_bytes=upload.size)  # before storing up to MAX_UPLOAD_MB
     stored, kind = store_upload(
         storage=storage, upload=upload, prefix="documents", max_bytes=settings.max_upload_bytes,
         sniff=sniff_document, refusals=(DocumentError,),
