@@ -256,6 +256,16 @@ def test_a_vet_finds_a_pet_without_typing_its_accents(page, person, api_admin):
 # --- products and stock -------------------------------------------------------------------------
 
 
+def settled(row) -> None:
+    """Wait until htmx has settled a swapped-in form (20 ms after the swap).
+
+    On settling htmx focuses the form's autofocus field («Unidades») again: keys typed before that
+    go there ("0" typed into «Precio» became units "02", and the price stayed 17,50).
+    """
+    expect(row).to_be_visible()
+    expect(row).not_to_have_class(re.compile(r"\bhtmx-added\b"))
+
+
 def test_shop_staff_search_filter_and_page_through_a_stores_stock(page, person, api_admin):
     clerk = person("empleado")
     store = api_admin.post("petshop", "/tiendas/", json={"name": "Tienda Centro"}).json()
@@ -300,10 +310,12 @@ def test_shop_staff_search_filter_and_page_through_a_stores_stock(page, person, 
 
     # stock edited in place: the row becomes a form, and saving it swaps the updated row back
     page.get_by_role("button", name="Editar el stock de PIENSO-017").click()
+    settled(page.locator("tr.editing"))
     page.get_by_label("Precio (€)").fill("0")  # the browser lets it through; the API refuses it
     page.get_by_role("button", name="Guardar").click()
     expect(page.get_by_role("alert")).to_have_text("«Precio» debe ser mayor que 0")  # the API's reason, in the form's words
     check_page(page, "productos-editar")
+    settled(page.locator("tr.editing"))
     page.get_by_label("Unidades").fill("60")
     page.get_by_label("Precio (€)").fill("18,25")
     page.get_by_role("button", name="Guardar").click()
