@@ -11,7 +11,8 @@ the ground truth is ours, written by reading each page: bench/ocr_real_truth.jso
 
 Ours is `extract_document`, exactly as the worker calls it. The baseline is
 `ocrmypdf --force-ocr -l spa+eng --jobs 1` with its text written to a sidecar file; an image
-without a resolution tag gets `--image-dpi` from the truth file (OCRmyPDF refuses it otherwise).
+without a resolution tag, or with one OCRmyPDF finds not credible, gets `--image-dpi` from the truth
+file (OCRmyPDF refuses it otherwise).
 
 Recall: an expected string counts as found when it occurs in the page's text after both are
 normalised (NFKC, typographic quotes and dashes made plain, dashes and line-end hyphens dropped,

