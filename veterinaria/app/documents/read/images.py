@@ -205,6 +205,8 @@ def limit_side(image: Image.Image, dpi: int | None, max_pixels: int = MAX_OCR_PI
     factor = max(-(-max(image.size) // MAX_OCR_SIDE), math.ceil(math.sqrt(image.width * image.height / max_pixels)))
     if factor <= 1:
         return image, dpi
+    if image.mode == "1":  # reduce() refuses 1-bit images; grey keeps the strokes' partial pixels too
+        image = image.convert("L")
     return image.reduce(factor), (dpi // factor if dpi else None)
 
 
