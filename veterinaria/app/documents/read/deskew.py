@@ -49,7 +49,7 @@ class Profiles:
         strip = max(1, image.width // STRIPS)
         self.row_step = max(1, image.height // PROFILE_ROWS)
         used = strip * (image.width // strip)
-        means = image.crop((0, 0, used, image.height)).reduce((strip, self.row_step))
+        means = image.reduce((strip, self.row_step), box=(0, 0, used, image.height))  # a crop would copy the page
         self.strips = (255.0 - np.asarray(means, dtype=np.float32)).T.copy()  # (strips, rows)
         self.centres = ((np.arange(self.strips.shape[0]) + 0.5) * strip - used / 2) / self.row_step
         self.inked = float(self.strips.sum())

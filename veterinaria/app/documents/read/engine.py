@@ -16,7 +16,7 @@ from pathlib import Path
 from PIL import Image
 from tesserocr import OEM, PSM, PT, RIL, PyTessBaseAPI, WritingDirection, iterate_level
 
-from common.text import fold_keeping_length
+from common.text import strip_accents
 
 LANGUAGES = "spa+eng"
 #: the language whose spelling wins: Spanish words keep their accents (see `_restore_spanish`)
@@ -220,28 +220,25 @@ class OcrEngine:
         With "spa+eng" Tesseract tries the language it used last first and keeps its reading when
         it is plausible: after one English word (a unit like "x10^3/uL") the following Spanish
         words are often read by the English model, which has no "á" or "ñ" ("Ibáñez" → "Ibanez").
-        Each line with a word read in English is read again in Spanish alone; a word whose Spanish
-        reading has the same letters but for accents takes the Spanish spelling.
+        Each word read in English that could carry an accent is read again, alone, in Spanish alone
+        (a line cost four times as much, and most of its words needed nothing); a word whose Spanish
+        reading has the same letters in the same case but for accents takes the Spanish spelling
+        (the case must match too: read out of its line, "so" came back "SO").
         """
-        lines: list[tuple[tuple[int, int, int, int], list[tuple[str, str]]]] = []
-        for word in iterate_level(self._api.GetIterator(), RIL.WORD):
-            if word.IsAtBeginningOf(RIL.TEXTLINE) or not lines:
-                lines.append((word.BoundingBox(RIL.TEXTLINE), []))
-            lines[-1][1].append((word.GetUTF8Text(RIL.WORD) or "", word.WordRecognitionLanguage() or ""))
         spelled_as: list[tuple[str, str]] = []  # every word (as read, as Spanish spells it), in reading order
-        primary = None
-        for box, words in lines:
-            spanish: list[str] = []
-            if box is not None and any(lang != PRIMARY and _could_be_accented(read) for read, lang in words):
-                primary = primary or self._primary_on(image, dpi, thresholding)
-                spanish = _read_box(primary, image, box).split()
-            if len(spanish) != len(words):
-                spanish = [read for read, _ in words]
-            for (read, lang), spelled in zip(words, spanish, strict=True):
-                better = lang != PRIMARY and spelled != read and fold_keeping_length(spelled) == fold_keeping_length(read)
-                spelled_as.append((read, spelled if better else read))
-        if primary is not None:
-            primary.Clear()
+        line = None
+        for word in iterate_level(self._api.GetIterator(), RIL.WORD):
+            if word.IsAtBeginningOf(RIL.TEXTLINE) or line is None:
+                line = word.BoundingBox(RIL.TEXTLINE)
+            read, box = word.GetUTF8Text(RIL.WORD) or "", word.BoundingBox(RIL.WORD)
+            spelled = read
+            if line and box and word.WordRecognitionLanguage() != PRIMARY and _could_be_accented(read):
+                # the word's width but its line's height: an accent above a capital may lie outside
+                # the box of a word the English model read without it
+                spelled = self._read_in_spanish(image, (box[0], line[1], box[2], line[3]), dpi, thresholding).strip()
+                if strip_accents(spelled) != read:
+                    spelled = read
+            spelled_as.append((read, spelled))
         cursor, pieces = 0, []
         for read, spelled in spelled_as:  # walk the text word by word, so each fix lands on its own word
             found = text.find(read, cursor) if read else -1
@@ -251,16 +248,30 @@ class OcrEngine:
             cursor = found + len(read)
         return "".join(pieces) + text[cursor:]
 
-    def _primary_on(self, image: Image.Image, dpi: int | None, thresholding: str) -> PyTessBaseAPI:
-        """The Spanish-only API (opened on first need), set to read lines of this image."""
+    def _read_in_spanish(self, image: Image.Image, box: tuple[int, int, int, int], dpi: int | None,
+                         thresholding: str, pad: int = 4) -> str:
+        """The text in `box` (padded) as the Spanish-only API (opened on first need) reads it.
+
+        Only the crop is handed over, as raw bytes: setting the whole page for a few words cost
+        more than reading them.
+        """
         if self._primary is None:
             self._primary = PyTessBaseAPI(path=str(self._folder), lang=PRIMARY, psm=PSM.SINGLE_LINE, oem=OEM.LSTM_ONLY)
             self._primary.SetVariable("debug_file", os.devnull)
+        left, top, right, bottom = box
+        crop = image.crop((max(0, left - pad), max(0, top - pad), min(image.width, right + pad),
+                           min(image.height, bottom + pad)))
+        if crop.mode != "L":
+            crop = crop.convert("L")
+        pixels = crop.tobytes()  # Tesseract reads this buffer without copying it: it must outlive the reading
         self._primary.SetVariable("thresholding_method", THRESHOLDING[thresholding])
-        self._primary.SetImage(image)
+        self._primary.SetImageBytes(pixels, crop.width, crop.height, 1, crop.width)
         if dpi:
             self._primary.SetSourceResolution(dpi)
-        return self._primary
+        try:
+            return self._primary.GetUTF8Text()
+        finally:
+            self._primary.Clear()
 
     def orientation(self, image: Image.Image) -> int:
         """Degrees (0/90/180/270, counter-clockwise) that make the page upright; 0 when unsure."""
@@ -288,13 +299,6 @@ def _could_be_accented(word: str) -> bool:
     """A word in letters with a vowel or an n: numbers and units ("4,1", "mg/dL") never gain an accent."""
     letters = word.strip(".,:;()\"'¿?¡!")
     return letters.isalpha() and any(char in "aeiounAEIOUN" for char in letters)
-
-
-def _read_box(api: PyTessBaseAPI, image: Image.Image, box: tuple[int, int, int, int], pad: int = 4) -> str:
-    left, top, right, bottom = box
-    left, top = max(0, left - pad), max(0, top - pad)
-    api.SetRectangle(left, top, min(image.width, right + pad) - left, min(image.height, bottom + pad) - top)
-    return api.GetUTF8Text()
 
 
 _engine: OcrEngine | None = None

@@ -113,7 +113,7 @@ def missed_text_share(page: Image.Image | None, words: Sequence[Box]) -> float:
     limit = min(DARKER_THAN_PAPER, paper - 65)
     ink = page.point(lambda value: 0 if value < limit else 255)
     # Pillow's reduce averages each cell in C: the page is never copied at full size into numpy
-    grey = ink.crop((0, 0, columns * cell, rows * cell)).reduce(cell)
+    grey = ink.reduce(cell, box=(0, 0, columns * cell, rows * cell))  # a crop would copy the page
     density = 1.0 - np.asarray(grey, dtype=np.float32) / 255.0
     text_like = (density >= TEXT_INK[0]) & (density <= TEXT_INK[1])
     total = int(text_like.sum())
