@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import func, select
 
 from common.db import session_scope
@@ -29,3 +30,19 @@ def test_a_read_only_transaction_reads_its_snapshot_while_a_writer_holds_the_dat
 
     with session_scope(sessions, read_only=True) as reader:
         assert reader.scalar(count) == 2
+
+
+def test_on_postgresql_a_read_only_request_runs_in_autocommit_and_a_writing_one_in_a_transaction(sessions):
+    if sessions.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("SQLite's read-only transactions begin deferred instead (the test above)")
+
+    with session_scope(sessions, read_only=True) as reader:  # no BEGIN, no ROLLBACK: each statement its own snapshot
+        assert reader.connection().connection.dbapi_connection.autocommit
+        reader.scalar(select(func.count()).select_from(Job))
+    with session_scope(sessions) as writer:  # the same pooled connection, given back in a transaction
+        assert not writer.connection().connection.dbapi_connection.autocommit
+        writer.add(_job(owner_id=7003))
+        writer.flush()
+        writer.rollback()  # so a rollback still undoes what it wrote
+    with session_scope(sessions, read_only=True) as reader:
+        assert reader.scalar(select(func.count()).select_from(Job).where(Job.owner_id == 7003)) == 0
