@@ -14,7 +14,7 @@ from urllib.parse import unquote_plus
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from common.errors import DomainError, TooLarge, error_body
-from common.security import principal_from_token
+from common.security import VERIFIED_PRINCIPAL, principal_from_token
 from common.types import NUL_MESSAGE
 
 #: multipart framing (boundaries, part headers, the form fields next to the file)
@@ -97,7 +97,9 @@ class RequestGuard:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer":
             token = ""
-        principal_from_token(scope["app"].state.token_codec, token.strip())
+        # kept for get_current_principal (scope["state"] is request.state): one signature check a request
+        scope.setdefault("state", {})[VERIFIED_PRINCIPAL] = (
+            token.strip(), principal_from_token(scope["app"].state.token_codec, token.strip()))
 
     def _limit(self, scope: Scope) -> tuple[int, DomainError]:
         if (_header(scope, b"content-type") or "").lower().startswith("multipart/"):

@@ -95,11 +95,18 @@ def principal_from_token(codec: TokenCodec, token: str | None) -> Principal:
         raise Unauthenticated("El token no es válido: vuelve a iniciar sesión.", code="invalid_token") from None
 
 
+#: request.state key under which common.guards.RequestGuard leaves (token, Principal) it verified
+VERIFIED_PRINCIPAL = "verified_principal"
+
+
 # async, like the two below: a token check is a few dozen microseconds of CPU and no I/O, so it runs
 # on the event loop instead of costing each request a hop to the thread pool and back
 async def get_current_principal(
     request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
+    verified = getattr(request.state, VERIFIED_PRINCIPAL, None)
+    if verified is not None and token and verified[0] == token:
+        return verified[1]  # the guard checked this very token a moment ago
     return principal_from_token(request.app.state.token_codec, token)
 
 

@@ -10,6 +10,13 @@ import socket
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from common.config import Settings
+from common.errors import install_error_handlers
+from common.guards import RequestGuard
+from common.security import CurrentUser, Role, TokenCodec
 
 BIG = 300 * 1024 * 1024
 
@@ -106,3 +113,34 @@ def test_the_login_and_the_public_pages_need_no_token(stack, anonymous):
     assert anonymous.get("auth", "/docs").status_code == 200
     assert httpx.post(f"{stack.url('auth')}/token", data={"username": "admin", "password": stack.admin_password}).status_code == 200
 
+
+
+def test_a_token_is_verified_once_per_request_and_a_forged_one_still_fails(tmp_path):
+    # the guard verifies the token before any body is read; the route's dependency takes the
+    # Principal the guard left in request.state instead of checking the signature again
+    class CountingCodec(TokenCodec):
+        checks = 0
+
+        def verify(self, token: str):
+            CountingCodec.checks += 1
+            return super().verify(token)
+
+    codec = CountingCodec(Settings(var_dir=tmp_path, jwt_secret="s" * 40))
+    app = FastAPI()
+    app.state.token_codec = codec
+    install_error_handlers(app)
+
+    @app.get("/yo")
+    def me(user: CurrentUser) -> dict:
+        return {"username": user.username, "role": user.role.value}
+
+    app.add_middleware(RequestGuard, max_upload_bytes=1 << 20, max_body_bytes=1 << 16)
+    token, _ = codec.issue(user_id=5, username="lucia", role=Role.STAFF)
+    with TestClient(app) as client:
+        answered = client.get("/yo", headers={"Authorization": f"Bearer {token}"})
+        assert (answered.status_code, answered.json()) == (200, {"username": "lucia", "role": "empleado"})
+        assert CountingCodec.checks == 1
+
+        forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+        refused = client.get("/yo", headers={"Authorization": f"Bearer {forged}"})
+        assert refused.status_code == 401 and refused.json()["code"] == "invalid_token"
