@@ -185,6 +185,41 @@ async def follow(job_id: str, url: str, headers: dict, http: httpx.AsyncClient, 
             return
 
 
+#: (service, method, route template): the two requests whose latency has a target
+TIMED_ROUTES = {"status": ("petshop", "GET", "/inventario/task/{task_id}"), "submit": ("petshop", "POST", "/upload-inventario/")}
+
+
+def server_buckets(stack: Stack) -> dict[str, dict[float, float]]:
+    """Cumulative counts by upper bound (seconds) of the petshop API's own latency histogram, per timed route.
+
+    The service times a request from its outermost middleware to the response's last byte
+    (common/telemetry/http.py): what it costs inside the process, without the client, the network
+    stack or the wait for a core before uvicorn reads the request.
+    """
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text_ = httpx.get(f"{stack.url('petshop')}/metrics", timeout=10).text
+    found: dict[str, dict[float, float]] = {name: {} for name in TIMED_ROUTES}
+    for family in text_string_to_metric_families(text_):
+        if family.name != "http_request_duration_seconds":
+            continue
+        for sample in family.samples:
+            if not sample.name.endswith("_bucket") or sample.labels.get("status") not in ("200", "202"):
+                continue
+            for name, (_, method, route) in TIMED_ROUTES.items():
+                if sample.labels["method"] == method and sample.labels["route"] == route:
+                    bound = float(sample.labels["le"])
+                    found[name][bound] = found[name].get(bound, 0.0) + sample.value
+    return found
+
+
+def share_within(before: dict[float, float], after: dict[float, float], bound: float) -> tuple[float, int]:
+    """Share of the requests of the run answered by the service within `bound` seconds, and their count."""
+    total = after.get(float("inf"), 0.0) - before.get(float("inf"), 0.0)
+    within = after.get(bound, 0.0) - before.get(bound, 0.0)
+    return (within / total if total else float("nan")), int(total)
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -364,11 +399,18 @@ def main() -> None:
             print(f"stack up ({args.database}); {len(users)} users; running {args.clients} clients for {args.seconds:.0f} s", flush=True)
             before, load_before = cpu_seconds(stack, postgres), os.getloadavg()[0]
             generator_before = time.process_time()
+            served_before = server_buckets(stack)
             tally, finished, elapsed = asyncio.run(run_load(stack, users, pet_id, args))
+            served = {name: (served_before[name], buckets) for name, buckets in server_buckets(stack).items()}
             used = {name: seconds - before.get(name, 0.0) for name, seconds in cpu_seconds(stack, postgres).items()}
             used["load generator"] = time.process_time() - generator_before
             completion_times(database_url, tally)
             report(tally, finished, check_database(database_url, tally), elapsed, args)
+            status_share, polls = share_within(*served["status"], TARGETS["status_p50_ms"] / 1000)
+            submit_share, uploads = share_within(*served["submit"], TARGETS["submit_p99_ms"] / 1000)
+            print(f"inside the service (petshop's own histogram): {status_share:.1%} of {polls} status polls within"
+                  f" {TARGETS['status_p50_ms']:.0f} ms (p50 target: 50 %), {submit_share:.1%} of {uploads} uploads within"
+                  f" {TARGETS['submit_p99_ms']:.0f} ms (p99 target: 99 %)")
             per_job = ", ".join(f"{name} {seconds * 1000 / max(1, len(tally.accepted)):.0f} ms" for name, seconds in used.items())
             print(f"CPU per accepted job (whole run incl. polls): {per_job}; machine load average "
                   f"{load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end (2 cores)")

@@ -42,12 +42,14 @@ HEADER = "Código;Descripción;Existencias;PVP;Stock mínimo;Categoría;Proveedo
 ROWS = "".join(f"R{row:04d};Pienso {row};{row % 40};{1 + row % 90},95;2;Alimentación;Mascotas SL\n" for row in range(20))
 
 
-def timed(send, count: int) -> list[float]:
-    """Milliseconds of each of `count` calls of `send`, after 20 calls to warm up."""
+def timed(send, count: int, gap: float) -> list[float]:
+    """Milliseconds of each of `count` calls of `send`, after 20 calls to warm up, `gap` seconds apart."""
     for _ in range(20):
         send()
     times = []
     for _ in range(count):
+        if gap:
+            time.sleep(gap)
         started = time.perf_counter()
         send()
         times.append((time.perf_counter() - started) * 1000)
@@ -58,7 +60,7 @@ def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98]
 
 
-def measure(stack: Stack, count: int) -> dict[str, list[float]]:
+def measure(stack: Stack, count: int, gap: float) -> dict[str, list[float]]:
     token = login(stack, "admin", stack.admin_password)
     store = Client(stack, token).post("petshop", "/tiendas/", json={"name": "Tienda de medida", "address": "Calle Mayor 1"}).json()
     headers = {"Authorization": f"Bearer {token}"}
@@ -78,13 +80,16 @@ def measure(stack: Stack, count: int) -> dict[str, list[float]]:
             response = http.post("/upload-inventario/", files=files, data={"store_id": str(store["id"])})
             assert response.status_code == 202, response.text
 
-        return {"refused (401)": timed(refused, count), "GET status": timed(status, count), "POST upload": timed(upload, count)}
+        return {"refused (401)": timed(refused, count, gap), "GET status": timed(status, count, gap),
+                "POST upload": timed(upload, count, gap)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--requests", type=int, default=1000, help="of each kind, after 20 to warm up")
+    parser.add_argument("--gap", type=float, default=0.0,
+                        help="seconds of idle before each timed request (a poll every 0.25 s finds the stack idle)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="timon-request-path-"))
@@ -103,7 +108,7 @@ def main() -> None:
                       extra_env={"JOB_MAX_ACTIVE_PER_USER": str(args.requests + 100)})
         stack.start(workers=0)
         try:
-            results = measure(stack, args.requests)
+            results = measure(stack, args.requests, args.gap)
         finally:
             stack.stop()
     finally:
@@ -113,7 +118,8 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     floor = statistics.median(results["refused (401)"])
-    print(f"\n{args.requests} sequential requests of each, one keep-alive connection, {args.database}, no worker")
+    print(f"\n{args.requests} sequential requests of each, {args.gap:g} s apart, one keep-alive connection,"
+          f" {args.database}, no worker")
     for name, values in results.items():
         median = statistics.median(values)
         print(f"{name:13}  median {median:6.2f} ms  p99 {p99(values):6.2f} ms  {median / floor:5.2f}× the floor")
