@@ -147,7 +147,9 @@ def test_with_the_smtp_server_down_the_job_completes_and_its_email_is_sent_once_
 
     sent = wait_until(lambda: (row := email_delivery(clerk, job_id)) and row["status"] == "sent" and row,
                       timeout=90, what="the e-mail sent")
-    assert sent["attempts"] > waiting["attempts"]
+    # an attempt is counted when it begins: the one counted as we read `waiting` may be the one
+    # that reached the server once it was back (7 and 7 on a loaded machine)
+    assert sent["attempts"] >= waiting["attempts"] >= 2
     about_this_job = [m for m in smtp.to(clerk.email) if f"Trabajo: {job_id}" in m.get_body(("plain",)).get_content()]
     assert len(about_this_job) == 1
     assert wait_for_job(clerk, "petshop", job_id)["status"] == "completed"
