@@ -95,11 +95,9 @@ class RequestGuard:
     def _check_token(scope: Scope) -> None:
         authorization = _header(scope, b"authorization") or ""
         scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer":
-            token = ""
+        token = token.strip() if scheme.lower() == "bearer" else ""
         # kept for get_current_principal (scope["state"] is request.state): one signature check a request
-        scope.setdefault("state", {})[VERIFIED_PRINCIPAL] = (
-            token.strip(), principal_from_token(scope["app"].state.token_codec, token.strip()))
+        scope.setdefault("state", {})[VERIFIED_PRINCIPAL] = (token, principal_from_token(scope["app"].state.token_codec, token))
 
     def _limit(self, scope: Scope) -> tuple[int, DomainError]:
         if (_header(scope, b"content-type") or "").lower().startswith("multipart/"):
