@@ -33,7 +33,6 @@ import math
 import os
 import random
 import secrets
-import shutil
 import statistics
 import sys
 import tempfile
@@ -51,8 +50,9 @@ import httpx  # noqa: E402
 import psutil  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
+from bench.bench_stack import bench_stack  # noqa: E402
 from tests.conftest import Client, login  # noqa: E402
-from tests.servers import PostgresServer, RedisServer, Stack  # noqa: E402
+from tests.servers import PostgresServer, Stack  # noqa: E402
 
 HEADER = "Código;Descripción;Existencias;PVP;Stock mínimo;Categoría;Proveedor\n"
 TARGETS = {"submit_p99_ms": 50.0, "status_p50_ms": 5.0}
@@ -380,47 +380,27 @@ def main() -> None:
     parser.add_argument("--drain", type=float, default=180, help="seconds allowed after the run for jobs to finish")
     ARGS = args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="timon-load-"))
-    work.chmod(0o755)
-    redis = RedisServer(work / "redis", work / "logs").start()
-    postgres = None
-    try:
-        if args.database == "postgresql":
-            (work / "pg").mkdir()
-            postgres = PostgresServer(work / "pg" / "data").start()
-            database_url = postgres.create_database("load")
-        else:
-            database_url = f"sqlite:///{work / 'load.db'}"
-        stack = Stack(base_dir=work / "stack", database_url=database_url, redis_url=redis.url)
-        stack.start(workers=args.workers)
-        try:
-            users, pet_id = set_up(stack, args)
-            make_documents(args)
-            print(f"stack up ({args.database}); {len(users)} users; running {args.clients} clients for {args.seconds:.0f} s", flush=True)
-            before, load_before = cpu_seconds(stack, postgres), os.getloadavg()[0]
-            generator_before = time.process_time()
-            served_before = server_buckets(stack)
-            tally, finished, elapsed = asyncio.run(run_load(stack, users, pet_id, args))
-            served = {name: (served_before[name], buckets) for name, buckets in server_buckets(stack).items()}
-            used = {name: seconds - before.get(name, 0.0) for name, seconds in cpu_seconds(stack, postgres).items()}
-            used["load generator"] = time.process_time() - generator_before
-            completion_times(database_url, tally)
-            report(tally, finished, check_database(database_url, tally), elapsed, args)
-            status_share, polls = share_within(*served["status"], TARGETS["status_p50_ms"] / 1000)
-            submit_share, uploads = share_within(*served["submit"], TARGETS["submit_p99_ms"] / 1000)
-            print(f"inside the service (petshop's own histogram): {status_share:.1%} of {polls} status polls within"
-                  f" {TARGETS['status_p50_ms']:.0f} ms (p50 target: 50 %), {submit_share:.1%} of {uploads} uploads within"
-                  f" {TARGETS['submit_p99_ms']:.0f} ms (p99 target: 99 %)")
-            per_job = ", ".join(f"{name} {seconds * 1000 / max(1, len(tally.accepted)):.0f} ms" for name, seconds in used.items())
-            print(f"CPU per accepted job (whole run incl. polls): {per_job}; machine load average "
-                  f"{load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end (2 cores)")
-        finally:
-            stack.stop()
-    finally:
-        redis.stop()
-        if postgres:
-            postgres.stop()
-        shutil.rmtree(work, ignore_errors=True)
+    with bench_stack("load", args.database, workers=args.workers) as (stack, database_url, postgres):
+        users, pet_id = set_up(stack, args)
+        make_documents(args)
+        print(f"stack up ({args.database}); {len(users)} users; running {args.clients} clients for {args.seconds:.0f} s", flush=True)
+        before, load_before = cpu_seconds(stack, postgres), os.getloadavg()[0]
+        generator_before = time.process_time()
+        served_before = server_buckets(stack)
+        tally, finished, elapsed = asyncio.run(run_load(stack, users, pet_id, args))
+        served = {name: (served_before[name], buckets) for name, buckets in server_buckets(stack).items()}
+        used = {name: seconds - before.get(name, 0.0) for name, seconds in cpu_seconds(stack, postgres).items()}
+        used["load generator"] = time.process_time() - generator_before
+        completion_times(database_url, tally)
+        report(tally, finished, check_database(database_url, tally), elapsed, args)
+        status_share, polls = share_within(*served["status"], TARGETS["status_p50_ms"] / 1000)
+        submit_share, uploads = share_within(*served["submit"], TARGETS["submit_p99_ms"] / 1000)
+        print(f"inside the service (petshop's own histogram): {status_share:.1%} of {polls} status polls within"
+              f" {TARGETS['status_p50_ms']:.0f} ms (p50 target: 50 %), {submit_share:.1%} of {uploads} uploads within"
+              f" {TARGETS['submit_p99_ms']:.0f} ms (p99 target: 99 %)")
+        per_job = ", ".join(f"{name} {seconds * 1000 / max(1, len(tally.accepted)):.0f} ms" for name, seconds in used.items())
+        print(f"CPU per accepted job (whole run incl. polls): {per_job}; machine load average "
+              f"{load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end (2 cores)")
 
 
 if __name__ == "__main__":

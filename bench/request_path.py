@@ -23,10 +23,8 @@ with the machine's load (±30 %); compare runs by the ratios.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,8 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
+from bench.bench_stack import bench_stack  # noqa: E402
 from tests.conftest import Client, login  # noqa: E402
-from tests.servers import PostgresServer, RedisServer, Stack  # noqa: E402
+from tests.servers import Stack  # noqa: E402
 
 HEADER = "Código;Descripción;Existencias;PVP;Stock mínimo;Categoría;Proveedor\n"
 ROWS = "".join(f"R{row:04d};Pienso {row};{row % 40};{1 + row % 90},95;2;Alimentación;Mascotas SL\n" for row in range(20))
@@ -92,30 +91,10 @@ def main() -> None:
                         help="seconds of idle before each timed request (a poll every 0.25 s finds the stack idle)")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="timon-request-path-"))
-    work.chmod(0o755)
-    redis = RedisServer(work / "redis", work / "logs").start()
-    postgres = None
-    try:
-        if args.database == "postgresql":
-            (work / "pg").mkdir()
-            postgres = PostgresServer(work / "pg" / "data").start()
-            database_url = postgres.create_database("path")
-        else:
-            database_url = f"sqlite:///{work / 'path.db'}"
-        # the uploads stay queued: no worker competes for the cores, and no quota stops them
-        stack = Stack(base_dir=work / "stack", database_url=database_url, redis_url=redis.url,
-                      extra_env={"JOB_MAX_ACTIVE_PER_USER": str(args.requests + 100)})
-        stack.start(workers=0)
-        try:
-            results = measure(stack, args.requests, args.gap)
-        finally:
-            stack.stop()
-    finally:
-        redis.stop()
-        if postgres:
-            postgres.stop()
-        shutil.rmtree(work, ignore_errors=True)
+    # the uploads stay queued: no worker competes for the cores, and no quota stops them
+    with bench_stack("request-path", args.database, workers=0,
+                     extra_env={"JOB_MAX_ACTIVE_PER_USER": str(args.requests + 100)}) as (stack, _, _):
+        results = measure(stack, args.requests, args.gap)
 
     floor = statistics.median(results["refused (401)"])
     print(f"\n{args.requests} sequential requests of each, {args.gap:g} s apart, one keep-alive connection,"
