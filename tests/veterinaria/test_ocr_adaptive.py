@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 from tests.veterinaria import pages
 from tests.veterinaria.conftest import A5_MM
@@ -15,7 +15,8 @@ from veterinaria.app.documents.read import OcrEngine, extract_document, get_engi
 from veterinaria.app.documents.read.engine import PageLayout, Reading
 from veterinaria.app.documents.read.layout import reading_order
 from veterinaria.app.documents.read.page_ocr import read_page
-from veterinaria.app.documents.read.preprocess import Preparation, effective_dpi, prepare_light
+from veterinaria.app.documents.read.preprocess import Preparation, cap_height, effective_dpi, prepare_light
+from veterinaria.app.documents.read.regions import text_regions
 
 
 @pytest.fixture(scope="module")
@@ -211,6 +212,107 @@ def test_a_single_column_reads_top_to_bottom():
     boxes = [(100, 500, 900, 600), (100, 100, 900, 300), (120, 320, 880, 480)]
 
     assert reading_order(boxes) == [1, 2, 0]
+
+
+def text_block(lines: list[str], dpi: int = 200, font_pt: float = 9) -> Image.Image:
+    """Lines of text cropped to their ink, with a little paper around."""
+    page = pages.render_page(lines, dpi=dpi, font_pt=font_pt, size_mm=(120, 8 + 6 * len(lines)))
+    left, top, right, bottom = ImageOps.invert(page).getbbox()
+    return page.crop((left - 6, top - 6, right + 6, bottom + 6))
+
+
+def ticket(n: int) -> tuple[Image.Image, list[str]]:
+    """A lottery ticket: a heading, rows of five numbers, a serial number."""
+    rng = np.random.default_rng(n)
+    rows = [" ".join(f"{x:02d}" for x in sorted(rng.choice(np.arange(1, 60), 5, replace=False))) for _ in range(10)]
+    lines = ["LOTERIA DE NAVIDAD", "SORTEO DEL JUEVES", *rows, f"Serie 586-{n:03d}-15{n}235"]
+    return text_block(lines), rows
+
+
+def sheet(blocks: list[Image.Image], per_row: int, gap: int, offsets: list[int] | None = None) -> tuple[Image.Image, list]:
+    """Blocks laid out in a grid on one page, `gap` px of paper between them, each lowered by its
+    `offsets` px (tickets laid on a scanner by hand are never quite in line); the page and where
+    each block went."""
+    offsets = offsets or [0] * len(blocks)
+    width = max(block.width for block in blocks)
+    height = max(block.height for block in blocks) + max(offsets)
+    rows = -(-len(blocks) // per_row)
+    page = Image.new("L", (gap + per_row * (width + gap), gap + rows * (height + gap)), 255)
+    placed = []
+    for index, (block, offset) in enumerate(zip(blocks, offsets, strict=True)):
+        row, column = divmod(index, per_row)
+        x, y = gap + column * (width + gap), gap + row * (height + gap) + offset
+        page.paste(block, (x, y))
+        placed.append((x, y, x + block.width, y + block.height))
+    return page, placed
+
+
+def cap_of(block: Image.Image, engine: OcrEngine) -> float:
+    layout = engine.analyse(block)
+    return cap_height(layout.lines, layout.skew)
+
+
+def inside(inner, outer) -> bool:
+    return outer[0] <= inner[0] + 8 and outer[1] <= inner[1] + 8 and inner[2] <= outer[2] + 8 and inner[3] <= outer[3] + 8
+
+
+def test_a_sheet_of_tickets_is_cut_into_its_tickets_column_by_column(engine):
+    tickets = [ticket(n)[0] for n in range(6)]
+    page, placed = sheet(tickets, per_row=3, gap=80, offsets=[0, 23, 11, 0, 30, 5])
+
+    boxes = text_regions(page, cap_of(tickets[0], engine))
+
+    # each region is one ticket (its paper margin trimmed), down the first column of tickets first
+    assert len(boxes) == 6
+    assert [next(i for i, ticket_box in enumerate(placed) if inside(box, ticket_box)) for box in boxes] == [0, 3, 1, 4, 2, 5]
+
+
+def test_columns_are_cut_at_the_rule_between_them_however_narrow_the_gutter(engine):
+    left, _ = dense_page(3)
+    right, _ = dense_page(7)
+    left, right = (block.crop(ImageOps.invert(block).getbbox()) for block in (left, right))
+    gutter = 24  # about one capital: a newspaper's
+    page = Image.new("L", (left.width + right.width + gutter + 80, max(left.height, right.height) + 100), 255)
+    page.paste(left, (40, 40))
+    page.paste(right, (40 + left.width + gutter, 57))  # its lines between the other column's
+    ImageDraw.Draw(page).line([(40 + left.width + gutter // 2, 30), (40 + left.width + gutter // 2, page.height - 30)],
+                              fill=60, width=2)
+
+    boxes = text_regions(page, cap_of(left, engine))
+
+    assert len(boxes) == 2
+    assert boxes[0][2] <= 40 + left.width + gutter // 2 <= boxes[1][0]
+
+
+def test_a_table_is_not_cut_between_its_columns(engine):
+    rows = [f"{name:<16}{a:>6}{b:>8}{c:>8}" for name, a, b, c in
+            [("Alabama", 519, 561, 375), ("Florida", 515, 425, 404), ("Kentucky", 277, 299, 342),
+             ("Louisiana", 271, 295, 348), ("Mississippi", 215, 243, 255), ("Carolina", 455, 505, 577),
+             ("Tennessee", 512, 545, 582), ("Virginia", 303, 376, 412), ("Georgia", 192, 279, 251),
+             ("Texas", 610, 640, 702), ("Ohio", 330, 351, 360), ("Total", 4199, 4519, 4608)]]
+    table = text_block(rows, font_pt=10)
+
+    assert text_regions(table, cap_of(table, engine)) == []
+
+
+def test_paragraphs_one_above_the_other_are_left_to_tesseract(engine):
+    page, _ = dense_page(1)
+
+    assert text_regions(page, cap_of(page, engine)) == []
+
+
+def test_tickets_tilted_each_their_own_way_are_levelled_and_read_one_by_one(engine):
+    made = [ticket(n) for n in range(4)]
+    tilted = [pages.skew(block, angle) for (block, _), angle in zip(made, [1.2, -0.9, -0.7, 1.0], strict=True)]
+    page, _ = sheet(tilted, per_row=2, gap=100, offsets=[0, 20, 10, 30])  # lines out of step: not a table
+
+    text = read_page(page, number=1, engine=engine, dpi=200).text
+
+    rows = [row for _, ticket_rows in made for row in ticket_rows]
+    found = [row for row in rows if row in text]
+    assert len(found) >= 0.8 * len(rows), text
+    firsts = [text.find(ticket_rows[0]) for _, ticket_rows in made]
+    assert firsts[0] < firsts[2] < firsts[1] < firsts[3]  # ticket by ticket, down the first column first
 
 
 # --- PDFs ----------------------------------------------------------------------------------------

@@ -9,12 +9,16 @@ another way when the reading is poor — keeping whichever reading Tesseract is 
 4. The page is rescaled when its capitals are far from 20–35 px, and Tesseract is told the
    resolution the text implies rather than a DPI tag that may be wrong; then, at that size, a
    speckled page (fax, halftone) is smoothed by a median.
-5. The reading's confidence is lowered by the share of text-like area that produced no words, and
+5. A page of columns side by side (a newspaper, a sheet of tickets: regions.py) is read one region
+   at a time, each levelled and sized on its own (steps 2–4 again), in reading order: Tesseract's
+   own layout cut such pages' lines in pieces and joined pieces across the columns.
+6. The reading's confidence is lowered by the share of text-like area that produced no words, and
    its blocks are put in reading order (layout.py).
-6. A reading below RETRY_BELOW gets, while the page's time budget lasts: the page without the
+7. A reading below RETRY_BELOW gets, while the page's time budget lasts: the page without the
    deskew (when one was applied), an orientation check (upside down reads as garbage), Sauvola's
    local threshold (speckle, shadows), and sparse-text segmentation when much text went unread
-   (forms, labels). The most confident reading wins.
+   (forms, labels; not on a page of columns). The most confident reading wins. The budget is the
+   reading thread's CPU time, so a page reads the same on a busy machine as on an idle one.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 from veterinaria.app.documents.read.deskew import check_skew
 from veterinaria.app.documents.read.engine import OcrEngine, Reading
@@ -37,6 +41,7 @@ from veterinaria.app.documents.read.preprocess import (
     rescale,
     text_scale,
 )
+from veterinaria.app.documents.read.regions import text_regions
 from veterinaria.app.documents.read.results import PageText
 
 #: Above MAX_DESKEW it is not a scan's skew but a layout.
@@ -48,6 +53,8 @@ RETRY_BELOW = 0.8
 SPARSE_WHEN_MISSED = 0.15
 #: Second strategies start only while the page has spent less than this many first readings'
 #: time (and at least PAGE_BUDGET_MIN seconds): a hopeless page does not hold a worker for minutes.
+#: The time is the reading thread's own CPU time, not the wall clock: on a busy machine a page gets
+#: the same strategies, and so the same text, as on an idle one.
 PAGE_BUDGET_READINGS = 4.0
 PAGE_BUDGET_MIN = 5.0
 
@@ -61,6 +68,7 @@ def level(image: Image.Image, angle: float) -> Image.Image:
 class _Attempt:
     page: PageText
     missed: float  # share of text-like area without words
+    regional: bool = False  # read one region at a time
 
 
 def _page_text(reading: Reading, image: Image.Image, *, rotated: int, deskew: float) -> _Attempt:
@@ -78,7 +86,7 @@ def _page_text(reading: Reading, image: Image.Image, *, rotated: int, deskew: fl
 
 def _read_upright(image: Image.Image, engine: OcrEngine, dpi: int | None, *, rotated: int = 0,
                   may_turn: bool = True, thresholding: str = "otsu", sparse: bool = False,
-                  trust_skew: bool = True) -> _Attempt:
+                  trust_skew: bool = True, by_region: bool = True) -> _Attempt:
     layout = engine.analyse(image, dpi, thresholding=thresholding)
     if layout.vertical and may_turn:
         # Latin text in vertical lines is a page on its side: turn it before reading, not after
@@ -98,8 +106,34 @@ def _read_upright(image: Image.Image, engine: OcrEngine, dpi: int | None, *, rot
         image = rescale(image, factor)
         used_dpi = round(used_dpi * factor) if used_dpi else None
     image = remove_speckle(image, Preparation())
+    # columns side by side (a newspaper, a sheet of tickets) are read one region at a time
+    boxes = text_regions(image, cap * factor if cap else None) if by_region and not sparse else []
+    if boxes:
+        return _read_regions(image, boxes, engine, used_dpi, margin=round(cap * factor), rotated=rotated,
+                             deskew=angle, thresholding=thresholding)
     reading = engine.recognize(image, used_dpi, thresholding=thresholding, sparse=sparse)
     return _page_text(reading, image, rotated=rotated, deskew=angle)
+
+
+def _read_regions(image: Image.Image, boxes: list[tuple[int, int, int, int]], engine: OcrEngine, dpi: int | None,
+                  *, margin: int, rotated: int, deskew: float, thresholding: str) -> _Attempt:
+    """The page read one region at a time (regions.py), each levelled and sized on its own, in the regions' order.
+
+    The page's confidence is its regions' (each already lowered by its own unread text), weighted by
+    the characters each produced.
+    """
+    # Tesseract loses letters that touch the image's edge: each region gets a margin of white paper
+    parts = [_read_upright(ImageOps.expand(image.crop(box), border=margin, fill=255), engine, dpi, rotated=0,
+                           may_turn=False, thresholding=thresholding, by_region=False)
+             for box in boxes]
+    weight = sum(len(part.page.text) for part in parts)
+    confidence = sum(len(part.page.text) * part.page.confidence for part in parts) / weight if weight else 0.0
+    missed = sum(part.missed * (box[2] - box[0]) * (box[3] - box[1]) for part, box in zip(parts, boxes, strict=True))
+    missed /= sum((box[2] - box[0]) * (box[3] - box[1]) for box in boxes)
+    text = "\n\n".join(part.page.text for part in parts if part.page.text)
+    page = PageText(number=0, text=text, confidence=round(confidence, 4), source="ocr", rotated=rotated,
+                    deskew=round(deskew, 2))
+    return _Attempt(page=page, missed=missed, regional=True)
 
 
 def _tidy(text: str) -> str:
@@ -109,14 +143,14 @@ def _tidy(text: str) -> str:
 
 def read_page(image: Image.Image, *, number: int, engine: OcrEngine, dpi: int | None = None) -> PageText:
     """The text of one page image, prepared, turned upright and levelled first when needed."""
-    started = time.perf_counter()
+    started = time.thread_time()
     image, dpi = limit_side(to_grey(image), dpi)
     image = prepare_light(image, Preparation())
     best = _read_upright(image, engine, dpi)
-    budget = max(PAGE_BUDGET_MIN, PAGE_BUDGET_READINGS * (time.perf_counter() - started))
+    budget = max(PAGE_BUDGET_MIN, PAGE_BUDGET_READINGS * (time.thread_time() - started))
 
     def poor() -> bool:
-        return best.page.confidence < RETRY_BELOW and time.perf_counter() - started < budget
+        return best.page.confidence < RETRY_BELOW and time.thread_time() - started < budget
 
     def keep_better(attempt: _Attempt) -> None:
         nonlocal best
@@ -135,7 +169,9 @@ def read_page(image: Image.Image, *, number: int, engine: OcrEngine, dpi: int | 
         # speckle or uneven light: one threshold for the whole page can lose all the text, a local one keeps it
         keep_better(_read_upright(upright, engine, dpi, rotated=best.page.rotated, may_turn=not best.page.rotated,
                                   thresholding="sauvola"))
-    if poor() and best.missed > SPARSE_WHEN_MISSED:
+    if poor() and best.missed > SPARSE_WHEN_MISSED and not best.regional:
+        # (a page of columns is not: sparse segmentation reads across them, and a region's own
+        # pictures and barcodes count as unread text there)
         keep_better(_read_upright(upright, engine, dpi, rotated=best.page.rotated, may_turn=False, sparse=True))
     best.page.number = number
     return best.page
