@@ -315,6 +315,28 @@ def test_tickets_tilted_each_their_own_way_are_levelled_and_read_one_by_one(engi
     assert firsts[0] < firsts[2] < firsts[1] < firsts[3]  # ticket by ticket, down the first column first
 
 
+def test_an_engravings_specks_beside_a_column_are_not_read_into_its_lines(engine):
+    # an engraving printed right beside the text (a book scan): Tesseract glued its hatching to the
+    # lines next to it as letters ("alk IBER HISTORIA CLÍNICA", "A Le 7 Fecha: …")
+    _, lines = dense_page(4)
+    lines = lines[:22]
+    column = pages.render_page(lines, dpi=200, font_pt=9, size_mm=(148, 210))
+    page = Image.new("L", (column.width + 420, column.height), 255)
+    page.paste(column, (420, 0))
+    draw, rng = ImageDraw.Draw(page), np.random.default_rng(3)
+    pitch = round(9 * 1.6 / 72 * 200)
+    top = round(20 / 25.4 * 200) + 3 * pitch
+    for _ in range(900):  # hatching, up to 20 px from where the lines begin
+        x, y, length, angle = rng.integers(250, 560), rng.integers(top, top + 8 * pitch), rng.integers(6, 30), rng.uniform(0, np.pi)
+        draw.line([(x, y), (x + length * np.cos(angle), y + length * np.sin(angle))], fill=int(rng.integers(0, 90)),
+                  width=int(rng.integers(1, 4)))
+
+    read = read_page(page, number=1, engine=engine, dpi=200).text.splitlines()
+
+    assert "HISTORIA CLÍNICA" in read and "Fecha: 16 de julio de 2022" in read
+    assert sum(line in read for line in lines) >= 19  # 17 with the specks
+
+
 # --- PDFs ----------------------------------------------------------------------------------------
 
 def test_a_scan_pasted_into_a_typed_pdf_page_is_read_too(document, page_image, tmp_path, engine):

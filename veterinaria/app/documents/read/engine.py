@@ -25,6 +25,12 @@ DEBIAN_TESSDATA = "/usr/share/tesseract-ocr/5/tessdata"
 #: OSD works on blobs, not on fine detail: larger pages are halved first (3× faster, same answer).
 OSD_MAX_SIDE = 2600
 THRESHOLDING = {"otsu": "0", "sauvola": "2"}  # Tesseract's thresholding_method
+#: A word read with less confidence than this, left of its block's margin by more than STRAY_OUTSIDE
+#: line heights, is a picture's speck (`OcrEngine._stray_words`); margins are taken from blocks of
+#: at least MIN_MARGIN_LINES lines.
+STRAY_BELOW_CONFIDENCE = 80
+STRAY_OUTSIDE = 0.3
+MIN_MARGIN_LINES = 3
 _TEXT_BLOCKS = {PT.FLOWING_TEXT, PT.HEADING_TEXT, PT.PULLOUT_TEXT, PT.CAPTION_TEXT, PT.TABLE, PT.VERTICAL_TEXT}
 
 
@@ -177,7 +183,7 @@ class OcrEngine:
             self._api.SetPageSegMode(PSM.SPARSE_TEXT)
         try:
             self._load(image, dpi, thresholding)
-            blocks, pieces = self._blocks()
+            blocks, pieces, stray = self._blocks()
             text = "".join(pieces)
             if text.strip() and "+" in self._api.GetInitLanguagesAsString():
                 text = self._restore_spanish(text, image, dpi, thresholding)  # keeps every word's length
@@ -189,6 +195,8 @@ class OcrEngine:
             boxes = []
             for word in iterate_level(self._api.GetIterator(), RIL.WORD):
                 read, conf, box = _text_at(word, RIL.WORD), word.Confidence(RIL.WORD), word.BoundingBox(RIL.WORD)
+                if box in stray:
+                    continue  # not text: it neither lowers the confidence nor counts as read
                 weight, total = weight + len(read), total + len(read) * conf
                 if box and conf >= 40 and any(char.isalnum() for char in read):
                     boxes.append(box)
@@ -201,18 +209,68 @@ class OcrEngine:
         return Reading(text=text, confidence=max(0.0, min(1.0, confidence)), blocks=tuple(restored),
                        words=tuple(boxes))
 
-    def _blocks(self) -> tuple[list[Block], list[str]]:
-        """Recognise the page; its text blocks with their text, in Tesseract's order."""
+    def _blocks(self) -> tuple[list[Block], list[str], set[tuple[int, int, int, int]]]:
+        """Recognise the page; its text blocks with their text, in Tesseract's order, and the boxes
+        of the words dropped as a picture's specks (`_stray_words`)."""
         self._api.Recognize()
+        cleaned, stray = self._stray_words()
         blocks, pieces = [], []
         for block in iterate_level(self._api.GetIterator(), RIL.BLOCK):
             piece = _text_at(block, RIL.BLOCK)
             box = block.BoundingBox(RIL.BLOCK)
             if not piece.strip() or not box:
                 continue
+            cursor = 0
+            for read, kept in cleaned.get(box, ()):
+                found = piece.find(read, cursor)
+                if found >= 0:
+                    piece = piece[:found] + kept + piece[found + len(read):]
+                    cursor = found + len(kept)
+            if not piece.strip():
+                continue
             blocks.append(Block(box=box, text=piece))
             pieces.append(piece if not pieces else "\n" + piece)
-        return blocks, pieces
+        return blocks, pieces, stray
+
+    def _stray_words(self) -> tuple[dict[tuple, list[tuple[str, str]]], set[tuple[int, int, int, int]]]:
+        """Words that a picture beside a column put at the start of its lines.
+
+        An engraving next to the text is read as letters ("da |", "I y » :") glued to the lines
+        beside it. They lie left of where the block's lines begin, and are read with little
+        confidence; real text there (a list's numbers, a drop capital) is read with confidence and
+        stays. (Not on the right: lines of ragged text end anywhere.)
+        Returns, per block box, each such line's text as read and as kept, and the dropped words' boxes.
+        """
+        lines: list[tuple[tuple, list[tuple[str, float, tuple[int, int, int, int]]]]] = []
+        for word in iterate_level(self._api.GetIterator(), RIL.WORD):
+            box = word.BoundingBox(RIL.WORD)
+            if not box:
+                continue
+            if word.IsAtBeginningOf(RIL.TEXTLINE) or not lines:
+                lines.append((word.BoundingBox(RIL.BLOCK), []))
+            lines[-1][1].append((_text_at(word, RIL.WORD), word.Confidence(RIL.WORD), box))
+        by_block: dict[tuple, list[list[tuple[str, float, tuple[int, int, int, int]]]]] = {}
+        for block, words in lines:
+            by_block.setdefault(block, []).append(words)
+        cleaned: dict[tuple, list[tuple[str, str]]] = {}
+        stray: set[tuple[int, int, int, int]] = set()
+        for block, block_lines in by_block.items():
+            sure = [[w for w in words if w[1] >= STRAY_BELOW_CONFIDENCE] for words in block_lines]
+            sure = [words for words in sure if words]
+            if len(sure) < MIN_MARGIN_LINES:
+                continue
+            height = statistics.median(w[2][3] - w[2][1] for words in sure for w in words)
+            left = statistics.median(words[0][2][0] for words in sure) - STRAY_OUTSIDE * height
+            for words in block_lines:
+                first = 0
+                while first < len(words) and words[first][2][2] < left and words[first][1] < STRAY_BELOW_CONFIDENCE:
+                    first += 1
+                if first == 0:
+                    continue
+                stray.update(w[2] for w in words[:first])
+                read = " ".join(w[0] for w in words)
+                cleaned.setdefault(block, []).append((read, " ".join(w[0] for w in words[first:])))
+        return cleaned, stray
 
     def _restore_spanish(self, text: str, image: Image.Image, dpi: int | None, thresholding: str) -> str:
         """Give back the accents that the English model took from Spanish words.
