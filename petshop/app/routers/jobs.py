@@ -17,7 +17,7 @@ from common.downloads import file_download
 from common.enqueue import EnqueuerDep
 from common.jobs import JobAccepted
 from common.types import ApiDate, DbId, SafeText
-from common.web import SessionDep, SettingsDep, StorageDep
+from common.web import InSession, SessionDep, SettingsDep, StorageDep
 from petshop.app import jobs, service
 from petshop.app.deps import ShopStaff
 from petshop.app.reports import ReportType
@@ -63,9 +63,9 @@ def upload_inventory(
 
 
 @router.get("/inventario/task/{task_id}", response_model=InventoryTaskRead, responses=NOT_YOURS, tags=["inventory"])
-def read_inventory_task(task_id: str, user: ShopStaff, session: SessionDep):
+async def read_inventory_task(task_id: str, user: ShopStaff, in_session: InSession):
     """Status, progress and result of an inventory import (the seed's route: it shows any petshop job)."""
-    return jobs.task_status(session=session, task_id=task_id, user=user)
+    return await in_session(jobs.task_status, task_id=task_id, user=user)
 
 
 @router.get("/inventario/task/{task_id}/errores.csv", response_class=StreamingResponse, tags=["inventory"])
@@ -93,9 +93,9 @@ def preview_prices(price_in: PriceUpdateIn, _user: ShopStaff, session: SessionDe
 
 
 @router.get("/productos/precios/{task_id}", response_model=InventoryTaskRead, responses=NOT_YOURS, tags=["inventory"])
-def read_price_update(task_id: str, user: ShopStaff, session: SessionDep):
+async def read_price_update(task_id: str, user: ShopStaff, in_session: InSession):
     """Status and result of a bulk price change: old and new price per SKU once completed."""
-    return jobs.task_status(session=session, task_id=task_id, user=user, kinds=(PRICES,))
+    return await in_session(jobs.task_status, task_id=task_id, user=user, kinds=(PRICES,))
 
 
 @router.post("/reportes/inventario/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ACCEPTED, tags=["reports"])
@@ -114,9 +114,9 @@ def generate_inventory_report(
 
 
 @router.get("/reportes/inventario/{task_id}", response_model=InventoryTaskRead, responses=NOT_YOURS, tags=["reports"])
-def read_report(task_id: str, user: ShopStaff, session: SessionDep):
+async def read_report(task_id: str, user: ShopStaff, in_session: InSession):
     """Status of a report; once completed, its result has the summary, a preview and the download links."""
-    return jobs.task_status(session=session, task_id=task_id, user=user, kinds=(REPORT,))
+    return await in_session(jobs.task_status, task_id=task_id, user=user, kinds=(REPORT,))
 
 
 @router.get("/reportes/inventario/{task_id}/archivo", response_class=StreamingResponse, tags=["reports"])
