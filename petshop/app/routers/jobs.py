@@ -37,10 +37,10 @@ IMPORT, PRICES, REPORT = "inventory_import", "price_update", "inventory_report"
 
 
 @router.post("/upload-inventario/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ACCEPTED, tags=["inventory"])
-def upload_inventory(
+async def upload_inventory(
     file: Annotated[UploadFile, File(description="CSV (`,` `;` or tab), XLSX or ODS from a supplier")],
     store_id: Annotated[DbId, Form(description="The store whose stock the file sets")],
-    user: ShopStaff, session: SessionDep, enqueuer: EnqueuerDep, storage: StorageDep, settings: SettingsDep,
+    user: ShopStaff, in_session: InSession, enqueuer: EnqueuerDep, storage: StorageDep, settings: SettingsDep,
     dry_run: Annotated[bool, Form(description="Check and count only; write nothing")] = False,
     sheet: Annotated[SafeText | None, Form(max_length=200, description="Sheet to read (default: the first visible one)")] = None,
     column_map: Annotated[str | None, Form(max_length=4000, description=(
@@ -54,9 +54,8 @@ def upload_inventory(
     problems are reported (row number, SKU, column, reason) and can be downloaded as CSV; the
     valid rows still go in.
     """
-    store = service.get_store_or_404(session=session, store_id=store_id)
-    job = jobs.submit_import(
-        session=session, enqueuer=enqueuer, storage=storage, settings=settings, store=store, upload=file,
+    job = await in_session(
+        jobs.submit_import, enqueuer=enqueuer, storage=storage, settings=settings, store_id=store_id, upload=file,
         owner=user, dry_run=dry_run, sheet=sheet, column_map=column_map,
     )
     return JobAccepted(task_id=job.id, status_url=f"/inventario/task/{job.id}")
