@@ -150,8 +150,8 @@ class SessionWork:
     `await in_session(service_function, **arguments)` opens the session, calls
     `service_function(session=session, **arguments)`, commits (or rolls back) and closes it in one
     hop: the same transaction as `SessionDep`'s, read-only for GET and HEAD, committed before the
-    response is sent. Call it once a request, and let the function return what the route answers
-    (a schema, not an ORM object that would be read after its session closed).
+    response is sent. Call it once a request, and let the function return what the route answers:
+    a schema, or an object whose loaded columns are all the route reads (nothing loads after close).
     """
 
     def __init__(self, factory: sessionmaker[Session], *, read_only: bool) -> None:
