@@ -13,7 +13,7 @@ from common.enqueue import EnqueuerDep
 from common.jobs import JobAccepted, JobRead, JobStatus, JobSummary
 from common.security import AdminUser, CurrentUser
 from common.types import Offset
-from common.web import SessionDep, StorageDep
+from common.web import InSession, SessionDep, StorageDep
 
 
 def make_jobs_router(service: str) -> APIRouter:
@@ -38,10 +38,10 @@ def make_jobs_router(service: str) -> APIRouter:
         return [JobSummary.of(job) for job in found]
 
     @router.get("/{job_id}", response_model=JobRead, responses={404: {"description": "No such job, or not yours"}})
-    def read_job(job_id: str, user: CurrentUser, session: SessionDep):
+    async def read_job(job_id: str, user: CurrentUser, in_session: InSession):
         """One job: status (`queued`, `processing`, `retrying`, `completed`, `failed`, `cancelled`), progress 0–100,
         result or error; `cancel_requested` while a running job is stopping, `retry_of` for an admin's retry."""
-        return jobs.get_visible(session=session, job_id=job_id, user=user, service=service)
+        return await in_session(jobs.read_visible, job_id=job_id, user=user, service=service)
 
     @router.post(
         "/{job_id}/cancel", response_model=JobRead,

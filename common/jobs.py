@@ -311,6 +311,11 @@ def get_visible(
     return job
 
 
+def read_visible(*, session: Session, job_id: str, user: Principal, service: str | None = None) -> JobRead:
+    """`get_visible`'s job as the status endpoints show it, read while its session is open."""
+    return JobRead.model_validate(get_visible(session=session, job_id=job_id, user=user, service=service))
+
+
 def list_visible(
     *, session: Session, user: Principal, service: str | None = None, status: JobStatus | None = None,
     kind: str | None = None, limit: int = 50, offset: int = 0,

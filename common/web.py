@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import redis
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -25,6 +26,8 @@ from common.storage import Storage, build_storage
 from common.telemetry import instrument_app
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def create_service_app(
@@ -137,6 +140,37 @@ def get_session(request: Request) -> Iterator[Session]:
 # default ("request") FastAPI sends the response first, so a client could read before the commit
 # (POST then GET gave 404) and a failed commit still answered 2xx.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+class SessionWork:
+    """The request's one transaction for an `async def` route, run whole in one thread-pool call.
+
+    A sync route with `SessionDep` costs four hops to the thread pool (the session opened, the route,
+    its response validated, the session closed), and under load each waits for a thread and a core.
+    `await in_session(service_function, **arguments)` opens the session, calls
+    `service_function(session=session, **arguments)`, commits (or rolls back) and closes it in one
+    hop: the same transaction as `SessionDep`'s, read-only for GET and HEAD, committed before the
+    response is sent. Call it once a request, and let the function return what the route answers:
+    a schema, or an object whose loaded columns are all the route reads (nothing loads after close).
+    """
+
+    def __init__(self, factory: sessionmaker[Session], *, read_only: bool) -> None:
+        self._factory = factory
+        self._read_only = read_only
+
+    async def __call__(self, work: Callable[..., T], /, **arguments: Any) -> T:
+        return await run_in_threadpool(self._run, work, arguments)
+
+    def _run(self, work: Callable[..., T], arguments: dict[str, Any]) -> T:
+        with session_scope(self._factory, read_only=self._read_only) as session:
+            return work(session=session, **arguments)
+
+
+async def get_session_work(request: Request) -> SessionWork:  # opens nothing yet: no hop
+    return SessionWork(request.app.state.session_factory, read_only=request.method in READ_ONLY_METHODS)
+
+
+InSession = Annotated[SessionWork, Depends(get_session_work)]
 
 
 # the getters of app.state are async: no I/O, so no hop to the thread pool for them

@@ -32,14 +32,15 @@ SERVICE = "petshop"
 
 
 def submit_import(
-    *, session: Session, enqueuer: Enqueuer, storage: Storage, settings: Settings, store: Store,
+    *, session: Session, enqueuer: Enqueuer, storage: Storage, settings: Settings, store_id: int,
     upload: UploadFile, owner: Principal, dry_run: bool, sheet: str | None, column_map: str | None = None,
 ) -> jobs.Job:
     """Store the upload, refuse what is plainly not a spreadsheet or a column_map that is not one, and queue its import.
 
-    The upload is deleted when the import completes, or at once if it cannot be queued; a failed or
-    cancelled import keeps it, so an admin can retry the job with the same file.
+    The store is looked up first (404). The upload is deleted when the import completes, or at once
+    if it cannot be queued; a failed or cancelled import keeps it, so an admin can retry the job with the same file.
     """
+    store = service.get_store_or_404(session=session, store_id=store_id)
     try:
         mapping = parse_column_map(column_map)
     except ColumnMapError as exc:

@@ -17,7 +17,7 @@ from common.downloads import file_download
 from common.enqueue import EnqueuerDep
 from common.jobs import JobAccepted
 from common.types import ApiDate, DbId, SafeText
-from common.web import SessionDep, SettingsDep, StorageDep
+from common.web import InSession, SessionDep, SettingsDep, StorageDep
 from petshop.app import jobs, service
 from petshop.app.deps import ShopStaff
 from petshop.app.reports import ReportType
@@ -37,10 +37,10 @@ IMPORT, PRICES, REPORT = "inventory_import", "price_update", "inventory_report"
 
 
 @router.post("/upload-inventario/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ACCEPTED, tags=["inventory"])
-def upload_inventory(
+async def upload_inventory(
     file: Annotated[UploadFile, File(description="CSV (`,` `;` or tab), XLSX or ODS from a supplier")],
     store_id: Annotated[DbId, Form(description="The store whose stock the file sets")],
-    user: ShopStaff, session: SessionDep, enqueuer: EnqueuerDep, storage: StorageDep, settings: SettingsDep,
+    user: ShopStaff, in_session: InSession, enqueuer: EnqueuerDep, storage: StorageDep, settings: SettingsDep,
     dry_run: Annotated[bool, Form(description="Check and count only; write nothing")] = False,
     sheet: Annotated[SafeText | None, Form(max_length=200, description="Sheet to read (default: the first visible one)")] = None,
     column_map: Annotated[str | None, Form(max_length=4000, description=(
@@ -54,18 +54,17 @@ def upload_inventory(
     problems are reported (row number, SKU, column, reason) and can be downloaded as CSV; the
     valid rows still go in.
     """
-    store = service.get_store_or_404(session=session, store_id=store_id)
-    job = jobs.submit_import(
-        session=session, enqueuer=enqueuer, storage=storage, settings=settings, store=store, upload=file,
+    job = await in_session(
+        jobs.submit_import, enqueuer=enqueuer, storage=storage, settings=settings, store_id=store_id, upload=file,
         owner=user, dry_run=dry_run, sheet=sheet, column_map=column_map,
     )
     return JobAccepted(task_id=job.id, status_url=f"/inventario/task/{job.id}")
 
 
 @router.get("/inventario/task/{task_id}", response_model=InventoryTaskRead, responses=NOT_YOURS, tags=["inventory"])
-def read_inventory_task(task_id: str, user: ShopStaff, session: SessionDep):
+async def read_inventory_task(task_id: str, user: ShopStaff, in_session: InSession):
     """Status, progress and result of an inventory import (the seed's route: it shows any petshop job)."""
-    return jobs.task_status(session=session, task_id=task_id, user=user)
+    return await in_session(jobs.task_status, task_id=task_id, user=user)
 
 
 @router.get("/inventario/task/{task_id}/errores.csv", response_class=StreamingResponse, tags=["inventory"])
@@ -93,9 +92,9 @@ def preview_prices(price_in: PriceUpdateIn, _user: ShopStaff, session: SessionDe
 
 
 @router.get("/productos/precios/{task_id}", response_model=InventoryTaskRead, responses=NOT_YOURS, tags=["inventory"])
-def read_price_update(task_id: str, user: ShopStaff, session: SessionDep):
+async def read_price_update(task_id: str, user: ShopStaff, in_session: InSession):
     """Status and result of a bulk price change: old and new price per SKU once completed."""
-    return jobs.task_status(session=session, task_id=task_id, user=user, kinds=(PRICES,))
+    return await in_session(jobs.task_status, task_id=task_id, user=user, kinds=(PRICES,))
 
 
 @router.post("/reportes/inventario/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ACCEPTED, tags=["reports"])
@@ -114,9 +113,9 @@ def generate_inventory_report(
 
 
 @router.get("/reportes/inventario/{task_id}", response_model=InventoryTaskRead, responses=NOT_YOURS, tags=["reports"])
-def read_report(task_id: str, user: ShopStaff, session: SessionDep):
+async def read_report(task_id: str, user: ShopStaff, in_session: InSession):
     """Status of a report; once completed, its result has the summary, a preview and the download links."""
-    return jobs.task_status(session=session, task_id=task_id, user=user, kinds=(REPORT,))
+    return await in_session(jobs.task_status, task_id=task_id, user=user, kinds=(REPORT,))
 
 
 @router.get("/reportes/inventario/{task_id}/archivo", response_class=StreamingResponse, tags=["reports"])

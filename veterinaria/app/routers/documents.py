@@ -17,7 +17,7 @@ from common.enqueue import EnqueuerDep
 from common.jobs import JobAccepted, JobRead
 from common.security import CurrentUser
 from common.types import DbId, Offset, SafeText
-from common.web import SessionDep, SettingsDep, StorageDep
+from common.web import InSession, SessionDep, SettingsDep, StorageDep
 from veterinaria.app import jobs
 from veterinaria.app.deps import ClinicStaff, EditableDocument, VisibleDocument, VisiblePet
 from veterinaria.app.documents import corrections, preview
@@ -61,9 +61,9 @@ def upload_document(
 
 
 @router.get("/historias-clinicas/task/{task_id}", response_model=DocumentTaskRead, responses={404: {"description": "No such job, or not yours"}}, tags=["documents"])
-def read_document_task(task_id: str, user: CurrentUser, session: SessionDep):
+async def read_document_task(task_id: str, user: CurrentUser, in_session: InSession):
     """Status, progress and result of a document's reading (the seed's route: it shows any veterinaria job)."""
-    return jobs.task_status(session=session, task_id=task_id, user=user)
+    return await in_session(jobs.task_status, task_id=task_id, user=user)
 
 
 @router.post("/mascotas/{mascota_id}/reportes/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses={404: {"description": "No such pet"}, 429: ACCEPTED[429], 503: ACCEPTED[503]}, tags=["reports"])
