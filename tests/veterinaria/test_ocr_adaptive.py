@@ -12,9 +12,9 @@ from tests.veterinaria import pages
 from tests.veterinaria.conftest import A5_MM
 from tests.veterinaria.samples import sample_document
 from veterinaria.app.documents.read import OcrEngine, extract_document, get_engine
-from veterinaria.app.documents.read.engine import PageLayout, Reading
+from veterinaria.app.documents.read.engine import Block, PageLayout, Reading
 from veterinaria.app.documents.read.layout import reading_order
-from veterinaria.app.documents.read.page_ocr import read_page
+from veterinaria.app.documents.read.page_ocr import _read_regions, read_page
 from veterinaria.app.documents.read.preprocess import Preparation, cap_height, effective_dpi, prepare_light
 from veterinaria.app.documents.read.regions import text_regions
 
@@ -335,6 +335,32 @@ def test_an_engravings_specks_beside_a_column_are_not_read_into_its_lines(engine
 
     assert "HISTORIA CLÍNICA" in read and "Fecha: 16 de julio de 2022" in read
     assert sum(line in read for line in lines) >= 19  # 17 with the specks
+
+
+class ReadsTextureAsJunk:
+    """Reads the wide region as text and the narrow one (the table a receipt lies on) as junk."""
+
+    def analyse(self, image, dpi=None, *, thresholding="otsu"):
+        return PageLayout(skew=0.0, vertical=False)
+
+    def recognize(self, image, dpi=None, *, thresholding="otsu", sparse=False):
+        if image.width > 300:
+            return Reading("Main Street Restaurant", 0.9, blocks=(Block((10, 10, 290, 40), "Main Street Restaurant"),),
+                           words=((10, 10, 290, 40),))
+        return Reading("ieee NE santa", 0.02, blocks=(Block((5, 5, 90, 30), "ieee NE santa"),), words=((5, 5, 90, 30),))
+
+    def orientation(self, image):
+        return 0
+
+
+def test_a_region_read_with_next_to_no_confidence_is_left_out_of_the_page():
+    page = Image.new("L", (700, 300), 255)
+
+    read = _read_regions(page, [(0, 0, 400, 300), (500, 0, 600, 300)], ReadsTextureAsJunk(), 200, margin=10,
+                         rotated=0, deskew=0.0, thresholding="otsu")
+
+    assert read.page.text == "Main Street Restaurant"
+    assert read.page.confidence > 0.8
 
 
 # --- PDFs ----------------------------------------------------------------------------------------

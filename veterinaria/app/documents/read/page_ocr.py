@@ -56,6 +56,8 @@ SPARSE_WHEN_MISSED = 0.15
 #: The time is the reading thread's own CPU time, not the wall clock: on a busy machine a page gets
 #: the same strategies, and so the same text, as on an idle one.
 PAGE_BUDGET_READINGS = 4.0
+#: A region of a page of columns read with less confidence than this is left out of the page's text.
+TEXTURE_BELOW = 0.15
 PAGE_BUDGET_MIN = 5.0
 
 
@@ -126,10 +128,12 @@ def _read_regions(image: Image.Image, boxes: list[tuple[int, int, int, int]], en
     parts = [_read_upright(ImageOps.expand(image.crop(box), border=margin, fill=255), engine, dpi, rotated=0,
                            may_turn=False, thresholding=thresholding, by_region=False)
              for box in boxes]
-    weight = sum(len(part.page.text) for part in parts)
-    confidence = sum(len(part.page.text) * part.page.confidence for part in parts) / weight if weight else 0.0
     missed = sum(part.missed * (box[2] - box[0]) * (box[3] - box[1]) for part, box in zip(parts, boxes, strict=True))
     missed /= sum((box[2] - box[0]) * (box[3] - box[1]) for box in boxes)
+    # a region read with next to no confidence is texture, not text (the table a receipt lies on)
+    parts = [part for part in parts if part.page.confidence >= TEXTURE_BELOW]
+    weight = sum(len(part.page.text) for part in parts)
+    confidence = sum(len(part.page.text) * part.page.confidence for part in parts) / weight if weight else 0.0
     text = "\n\n".join(part.page.text for part in parts if part.page.text)
     page = PageText(number=0, text=text, confidence=round(confidence, 4), source="ocr", rotated=rotated,
                     deskew=round(deskew, 2))
