@@ -186,7 +186,7 @@ class OcrEngine:
             blocks, pieces, stray = self._blocks()
             text = "".join(pieces)
             if text.strip() and "+" in self._api.GetInitLanguagesAsString():
-                text = self._restore_spanish(text, image, dpi, thresholding)  # keeps every word's length
+                text = self._restore_spanish(text, image, dpi, thresholding, stray)  # keeps every word's length
             cursor, restored = 0, []
             for block, piece in zip(blocks, pieces, strict=True):
                 restored.append(Block(box=block.box, text=text[cursor:cursor + len(piece)]))
@@ -272,7 +272,8 @@ class OcrEngine:
                 cleaned.setdefault(block, []).append((read, " ".join(w[0] for w in words[first:])))
         return cleaned, stray
 
-    def _restore_spanish(self, text: str, image: Image.Image, dpi: int | None, thresholding: str) -> str:
+    def _restore_spanish(self, text: str, image: Image.Image, dpi: int | None, thresholding: str,
+                         stray: set[tuple[int, int, int, int]]) -> str:
         """Give back the accents that the English model took from Spanish words.
 
         With "spa+eng" Tesseract tries the language it used last first and keeps its reading when
@@ -289,6 +290,8 @@ class OcrEngine:
             if word.IsAtBeginningOf(RIL.TEXTLINE) or line is None:
                 line = word.BoundingBox(RIL.TEXTLINE)
             read, box = word.GetUTF8Text(RIL.WORD) or "", word.BoundingBox(RIL.WORD)
+            if box in stray:
+                continue  # not in the text any more: looking for it would land on a later word
             spelled = read
             if line and box and word.WordRecognitionLanguage() != PRIMARY and _could_be_accented(read):
                 # the word's width but its line's height: an accent above a capital may lie outside
