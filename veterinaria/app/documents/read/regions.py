@@ -6,14 +6,19 @@ lines in pieces and joined pieces of both columns into one line; on a sheet of n
 tickets it read across the tickets. Read one region at a time, it has nothing to confuse.
 
 The cut is a recursive XY-cut on a coarse map of the ink (cells about a quarter of a capital
-high): a region is split at its widest white gutter (top to bottom) or, when it has none, at its
-widest white band (side to side), and each half is cut again. Thin rules (the lines a newspaper
-prints between columns and articles) are not ink for this purpose, or no gutter would ever be
-white. A gutter only counts between two regions wide enough to be text of their own (a table's
-columns are too narrow to be read apart from their rows); a band only counts when it is clearly
-wider than the space between two lines, so a paragraph is never cut into its lines.
+high, ink by Otsu's threshold so that faded print counts): a region is split at its widest white
+gutter (top to bottom) or, when it has none, at a rule across it or its widest white band (side to
+side), and each part is cut again. Thin rules (the lines a newspaper prints between columns and
+articles) and dots are not ink for this purpose, or no gutter would ever be white. A gutter only
+counts between two sides wide enough to be text of their own, in a region tall enough to be
+columns, and when the lines on its two sides do not begin on the same rows (a table's columns,
+or a paragraph's spaces that happen to line up, are one set of lines, read best as one). A band
+or a rule only counts where it shows columns, or where the band is wide enough to part two things
+(tickets on a sheet): paragraphs one above the other stay together. A page with no gutter at all
+gives no regions: Tesseract's own layout reads stacked blocks well.
 
-The regions come out in reading order: left before right, top before bottom.
+The regions come out in reading order: left before right, top before bottom (a grid of tickets
+column by column).
 """
 
 from __future__ import annotations
@@ -58,7 +63,7 @@ MAX_REGIONS = 60
 def text_regions(page: Image.Image, cap: float | None) -> list[Box]:
     """The boxes (left, top, right, bottom, in the page's pixels) of its text regions, in reading order.
 
-    A page that is one region (or whose text size is unknown) gives `[]`: nothing to cut.
+    A page without columns side by side (or whose text size is unknown) gives `[]`: nothing to cut.
     """
     if not cap or cap < 4:
         return []
