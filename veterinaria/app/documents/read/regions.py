@@ -1,5 +1,5 @@
 """A page cut into its regions of text by the white space between them: columns, the tickets of a
-sheet, the boxes of a form — so that each is read on its own.
+sheet — so that each is read on its own.
 
 Tesseract's own layout analysis is fragile on real pages: on a faded two-column newspaper it cut
 lines in pieces and joined pieces of both columns into one line; on a sheet of nine lottery
