@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import os
 import random
@@ -90,7 +91,7 @@ class AiohttpClient:
     async def _send(self, method: str, url: str, **kwargs) -> tuple[int, dict]:
         try:
             async with self._session.request(method, url, **kwargs) as response:
-                return response.status, await response.json(content_type=None)
+                return response.status, _json_or_empty(await response.read())
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise TransportError(type(exc).__name__) from exc
 
@@ -117,13 +118,22 @@ class HttpxClient:
             response = await self._client.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
             raise TransportError(type(exc).__name__) from exc
-        return response.status_code, response.json()
+        return response.status_code, _json_or_empty(response.content)
 
     async def close(self) -> None:
         await self._client.aclose()
 
 
 CLIENTS = {"aiohttp": AiohttpClient, "httpx": HttpxClient}
+
+
+def _json_or_empty(body: bytes) -> dict:
+    """The answer's JSON object; {} for any other body (a proxy's HTML 502 is counted by its code, not a crash)."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
 
 
 @dataclass
