@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import select
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -25,6 +29,9 @@ NAMING_CONVENTION = {
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # execution option of a transaction that only reads (see session_scope)
 READ_ONLY = "timon_read_only"
+# a pooled PostgreSQL connection idle this long is pinged before use (see _pinger)
+PING_AFTER_IDLE_SECONDS = 10.0
+IDLE_SINCE = "timon_idle_since"
 
 
 class Base(DeclarativeBase):
@@ -72,12 +79,46 @@ def make_engine(settings: Settings) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(
-        url,
-        pool_size=settings.database_pool_size,
-        pool_pre_ping=True,
-        connect_args={"connect_timeout": 5},
-    )
+    engine = create_engine(url, pool_size=settings.database_pool_size, connect_args={"connect_timeout": 5})
+    event.listen(engine, "connect", _mark_idle)
+    event.listen(engine, "checkin", _mark_idle)
+    event.listen(engine, "checkout", _pinger(engine.dialect))
+    return engine
+
+
+def _mark_idle(_dbapi_connection, record) -> None:
+    record.info[IDLE_SINCE] = time.monotonic()
+
+
+def _pinger(dialect):
+    """The checkout hook: ping a pooled connection before a request gets it only when it may have died meanwhile.
+
+    A connection the server closed (a restart, a failover, `pg_terminate_backend`) has its socket
+    readable: the server's goodbye or the end of the stream is waiting there, as nothing else comes
+    unasked on an idle connection of ours (no LISTEN). One idle for over PING_AFTER_IDLE_SECONDS is
+    pinged anyway (a firewall may have dropped it without a word). The others, the hot connections of
+    a busy API, go as they are: `pool_pre_ping` would spend a round trip on every request.
+    A failed ping raises DisconnectionError: the pool then discards the connection and opens a new one.
+    """
+
+    def ping_if_doubtful(dbapi_connection, record, _proxy) -> None:
+        idle_since = record.info.get(IDLE_SINCE, 0.0)
+        if time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS and not _socket_readable(dbapi_connection):
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except psycopg.Error as error:
+            raise DisconnectionError(f"pooled connection dead: {error}") from error
+
+    return ping_if_doubtful
+
+
+def _socket_readable(dbapi_connection) -> bool:
+    if dbapi_connection.closed or dbapi_connection.broken:
+        return True
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _sqlite_begin(conn) -> None:
