@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import jwt
@@ -68,3 +69,22 @@ def test_without_a_configured_secret_one_is_generated_once_and_shared(tmp_path):
     assert (tmp_path / "secrets" / "jwt_secret").stat().st_mode & 0o777 == 0o600
     # every process pointed at the same var/ signs and verifies with it
     assert TokenCodec(Settings(_env_file=None, var_dir=tmp_path, jwt_secret=None)).secret == first
+
+
+def test_a_token_seen_again_is_not_decoded_again_but_its_expiry_is_still_checked(tmp_path, monkeypatch):
+    verifier = codec(tmp_path, minutes=1)
+    token, _ = verifier.issue(user_id=3, username="marta", role=Role.STAFF)
+    decoded = []
+    real_decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *args, **kwargs: decoded.append(1) or real_decode(*args, **kwargs))
+
+    for _ in range(5):  # a client polling its job
+        assert verifier.verify(token) == Principal(id=3, username="marta", role=Role.STAFF)
+    assert len(decoded) == 1
+    with pytest.raises(jwt.InvalidSignatureError):  # a forged twin is checked, not matched loosely
+        verifier.verify(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
+
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+    with pytest.raises(jwt.ExpiredSignatureError):  # the remembered token expires when its claim says
+        verifier.verify(token)
