@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     task_retry_backoff_max: int = Field(default=300, ge=1)
     worker_max_memory_per_child_mb: int = Field(default=1024, ge=64)
     worker_soft_shutdown_timeout: float = Field(default=30.0, ge=0)
+    # how much lower than the APIs' the worker's CPU priority is (os.nice, inherited by its children
+    # and OCR helpers): on a machine that runs both, a request waits for no job's CPU. 0: the same
+    worker_nice: int = Field(default=10, ge=0, le=19)
     # default: max_queue_wait_seconds + task_time_limit + 60; lower it only in tests
     broker_visibility_timeout: int | None = Field(default=None, ge=1)
     result_expires_seconds: int = Field(default=24 * 3600, ge=60)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,6 +82,15 @@ def database_reachable() -> bool:
         return True
     except DATABASE_ERRORS:
         return False
+
+
+@signals.worker_init.connect
+def _lower_cpu_priority(**_kwargs) -> None:
+    # before the pool forks, so every child and OCR helper inherits it; raising one's own niceness
+    # needs no privilege (a container's too)
+    nice = get_settings().worker_nice
+    if nice:
+        log.info("worker CPU priority lowered: nice %+d", os.nice(nice))
 
 
 @signals.worker_process_init.connect

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 
+import psutil
 import pytest
 
 from tests.jobs_helpers import submit_diagnostic, wait_for_job
@@ -193,3 +194,13 @@ def test_the_docs_authorize_button_logs_in_at_the_auth_service(anonymous, servic
     spec = anonymous.get(service, "/openapi.json").json()
     flows = [s["flows"]["password"] for s in spec["components"]["securitySchemes"].values() if "flows" in s]
     assert flows and all(flow["tokenUrl"].endswith(":8001/token") for flow in flows)
+
+
+def test_the_workers_and_their_children_run_below_the_apis_cpu_priority(stack, admin):
+    wait_for_job(admin, "petshop", submit_diagnostic(admin, "petshop", steps=1, step_seconds=0))  # children forked
+    api = psutil.Process(stack.services["petshop"].popen.pid).nice()
+    for worker in stack.workers:
+        main = psutil.Process(worker.popen.pid)
+        family = [main, *main.children(recursive=True)]
+        assert len(family) >= 2
+        assert {process.nice() for process in family} == {min(api + 10, 19)}  # WORKER_NICE's default
