@@ -59,6 +59,8 @@ from tests.servers import PostgresServer, Stack  # noqa: E402
 
 HEADER = "Código;Descripción;Existencias;PVP;Stock mínimo;Categoría;Proveedor\n"
 TARGETS = {"submit_p99_ms": 50.0, "status_p50_ms": 5.0}
+#: the slowest submits listed with when they happened
+SLOWEST = 6
 
 
 class TransportError(Exception):
@@ -147,6 +149,7 @@ class Tally:
     codes: Counter = field(default_factory=Counter)  # ("submit" | "status", status code)
     accepted: dict[str, str] = field(default_factory=dict)  # job id -> "import" | "document"
     submitted: dict[str, float] = field(default_factory=dict)  # job id -> time.time() when its upload began
+    slow_submits: list[tuple[float, float, str]] = field(default_factory=list)  # (ms, wall time, kind), the slowest
     rows_sent: int = 0
     quantity_sent: int = 0
     errors: Counter = field(default_factory=Counter)  # transport errors by type
@@ -227,6 +230,8 @@ async def run_client(n: int, *, http: AiohttpClient | HttpxClient, urls: dict[st
             continue
         tally.submit_ms.append((time.perf_counter() - started) * 1000)
         tally.submit_ms_by_kind["document" if is_document else "import"].append(tally.submit_ms[-1])
+        tally.slow_submits = sorted([*tally.slow_submits, (tally.submit_ms[-1], submitted_wall,
+                                                          "document" if is_document else "import")], reverse=True)[:SLOWEST]
         tally.codes[("submit", code)] += 1
         if code != 202:
             await asyncio.sleep(0.5)
@@ -390,6 +395,10 @@ def report(tally: Tally, finished: dict[str, str], landed: dict[str, object], el
           f"   target p99 < {TARGETS['submit_p99_ms']:.0f} ms: {verdict(submit_p99 < TARGETS['submit_p99_ms'])}")
     for kind, values in tally.submit_ms_by_kind.items():
         print(f"  {kind + 's':16}p50 {percentile(values, 50):7.1f} ms  p99 {percentile(values, 99):7.1f} ms")
+    # bunched in one second, the tail was a stall of the machine or the stack; spread out, it is the path's own
+    first = min(tally.submitted.values(), default=0.0)
+    print(f"  slowest {SLOWEST}         " + ", ".join(f"{ms:.0f} ms ({kind}, at {at - first:.1f} s)"
+                                                    for ms, at, kind in tally.slow_submits))
     print(f"status poll       p50 {status_p50:7.1f} ms  p99 {percentile(tally.status_ms, 99):7.1f} ms"
           f"   target p50 < {TARGETS['status_p50_ms']:.0f} ms: {verdict(status_p50 < TARGETS['status_p50_ms'])}"
           f"   ({len(tally.status_ms)} polls)")

@@ -23,7 +23,7 @@ from common.guards import RequestGuard
 from common.jobs import JobQuota
 from common.security import TokenCodec
 from common.storage import Storage, build_storage
-from common.telemetry import instrument_app
+from common.telemetry import NO_OPENTELEMETRY, freeze_startup_objects, instrument_app
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +41,12 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        freeze_startup_objects()
         yield
         app.state.engine.dispose()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan, openapi_tags=openapi_tags)
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan, openapi_tags=openapi_tags,
+                  telemetry=NO_OPENTELEMETRY)
     app.state.service_name = name
     app.state.settings = settings
     app.state.engine = make_engine(settings)

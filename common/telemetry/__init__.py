@@ -8,12 +8,30 @@
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the Celery processes import this package too, and need no FastAPI
     from fastapi import FastAPI
 
     from common.config import Settings
+
+#: `FastAPI(telemetry=...)` for every app: our metrics are prometheus-client's and our logs
+#: structlog's. FastAPI's own OpenTelemetry bridge, left on, asks the global OTel providers on every
+#: request whether anyone has configured them.
+NO_OPENTELEMETRY: dict[str, bool] = {"tracing": False, "metrics": False, "logs": False}
+
+
+def freeze_startup_objects() -> None:
+    """Move everything the app built at start (modules, routes, models: ~150,000 objects) out of the
+    garbage collector's reach, once, as it begins serving.
+
+    A full collection walks every tracked object: ~100 ms in an API process, stopping every request
+    in flight (the load bench's 0.4 s stalls). Frozen, those objects are never walked again; what
+    requests allocate is collected as before.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def instrument_app(app: FastAPI, *, process: str, settings: Settings) -> None:

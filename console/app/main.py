@@ -21,7 +21,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from common.config import Settings, load_settings
 from common.secrets import read_or_create
-from common.telemetry import instrument_app
+from common.telemetry import NO_OPENTELEMETRY, freeze_startup_objects, instrument_app
 from console.app.backend import Backend, BackendError, SessionExpired
 from console.app.pages import (
     admin_users,
@@ -64,10 +64,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        freeze_startup_objects()
         yield
         backend.close()
 
-    app = FastAPI(title="Timón Pet Store — consola", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app = FastAPI(title="Timón Pet Store — consola", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan,
+                  telemetry=NO_OPENTELEMETRY)
     app.state.settings = settings
     app.state.backend = backend
     app.state.timezone = ZoneInfo(settings.console_timezone)

@@ -42,9 +42,9 @@ ACCEPTED = {
 
 
 @router.post("/historias-clinicas/", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ACCEPTED, tags=["documents"])
-def upload_document(
+async def upload_document(
     file: Annotated[UploadFile, File(description="PDF (text or scanned) or an image (JPEG, PNG, TIFF, HEIC/HEIF, WebP, BMP, GIF): a scan, a fax or a phone photo")],
-    user: ClinicStaff, session: SessionDep, enqueuer: EnqueuerDep, storage: StorageDep, settings: SettingsDep,
+    user: ClinicStaff, in_session: InSession, enqueuer: EnqueuerDep, storage: StorageDep, settings: SettingsDep,
     mascota_id: Annotated[DbId | None, Form(description="The pet it belongs to; without it, the pet is matched from the text")] = None,
     document_type: Annotated[SafeText | None, Form(max_length=40, description=f"One of {', '.join(DOCUMENT_TYPES)}; detected when absent")] = None,
 ):
@@ -53,8 +53,8 @@ def upload_document(
     The text, date, type, patient, vet and lab values are filed in the pet's history and become searchable.
     The same file uploaded twice points to the document already filed.
     """
-    job = jobs.submit_document(
-        session=session, enqueuer=enqueuer, storage=storage, settings=settings, upload=file, owner=user,
+    job = await in_session(
+        jobs.submit_document, enqueuer=enqueuer, storage=storage, settings=settings, upload=file, owner=user,
         mascota_id=mascota_id, document_type=document_type,
     )
     return JobAccepted(task_id=job.id, status_url=f"/historias-clinicas/task/{job.id}")
