@@ -7,16 +7,18 @@ from __future__ import annotations
 import resource
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 from tesserocr import PyTessBaseAPI
 
-from tests.veterinaria.pages import add_noise, blur, render_page, rotate, skew, write_bomb_png
+from tests.veterinaria.pages import add_noise, blur, render_page, rotate, skew, write_bomb_png, write_pdf_with_picture
 from veterinaria.app.documents.read import (
     DocumentError,
     OcrEngine,
     extract_document,
     extract_fields,
     get_engine,
+    pdf,
+    preprocess,
     sniff_document,
 )
 from veterinaria.app.documents.read.engine import PageLayout, Reading, ensure_osd_mode, find_tessdata
@@ -106,6 +108,19 @@ def test_scanned_pdf_is_rendered_and_read(document, page_image, pdf_file, engine
     assert [(v.name, v.value, v.unit) for v in fields.lab_values] == [
         (v.name, v.value, v.unit) for v in sample.lab_values
     ]
+
+
+def test_a_scanned_page_renders_at_its_scans_own_resolution(document, page_image, pdf_file, tmp_path):
+    # an A4 page covered by a 1240 x 1754 px picture: 150 dpi, whatever dpi the caller asks for
+    scan = page_image(document(0).lines).resize((1240, 1754))
+    text_only = pdf_file([document(1).lines], name="typed.pdf")
+    small_picture = write_pdf_with_picture(tmp_path / "logo.pdf", document(2).lines, scan.resize((300, 424)), width_mm=40)
+
+    with pdf.open_pdf(pdf_file([scan]), max_pages=5) as scanned:
+        assert pdf.scan_resolution(pdf.load_page(scanned, 0)) == 150
+    for path in (text_only, small_picture):
+        with pdf.open_pdf(path, max_pages=5) as other:
+            assert pdf.scan_resolution(pdf.load_page(other, 0)) is None
 
 
 def test_mixed_pdf_is_read_page_by_page_with_progress(document, page_image, pdf_file, engine):
@@ -246,7 +261,10 @@ def test_speckled_full_page_scan_is_read_with_a_local_threshold(document, image_
 
 
 class ScriptedEngine:
-    """Confidence by (turned degrees, thresholding), to check which readings read_page tries."""
+    """Confidence by (turned degrees, how it was read), to check which readings read_page tries.
+
+    How: "otsu" or "sauvola" (Tesseract's threshold), "+median" when the page was smoothed first.
+    """
 
     def __init__(self, confidences: dict[tuple[int, str], float], osd: int = 0):
         self.confidences, self.osd, self.calls = confidences, osd, []
@@ -255,9 +273,9 @@ class ScriptedEngine:
         return PageLayout(skew=0.0, vertical=False)
 
     def recognize(self, image, dpi=None, *, thresholding="otsu", sparse=False):
-        turned = image.info.get("turned", 0)
-        self.calls.append((turned, thresholding))
-        return Reading(f"{turned} {thresholding}", self.confidences.get((turned, thresholding), 0.1))
+        turned, how = image.info.get("turned", 0), thresholding + ("+median" if image.info.get("median") else "")
+        self.calls.append((turned, how))
+        return Reading(f"{turned} {how}", self.confidences.get((turned, how), 0.1))
 
     def orientation(self, image):
         return self.osd
@@ -273,7 +291,15 @@ def marked_page(monkeypatch):
         turned.info["turned"] = (self.info.get("turned", 0) + int(angle)) % 360
         return turned
 
+    original_filter = Image.Image.filter
+
+    def filter_marking(self, kind, *args, **kwargs):
+        filtered = original_filter(self, kind, *args, **kwargs)
+        filtered.info = {**self.info, "median": self.info.get("median") or isinstance(kind, ImageFilter.MedianFilter)}
+        return filtered
+
     monkeypatch.setattr(Image.Image, "rotate", rotate_marking)
+    monkeypatch.setattr(Image.Image, "filter", filter_marking)
     return Image.new("L", (300, 400), 255)
 
 
@@ -286,12 +312,12 @@ def test_confident_upright_page_is_read_once(marked_page):
     assert (page.number, page.text, page.rotated) == (3, "0 otsu", 0)
 
 
-def test_low_confidence_asks_osd_then_tries_a_local_threshold(marked_page):
+def test_low_confidence_asks_osd_then_smooths_then_tries_a_local_threshold(marked_page):
     engine = ScriptedEngine({(180, "otsu"): 0.5, (180, "sauvola"): 0.9}, osd=180)
 
     page = read_page(marked_page, number=1, engine=engine)
 
-    assert engine.calls == [(0, "otsu"), (180, "otsu"), (180, "sauvola")]
+    assert engine.calls == [(0, "otsu"), (180, "otsu"), (180, "otsu+median"), (180, "sauvola")]
     assert (page.text, page.rotated, page.confidence) == ("180 sauvola", 180, 0.9)
 
 
@@ -300,8 +326,27 @@ def test_an_unsure_osd_keeps_the_page_as_it_is(marked_page):
 
     page = read_page(marked_page, number=1, engine=engine)
 
-    assert engine.calls == [(0, "otsu"), (0, "sauvola")]
+    assert engine.calls == [(0, "otsu"), (0, "otsu+median"), (0, "sauvola")]
     assert (page.text, page.rotated) == ("0 otsu", 0)
+
+
+def test_a_grainy_reading_is_read_again_through_a_median_and_the_surer_one_kept(marked_page):
+    # a shadow's grain under the speckle measure: Otsu reads its dots as quotes and stray letters
+    engine = ScriptedEngine({(0, "otsu"): 0.7, (0, "otsu+median"): 0.88})
+
+    page = read_page(marked_page, number=1, engine=engine)
+
+    assert engine.calls == [(0, "otsu"), (0, "otsu+median")]  # sure enough now: no more strategies
+    assert (page.text, page.confidence) == ("0 otsu+median", 0.88)
+
+
+def test_a_reading_already_smoothed_is_not_smoothed_again(marked_page, monkeypatch):
+    monkeypatch.setattr(preprocess, "SPECKLED", -1.0)  # every page measures speckled: the first reading is smoothed
+    engine = ScriptedEngine({(0, "otsu+median"): 0.6})
+
+    read_page(marked_page, number=1, engine=engine)
+
+    assert engine.calls == [(0, "otsu+median"), (0, "sauvola+median")]
 
 
 # --- orientation detection guard --------------------------------------------------------------------

@@ -53,7 +53,7 @@ def _pdf_pages(path: Path, *, max_pages: int, dpi: int, memory_budget: int):
                     elif text is not None:
                         item = PageText(number=index + 1, text=text.strip(), confidence=1.0, source="text-layer")
                     else:
-                        image, used_dpi = pdf.render(page, dpi, memory_budget=memory_budget)
+                        image, used_dpi = pdf.render(page, pdf.scan_resolution(page) or dpi, memory_budget=memory_budget)
                         item = PageScan(number=index + 1, image=image, dpi=used_dpi)
                 finally:
                     page.close()  # before the OCR: PDFium's objects and decoded pictures go now
@@ -120,7 +120,8 @@ def extract_document(
 ) -> DocumentText:
     """The text of every page of a PDF or image file, with per-page confidence.
 
-    `on_page(done, total)` is called after each page. `workers` > 1 OCRs scanned pages in that
+    `dpi`: the resolution a PDF page drawn without a scan is rendered at; a scanned page is rendered
+    at its scan's own resolution (`pdf.scan_resolution`). `on_page(done, total)` is called after each page. `workers` > 1 OCRs scanned pages in that
     many kept-alive helper processes (one engine each) instead of this process's engine.
     `memory_budget` bounds what decoding one page may allocate (WORKER_PEAK_MEMORY_MB's share).
     Raises DocumentError, with a message for the vet, for any file that cannot be read.

@@ -31,6 +31,11 @@ THRESHOLDING = {"otsu": "0", "sauvola": "2"}  # Tesseract's thresholding_method
 STRAY_BELOW_CONFIDENCE = 80
 STRAY_OUTSIDE = 0.3
 MIN_MARGIN_LINES = 3
+#: A block none of whose words is read with this much confidence is texture, not text: a wooden
+#: table under a receipt, a shadow's grain, a barcode ("> aii o ii ee", "NO-TMONMN-OO"). On the real
+#: pages of bench/ocr_real.py such blocks' best word scored 0–58; every block of real text had one
+#: word of 62 or more.
+TEXTURE_BELOW_CONFIDENCE = 60
 _TEXT_BLOCKS = {PT.FLOWING_TEXT, PT.HEADING_TEXT, PT.PULLOUT_TEXT, PT.CAPTION_TEXT, PT.TABLE, PT.VERTICAL_TEXT}
 
 
@@ -211,14 +216,16 @@ class OcrEngine:
 
     def _blocks(self) -> tuple[list[Block], list[str], set[tuple[int, int, int, int]]]:
         """Recognise the page; its text blocks with their text, in Tesseract's order, and the boxes
-        of the words dropped as a picture's specks (`_stray_words`)."""
+        of the words dropped as a picture's specks (`_stray_words`) or as texture (`_texture_blocks`)."""
         self._api.Recognize()
         cleaned, stray = self._stray_words()
+        texture, texture_words = self._texture_blocks()
+        stray |= texture_words
         blocks, pieces = [], []
         for block in iterate_level(self._api.GetIterator(), RIL.BLOCK):
             piece = _text_at(block, RIL.BLOCK)
             box = block.BoundingBox(RIL.BLOCK)
-            if not piece.strip() or not box:
+            if not piece.strip() or not box or box in texture:
                 continue
             cursor = 0
             for read, kept in cleaned.get(box, ()):
@@ -231,6 +238,22 @@ class OcrEngine:
             blocks.append(Block(box=box, text=piece))
             pieces.append(piece if not pieces else "\n" + piece)
         return blocks, pieces, stray
+
+    def _texture_blocks(self) -> tuple[set[tuple[int, int, int, int]], set[tuple[int, int, int, int]]]:
+        """The boxes of the blocks read as texture, not text (TEXTURE_BELOW_CONFIDENCE), and of their words."""
+        best: dict[tuple, float] = {}
+        words: dict[tuple, list[tuple[int, int, int, int]]] = {}
+        for word in iterate_level(self._api.GetIterator(), RIL.WORD):
+            block, box = word.BoundingBox(RIL.BLOCK), word.BoundingBox(RIL.WORD)
+            if not block or not box:
+                continue
+            read = _text_at(word, RIL.WORD)
+            # rules and dashes ("——", "=") are read with confidence, but say nothing: only letters and digits do
+            sure = word.Confidence(RIL.WORD) if any(char.isalnum() for char in read) else 0.0
+            best[block] = max(best.get(block, 0.0), sure)
+            words.setdefault(block, []).append(box)
+        texture = {block for block, confidence in best.items() if confidence < TEXTURE_BELOW_CONFIDENCE}
+        return texture, {box for block in texture for box in words[block]}
 
     def _stray_words(self) -> tuple[dict[tuple, list[tuple[str, str]]], set[tuple[int, int, int, int]]]:
         """Words that a picture beside a column put at the start of its lines.

@@ -1,7 +1,8 @@
 """One page image to text: prepare it from what it measures, level it, recognise, and read it again
 another way when the reading is poor — keeping whichever reading Tesseract is surest of.
 
-1. Light (preprocess.py): a dark or unevenly lit page is flattened; an evenly lit one is left alone.
+1. Light (preprocess.py): a dark or unevenly lit page is flattened, faint print stretched to black
+   on white; an evenly lit page of dark print is left alone.
 2. Layout analysis (needed for recognition anyway) gives Tesseract's skew estimate, the text lines'
    size and whether lines run vertically (a page on its side: OSD turns it before reading).
 3. The skew estimate is checked against the ink's projection profile (deskew.py) and only a
@@ -15,8 +16,9 @@ another way when the reading is poor — keeping whichever reading Tesseract is 
 6. The reading's confidence is lowered by the share of text-like area that produced no words, and
    its blocks are put in reading order (layout.py).
 7. A reading below RETRY_BELOW gets, while the page's time budget lasts: the page without the
-   deskew (when one was applied), an orientation check (upside down reads as garbage), Sauvola's
-   local threshold (speckle, shadows), and sparse-text segmentation when much text went unread
+   deskew (when one was applied), an orientation check (upside down reads as garbage), the page
+   through a 3×3 median (a shadow's grain below the speckle measure, when not already smoothed),
+   Sauvola's local threshold (speckle, shadows), and sparse-text segmentation when much text went unread
    (forms, labels; not on a page of columns). The most confident reading wins. The budget is the
    reading thread's CPU time, so a page reads the same on a busy machine as on an idle one.
 """
@@ -71,6 +73,7 @@ class _Attempt:
     page: PageText
     missed: float  # share of text-like area without words
     regional: bool = False  # read one region at a time
+    smoothed: bool = False  # read through a 3×3 median
 
 
 def _page_text(reading: Reading, image: Image.Image, *, rotated: int, deskew: float) -> _Attempt:
@@ -88,7 +91,7 @@ def _page_text(reading: Reading, image: Image.Image, *, rotated: int, deskew: fl
 
 def _read_upright(image: Image.Image, engine: OcrEngine, dpi: int | None, *, rotated: int = 0,
                   may_turn: bool = True, thresholding: str = "otsu", sparse: bool = False,
-                  trust_skew: bool = True, by_region: bool = True) -> _Attempt:
+                  trust_skew: bool = True, by_region: bool = True, smooth: bool = False) -> _Attempt:
     layout = engine.analyse(image, dpi, thresholding=thresholding)
     if layout.vertical and may_turn:
         # Latin text in vertical lines is a page on its side: turn it before reading, not after
@@ -107,14 +110,19 @@ def _read_upright(image: Image.Image, engine: OcrEngine, dpi: int | None, *, rot
     if factor != 1.0:
         image = rescale(image, factor)
         used_dpi = round(used_dpi * factor) if used_dpi else None
-    image = remove_speckle(image, Preparation())
+    preparation = Preparation()
+    image = remove_speckle(image, preparation, force=smooth)
+    smoothed = bool(preparation.steps)
     # columns side by side (a newspaper, a sheet of tickets) are read one region at a time
     boxes = text_regions(image, cap * factor if cap else None) if by_region and not sparse else []
     if boxes:
-        return _read_regions(image, boxes, engine, used_dpi, margin=round(cap * factor), rotated=rotated,
-                             deskew=angle, thresholding=thresholding)
-    reading = engine.recognize(image, used_dpi, thresholding=thresholding, sparse=sparse)
-    return _page_text(reading, image, rotated=rotated, deskew=angle)
+        attempt = _read_regions(image, boxes, engine, used_dpi, margin=round(cap * factor), rotated=rotated,
+                                deskew=angle, thresholding=thresholding)
+    else:
+        reading = engine.recognize(image, used_dpi, thresholding=thresholding, sparse=sparse)
+        attempt = _page_text(reading, image, rotated=rotated, deskew=angle)
+    attempt.smoothed = smoothed
+    return attempt
 
 
 def _read_regions(image: Image.Image, boxes: list[tuple[int, int, int, int]], engine: OcrEngine, dpi: int | None,
@@ -169,6 +177,11 @@ def read_page(image: Image.Image, *, number: int, engine: OcrEngine, dpi: int | 
         if turn:
             keep_better(_read_upright(image.rotate(turn, expand=True), engine, dpi, rotated=turn, may_turn=False))
     upright = image.rotate(best.page.rotated, expand=True) if best.page.rotated else image
+    if poor() and not best.smoothed:
+        # a shadow's or a worn print's grain that the speckle measure let through: Otsu turns its
+        # darker dots into stray quotes and letters, a 3×3 median removes them
+        keep_better(_read_upright(upright, engine, dpi, rotated=best.page.rotated, may_turn=not best.page.rotated,
+                                  smooth=True))
     if poor():
         # speckle or uneven light: one threshold for the whole page can lose all the text, a local one keeps it
         keep_better(_read_upright(upright, engine, dpi, rotated=best.page.rotated, may_turn=not best.page.rotated,

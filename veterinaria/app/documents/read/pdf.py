@@ -18,6 +18,10 @@ MIN_TEXT_LAYER_CHARS = 20
 MIN_TEXT_OVER_SCAN_CHARS = 200
 #: A page image is rendered at the requested dpi unless that exceeds this many pixels (huge sheets).
 MAX_RENDER_PIXELS = 50_000_000
+#: A scanned page is rendered at its picture's own resolution, within these bounds: a 360 dpi scan
+#: drawn at 300 lost a sixth of its pixels, a 96 dpi one drawn at 300 got nine times as many
+#: invented ones; below and above, the text's size decides (preprocess.text_scale).
+SCAN_DPI_RANGE = (100, 600)
 #: What reading one file may add to a worker child (Settings.file_memory_budget_bytes by default).
 MEMORY_BUDGET = 250_000_000
 _TAIL = 4096
@@ -82,6 +86,24 @@ def _covered_by_picture(page: pdfium.PdfPage) -> bool:
         if (right - left) * (top - bottom) >= 0.5 * area:
             return True
     return False
+
+
+def scan_resolution(page: pdfium.PdfPage) -> int | None:
+    """The resolution (dpi) of the picture that covers most of the page (a scan), as the page draws it; None without one.
+
+    From the picture's pixels and its placement's matrix, so a picture drawn skewed or turned has
+    its own resolution too (a bounding box would be wider than the picture).
+    """
+    width, height = page.get_size()
+    for picture in page.get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_IMAGE], max_depth=3):
+        a, b, c, d, _, _ = picture.get_matrix().get()
+        across, down = (a * a + b * b) ** 0.5, (c * c + d * d) ** 0.5  # the picture's sides on the page, in points
+        if across * down < 0.5 * width * height:
+            continue
+        pixels_across, pixels_down = picture.get_px_size()
+        native = min(pixels_across / across, pixels_down / down) * 72
+        return round(min(max(native, SCAN_DPI_RANGE[0]), SCAN_DPI_RANGE[1]))
+    return None
 
 
 def _letters(text: str) -> int:
