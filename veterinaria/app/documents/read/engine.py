@@ -8,6 +8,7 @@ An engine is not thread-safe; a process uses one at a time.
 from __future__ import annotations
 
 import os
+import re
 import statistics
 from dataclasses import dataclass
 from math import degrees
@@ -320,7 +321,7 @@ class OcrEngine:
                 # the word's width but its line's height: an accent above a capital may lie outside
                 # the box of a word the English model read without it
                 spelled = self._read_in_spanish(image, (box[0], line[1], box[2], line[3]), dpi, thresholding).strip()
-                if strip_accents(spelled) != read:
+                if strip_accents(spelled) != read or not spanish_accents(spelled):
                     spelled = read
             spelled_as.append((read, spelled))
         cursor, pieces = 0, []
@@ -383,6 +384,29 @@ def _could_be_accented(word: str) -> bool:
     """A word in letters with a vowel or an n: numbers and units ("4,1", "mg/dL") never gain an accent."""
     letters = word.strip(".,:;()\"'¿?¡!")
     return letters.isalpha() and any(char in "aeiounAEIOUN" for char in letters)
+
+
+_VOWEL_RUN = re.compile("[aeiouáéíóúü]+")
+
+
+def spanish_accents(word: str) -> bool:
+    """Whether the word's written accents can be Spanish, by the rules that need no dictionary.
+
+    One acute accent at most; and one on the last syllable only when the word ends in a vowel, "n"
+    or "s" ("corazón", "Tomás"; never "hospitál"), unless it breaks a diphthong ("maíz", "Raúl").
+    On faint English text the Spanish model put accents where Spanish never would ("bandít").
+    """
+    letters = word.lower().strip(".,:;()\"'¿?¡!")
+    accented = [index for index, char in enumerate(letters) if char in "áéíóú"]
+    if len(accented) != 1:
+        return not accented
+    index = accented[0]
+    neighbours = letters[index - 1:index] + letters[index + 1:index + 2]
+    if letters[index] in "íú" and any(char in "aeiouáéó" for char in neighbours):
+        return True  # a hiatus: written whatever the word ends in
+    runs = list(_VOWEL_RUN.finditer(letters))
+    on_last_syllable = len(runs) > 1 and index >= runs[-1].start()
+    return not on_last_syllable or letters[-1] in "aeiouáéíóúns"
 
 
 _engine: OcrEngine | None = None
