@@ -17,6 +17,7 @@ from veterinaria.app.documents.read import (
     extract_document,
     extract_fields,
     get_engine,
+    page_ocr,
     pdf,
     preprocess,
     sniff_document,
@@ -328,6 +329,16 @@ def test_an_unsure_osd_keeps_the_page_as_it_is(marked_page):
 
     assert engine.calls == [(0, "otsu"), (0, "otsu+median"), (0, "sauvola")]
     assert (page.text, page.rotated) == ("0 otsu", 0)
+
+
+def test_a_hopeless_page_stops_after_its_count_of_second_readings(marked_page, monkeypatch):
+    # a count, not a time: the same strategies, and so the same text, however busy the machine
+    monkeypatch.setattr(page_ocr, "PAGE_RETRIES", 2)
+    engine = ScriptedEngine({}, osd=180)  # every reading 0.1
+
+    read_page(marked_page, number=1, engine=engine)
+
+    assert engine.calls == [(0, "otsu"), (180, "otsu"), (0, "otsu+median")]  # no Sauvola, no sparse
 
 
 def test_a_grainy_reading_is_read_again_through_a_median_and_the_surer_one_kept(marked_page):

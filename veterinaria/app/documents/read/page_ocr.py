@@ -15,17 +15,16 @@ another way when the reading is poor — keeping whichever reading Tesseract is 
    own layout cut such pages' lines in pieces and joined pieces across the columns.
 6. The reading's confidence is lowered by the share of text-like area that produced no words, and
    its blocks are put in reading order (layout.py).
-7. A reading below RETRY_BELOW gets, while the page's time budget lasts: the page without the
+7. A reading below RETRY_BELOW gets, up to PAGE_RETRIES second readings: the page without the
    deskew (when one was applied), an orientation check (upside down reads as garbage), the page
    through a 3×3 median (a shadow's grain below the speckle measure, when not already smoothed),
    Sauvola's local threshold (speckle, shadows), and sparse-text segmentation when much text went unread
-   (forms, labels; not on a page of columns). The most confident reading wins. The budget is the
-   reading thread's CPU time, so a page reads the same on a busy machine as on an idle one.
+   (forms, labels; not on a page of columns). The most confident reading wins. The budget is a
+   count of readings, so a page reads the same on a busy machine as on an idle one.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps
@@ -53,14 +52,13 @@ MAX_DESKEW = 10.0
 RETRY_BELOW = 0.8
 #: A reading that left this share of the text-like area unread is tried with sparse segmentation.
 SPARSE_WHEN_MISSED = 0.15
-#: Second strategies start only while the page has spent less than this many first readings'
-#: time (and at least PAGE_BUDGET_MIN seconds): a hopeless page does not hold a worker for minutes.
-#: The time is the reading thread's own CPU time, not the wall clock: on a busy machine a page gets
-#: the same strategies, and so the same text, as on an idle one.
-PAGE_BUDGET_READINGS = 4.0
+#: A page gets at most this many second readings: a hopeless page does not hold a worker for
+#: minutes (each reading is bounded by MAX_OCR_PIXELS). A count, not a time: a page gets the same
+#: strategies, and so the same text, on a busy machine as on an idle one (a budget in CPU time did
+#: not quite: under load a thread's CPU time grows too, and a receipt lost its last strategy).
+PAGE_RETRIES = 4
 #: A region of a page of columns read with less confidence than this is left out of the page's text.
 TEXTURE_BELOW = 0.15
-PAGE_BUDGET_MIN = 5.0
 
 
 def level(image: Image.Image, angle: float) -> Image.Image:
@@ -155,17 +153,17 @@ def _tidy(text: str) -> str:
 
 def read_page(image: Image.Image, *, number: int, engine: OcrEngine, dpi: int | None = None) -> PageText:
     """The text of one page image, prepared, turned upright and levelled first when needed."""
-    started = time.thread_time()
     image, dpi = limit_side(to_grey(image), dpi)
     image = prepare_light(image, Preparation())
     best = _read_upright(image, engine, dpi)
-    budget = max(PAGE_BUDGET_MIN, PAGE_BUDGET_READINGS * (time.thread_time() - started))
+    retries = 0
 
     def poor() -> bool:
-        return best.page.confidence < RETRY_BELOW and time.thread_time() - started < budget
+        return best.page.confidence < RETRY_BELOW and retries < PAGE_RETRIES
 
     def keep_better(attempt: _Attempt) -> None:
-        nonlocal best
+        nonlocal best, retries
+        retries += 1
         if attempt.page.confidence > best.page.confidence:
             best = attempt
 
