@@ -120,9 +120,10 @@ def extract_document(
 ) -> DocumentText:
     """The text of every page of a PDF or image file, with per-page confidence.
 
-    `dpi`: the resolution a PDF page drawn without a scan is rendered at; a scanned page is rendered
-    at its scan's own resolution (`pdf.scan_resolution`). `on_page(done, total)` is called after each page. `workers` > 1 OCRs scanned pages in that
-    many kept-alive helper processes (one engine each) instead of this process's engine.
+    `dpi`: the resolution a PDF page drawn without a scan is rendered at; a scanned page is
+    rendered at its scan's own resolution (`pdf.scan_resolution`). `on_page(done, total)` is
+    called after each page. `workers` > 1 OCRs scanned pages in that many kept-alive helper
+    processes (one engine each) instead of this process's engine.
     `memory_budget` bounds what decoding one page may allocate (WORKER_PEAK_MEMORY_MB's share).
     Raises DocumentError, with a message for the vet, for any file that cannot be read.
     """

@@ -18,9 +18,9 @@ another way when the reading is poor — keeping whichever reading Tesseract is 
 7. A reading below RETRY_BELOW gets, up to PAGE_RETRIES second readings: the page without the
    deskew (when one was applied), an orientation check (upside down reads as garbage), the page
    through a 3×3 median (a shadow's grain below the speckle measure, when not already smoothed),
-   Sauvola's local threshold (speckle, shadows), and sparse-text segmentation when much text went unread
-   (forms, labels; not on a page of columns). The most confident reading wins. The budget is a
-   count of readings, so a page reads the same on a busy machine as on an idle one.
+   Sauvola's local threshold (speckle, shadows), and sparse-text segmentation when much text
+   went unread (forms, labels; not on a page of columns). The most confident reading wins. The
+   budget is a count of readings, so a page reads the same on a busy machine as on an idle one.
 """
 
 from __future__ import annotations
