@@ -92,10 +92,11 @@ def scan_resolution(page: pdfium.PdfPage) -> int | None:
     """The resolution (dpi) of the picture that covers most of the page (a scan), as the page draws it; None without one.
 
     From the picture's pixels and its placement's matrix, so a picture drawn skewed or turned has
-    its own resolution too (a bounding box would be wider than the picture).
+    its own resolution too (a bounding box would be wider than the picture). Only pictures drawn on
+    the page itself: one inside a form has its matrix in the form's space (and the caller's dpi).
     """
     width, height = page.get_size()
-    for picture in page.get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_IMAGE], max_depth=3):
+    for picture in page.get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_IMAGE], max_depth=1):
         a, b, c, d, _, _ = picture.get_matrix().get()
         across, down = (a * a + b * b) ** 0.5, (c * c + d * d) ** 0.5  # the picture's sides on the page, in points
         if across * down < 0.5 * width * height:
