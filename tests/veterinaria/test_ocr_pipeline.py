@@ -22,8 +22,9 @@ from veterinaria.app.documents.read import (
     preprocess,
     sniff_document,
 )
+from veterinaria.app.documents.read.document import _pdf_pages
 from veterinaria.app.documents.read.engine import PageLayout, Reading, ensure_osd_mode, find_tessdata
-from veterinaria.app.documents.read.images import MAX_IMAGE_PIXELS
+from veterinaria.app.documents.read.images import MAX_IMAGE_PIXELS, MEMORY_BUDGET
 from veterinaria.app.documents.read.page_ocr import read_page
 
 
@@ -119,6 +120,11 @@ def test_a_scanned_page_renders_at_its_scans_own_resolution(document, page_image
 
     with pdf.open_pdf(pdf_file([scan]), max_pages=5) as scanned:
         assert pdf.scan_resolution(pdf.load_page(scanned, 0)) == 150
+    with _pdf_pages(pdf_file([scan], name="scan.pdf"), max_pages=5, dpi=300, memory_budget=MEMORY_BUDGET) as opened:
+        _, pages, _ = opened
+        rendered = next(pages)
+        assert rendered.dpi == 150  # the scan's pixels, none invented (PDFium rounds the page up a pixel)
+        assert abs(rendered.image.width - 1240) <= 1 and abs(rendered.image.height - 1754) <= 1
     for path in (text_only, small_picture):
         with pdf.open_pdf(path, max_pages=5) as other:
             assert pdf.scan_resolution(pdf.load_page(other, 0)) is None

@@ -27,7 +27,7 @@ DEBIAN_TESSDATA = "/usr/share/tesseract-ocr/5/tessdata"
 OSD_MAX_SIDE = 2600
 THRESHOLDING = {"otsu": "0", "sauvola": "2"}  # Tesseract's thresholding_method
 #: A word read with less confidence than this, left of its block's margin by more than STRAY_OUTSIDE
-#: line heights, is a picture's speck (`OcrEngine._stray_words`); margins are taken from blocks of
+#: line heights, is a picture's speck (`_stray_words`); margins are taken from blocks of
 #: at least MIN_MARGIN_LINES lines.
 STRAY_BELOW_CONFIDENCE = 80
 STRAY_OUTSIDE = 0.3
@@ -35,8 +35,10 @@ MIN_MARGIN_LINES = 3
 #: A block none of whose words is read with this much confidence is texture, not text: a wooden
 #: table under a receipt, a shadow's grain, a barcode ("> aii o ii ee", "NO-TMONMN-OO"). On the real
 #: pages of bench/ocr_real.py such blocks' best word scored 0–58; every block of real text had one
-#: word of 62 or more.
+#: word of 62 or more. (One level up, page_ocr.TEXTURE_BELOW drops a whole region of a page of
+#: columns read with next to no confidence.)
 TEXTURE_BELOW_CONFIDENCE = 60
+_Word = tuple[str, float, tuple[int, int, int, int]]  # as read, confidence (0–100), box
 _TEXT_BLOCKS = {PT.FLOWING_TEXT, PT.HEADING_TEXT, PT.PULLOUT_TEXT, PT.CAPTION_TEXT, PT.TABLE, PT.VERTICAL_TEXT}
 
 
@@ -219,9 +221,10 @@ class OcrEngine:
         """Recognise the page; its text blocks with their text, in Tesseract's order, and the boxes
         of the words dropped as a picture's specks (`_stray_words`) or as texture (`_texture_blocks`)."""
         self._api.Recognize()
-        cleaned, stray = self._stray_words()
-        texture, texture_words = self._texture_blocks()
-        stray |= texture_words
+        by_block = self._words_by_block()
+        cleaned, stray = _stray_words(by_block)
+        texture = _texture_blocks(by_block)
+        stray |= {word[2] for block in texture for words in by_block[block] for word in words}
         blocks, pieces = [], []
         for block in iterate_level(self._api.GetIterator(), RIL.BLOCK):
             piece = _text_at(block, RIL.BLOCK)
@@ -240,32 +243,9 @@ class OcrEngine:
             pieces.append(piece if not pieces else "\n" + piece)
         return blocks, pieces, stray
 
-    def _texture_blocks(self) -> tuple[set[tuple[int, int, int, int]], set[tuple[int, int, int, int]]]:
-        """The boxes of the blocks read as texture, not text (TEXTURE_BELOW_CONFIDENCE), and of their words."""
-        best: dict[tuple, float] = {}
-        words: dict[tuple, list[tuple[int, int, int, int]]] = {}
-        for word in iterate_level(self._api.GetIterator(), RIL.WORD):
-            block, box = word.BoundingBox(RIL.BLOCK), word.BoundingBox(RIL.WORD)
-            if not block or not box:
-                continue
-            read = _text_at(word, RIL.WORD)
-            # rules and dashes ("——", "=") are read with confidence, but say nothing: only letters and digits do
-            sure = word.Confidence(RIL.WORD) if any(char.isalnum() for char in read) else 0.0
-            best[block] = max(best.get(block, 0.0), sure)
-            words.setdefault(block, []).append(box)
-        texture = {block for block, confidence in best.items() if confidence < TEXTURE_BELOW_CONFIDENCE}
-        return texture, {box for block in texture for box in words[block]}
-
-    def _stray_words(self) -> tuple[dict[tuple, list[tuple[str, str]]], set[tuple[int, int, int, int]]]:
-        """Words that a picture beside a column put at the start of its lines.
-
-        An engraving next to the text is read as letters ("da |", "I y » :") glued to the lines
-        beside it. They lie left of where the block's lines begin, and are read with little
-        confidence; real text there (a list's numbers, a drop capital) is read with confidence and
-        stays. (Not on the right: lines of ragged text end anywhere.)
-        Returns, per block box, each such line's text as read and as kept, and the dropped words' boxes.
-        """
-        lines: list[tuple[tuple, list[tuple[str, float, tuple[int, int, int, int]]]]] = []
+    def _words_by_block(self) -> dict[tuple, list[list[_Word]]]:
+        """The page's words (text, confidence, box) line by line, per block box: one walk for both cleaning rules."""
+        lines: list[tuple[tuple, list[_Word]]] = []
         for word in iterate_level(self._api.GetIterator(), RIL.WORD):
             box = word.BoundingBox(RIL.WORD)
             if not box:
@@ -273,28 +253,10 @@ class OcrEngine:
             if word.IsAtBeginningOf(RIL.TEXTLINE) or not lines:
                 lines.append((word.BoundingBox(RIL.BLOCK), []))
             lines[-1][1].append((_text_at(word, RIL.WORD), word.Confidence(RIL.WORD), box))
-        by_block: dict[tuple, list[list[tuple[str, float, tuple[int, int, int, int]]]]] = {}
+        by_block: dict[tuple, list[list[_Word]]] = {}
         for block, words in lines:
             by_block.setdefault(block, []).append(words)
-        cleaned: dict[tuple, list[tuple[str, str]]] = {}
-        stray: set[tuple[int, int, int, int]] = set()
-        for block, block_lines in by_block.items():
-            sure = [[w for w in words if w[1] >= STRAY_BELOW_CONFIDENCE] for words in block_lines]
-            sure = [words for words in sure if words]
-            if len(sure) < MIN_MARGIN_LINES:
-                continue
-            height = statistics.median(w[2][3] - w[2][1] for words in sure for w in words)
-            left = statistics.median(words[0][2][0] for words in sure) - STRAY_OUTSIDE * height
-            for words in block_lines:
-                first = 0
-                while first < len(words) and words[first][2][2] < left and words[first][1] < STRAY_BELOW_CONFIDENCE:
-                    first += 1
-                if first == 0:
-                    continue
-                stray.update(w[2] for w in words[:first])
-                read = " ".join(w[0] for w in words)
-                cleaned.setdefault(block, []).append((read, " ".join(w[0] for w in words[first:])))
-        return cleaned, stray
+        return by_block
 
     def _restore_spanish(self, text: str, image: Image.Image, dpi: int | None, thresholding: str,
                          stray: set[tuple[int, int, int, int]]) -> str:
@@ -370,6 +332,44 @@ class OcrEngine:
         self._osd.close()
         if self._primary is not None:
             self._primary.End()
+
+
+def _texture_blocks(by_block: dict[tuple, list[list[_Word]]]) -> set[tuple]:
+    """The boxes of the blocks read as texture, not text: no word with a letter or digit reaches
+    TEXTURE_BELOW_CONFIDENCE (rules and dashes, "——", "=", are read with confidence but say nothing)."""
+    return {block for block, lines in by_block.items()
+            if all(confidence < TEXTURE_BELOW_CONFIDENCE or not any(char.isalnum() for char in read)
+                   for words in lines for read, confidence, _ in words)}
+
+
+def _stray_words(by_block: dict[tuple, list[list[_Word]]]) -> tuple[dict[tuple, list[tuple[str, str]]], set[tuple]]:
+    """Words that a picture beside a column put at the start of its lines.
+
+    An engraving next to the text is read as letters ("da |", "I y » :") glued to the lines
+    beside it. They lie left of where the block's lines begin, and are read with little
+    confidence; real text there (a list's numbers, a drop capital) is read with confidence and
+    stays. (Not on the right: lines of ragged text end anywhere.)
+    Returns, per block box, each such line's text as read and as kept, and the dropped words' boxes.
+    """
+    cleaned: dict[tuple, list[tuple[str, str]]] = {}
+    stray: set[tuple[int, int, int, int]] = set()
+    for block, block_lines in by_block.items():
+        sure = [[w for w in words if w[1] >= STRAY_BELOW_CONFIDENCE] for words in block_lines]
+        sure = [words for words in sure if words]
+        if len(sure) < MIN_MARGIN_LINES:
+            continue
+        height = statistics.median(w[2][3] - w[2][1] for words in sure for w in words)
+        left = statistics.median(words[0][2][0] for words in sure) - STRAY_OUTSIDE * height
+        for words in block_lines:
+            first = 0
+            while first < len(words) and words[first][2][2] < left and words[first][1] < STRAY_BELOW_CONFIDENCE:
+                first += 1
+            if first == 0:
+                continue
+            stray.update(w[2] for w in words[:first])
+            read = " ".join(w[0] for w in words)
+            cleaned.setdefault(block, []).append((read, " ".join(w[0] for w in words[first:])))
+    return cleaned, stray
 
 
 def _text_at(iterator, level) -> str:
