@@ -18,6 +18,7 @@ from PIL import Image
 from tesserocr import OEM, PSM, PT, RIL, PyTessBaseAPI, WritingDirection, iterate_level
 
 from common.text import strip_accents
+from veterinaria.app.documents.read.spelling import Speller
 
 LANGUAGES = "spa+eng"
 #: the language whose spelling wins: Spanish words keep their accents (see `_restore_spanish`)
@@ -143,6 +144,7 @@ class OcrEngine:
         self._osd = OrientationDetector(folder)
         self._folder = folder
         self._primary: PyTessBaseAPI | None = None  # Spanish alone, one line at a time: opened on first need
+        self._speller = Speller(tuple(languages.split("+")))  # its word lists load here, not on the first page
         self._current: tuple[Image.Image, str] | None = None
 
     def _load(self, image: Image.Image, dpi: int | None, thresholding: str) -> None:
@@ -197,8 +199,11 @@ class OcrEngine:
                 text = self._restore_spanish(text, image, dpi, thresholding, stray)  # keeps every word's length
             cursor, restored = 0, []
             for block, piece in zip(blocks, pieces, strict=True):
-                restored.append(Block(box=block.box, text=text[cursor:cursor + len(piece)]))
+                # misread non-words put back (spelling.py): after the accents, which need the lengths as read
+                restored.append(Block(box=block.box, text=self._speller.respell(text[cursor:cursor + len(piece)])))
                 cursor += len(piece)
+            if restored:
+                text = "".join(block.text for block in restored)
             weight = total = 0.0
             boxes = []
             for word in iterate_level(self._api.GetIterator(), RIL.WORD):

@@ -1,0 +1,69 @@
+"""Misread words put back (documents/read/spelling.py): a non-word one glyph from one common word
+becomes that word; a word that exists anywhere, a code, an abbreviation or an ambiguous misreading
+stays as read."""
+
+from __future__ import annotations
+
+import pytest
+
+from veterinaria.app.documents.read import extract_document, get_engine
+from veterinaria.app.documents.read.spelling import Speller
+
+
+@pytest.fixture(scope="module")
+def speller():
+    return Speller(("spa", "eng"))
+
+
+@pytest.mark.parametrize(
+    ("read", "printed"),
+    [
+        # as Tesseract read real pages of bench/ocr_real.py: c/e, l/i, l/f, v/y, a letter swapped
+        ("Seeretary", "Secretary"), ("efficieney", "efficiency"), ("efliciency", "efficiency"),
+        ("Biackface", "Blackface"), ("Tuesdav", "Tuesday"), ("wlil", "will"), ("consurption", "consumption"),
+        # Spanish, in every case it can be read in
+        ("diagnóstieo", "diagnóstico"), ("tratamiente", "tratamiento"), ("Leucocltos", "Leucocitos"),
+        ("clínlco", "clínico"), ("RESULTADCS", "RESULTADOS"),
+    ],
+)
+def test_a_misread_word_is_put_back(speller, read, printed):
+    assert speller.respell(read) == printed
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "piometra", "meloxicam", "fluralaner", "Rissanen", "Ibáñez",  # rare but real: in no common list, far from one
+        "zout", "faulen",  # a Dutch and a German word on a quoted line: one edit from "out", "fallen"
+        "VCM", "HCTO", "GGT",  # abbreviations in capitals
+        "T2NIN4", "XXXX0041",  # codes with digits
+        "JgramOS",  # mixed case: not a word shape to correct
+        "conditión",  # as near "condition" as "condición": two candidates, neither wins
+        "Seeretary's",  # next to an apostrophe
+    ],
+)
+def test_words_that_exist_or_are_not_words_stay_as_read(speller, word):
+    assert speller.respell(word) == word
+
+
+def test_only_the_misread_word_changes(speller):
+    text = "El diagnóstieo:  otitis (oído izq.),\n\nVCM 71,5 fL; Tuesdav 3."
+    assert speller.respell(text) == "El diagnóstico:  otitis (oído izq.),\n\nVCM 71,5 fL; Tuesday 3."
+
+
+def test_a_word_broken_at_the_line_end_is_read_whole_and_stays_broken(speller):
+    # "be-⏎haye": neither half is a word to correct, the whole is; "set-⏎tlement" is a word already
+    assert speller.respell("I would be-\nhaye a while") == "I would be-\nhave a while"
+    assert speller.respell("the set-\ntlement of") == "the set-\ntlement of"
+    assert speller.respell("Shaw-\nPowell Co.") == "Shaw-\nPowell Co."
+
+
+def test_the_engine_puts_back_a_misread_word_on_a_scanned_page(page_image, pdf_file):
+    # the page is printed misspelled, as Tesseract would misread it: the reading keeps the
+    # surrounding text and gives the word its spelling
+    lines = ["Informe clínico de Luna (felino, 4 años)", "El diagnóstieo es otitis externa.",
+             "Tratamiento: limpieza y gotas cada 12 horas."]
+    text = extract_document(pdf_file([page_image(lines, dpi=300)], name="scan.pdf"), dpi=300,
+                            engine=get_engine()).text
+    assert "El diagnóstico es otitis externa." in text
+    assert "Luna" in text and "cada 12 horas" in text
