@@ -5,9 +5,10 @@ stays as read."""
 from __future__ import annotations
 
 import pytest
+from wordfreq import zipf_frequency
 
 from veterinaria.app.documents.read import extract_document, get_engine
-from veterinaria.app.documents.read.spelling import Speller
+from veterinaria.app.documents.read.spelling import Speller, word_lists
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +70,14 @@ def test_the_engine_puts_back_a_misread_word_on_a_scanned_page(page_image, pdf_f
                             engine=get_engine()).text
     assert "El diagnóstico es otitis externa." in text
     assert "Luna" in text and "cada 12 horas" in text
+
+
+def test_the_compact_lists_agree_with_wordfreq():
+    # the lists are kept as sorted hashes (WordLists), not as wordfreq's dictionaries: same answers
+    lists = word_lists(("spa", "eng"))
+    for word in ("gato", "efficiency", "tratamiento", "blackface"):
+        assert abs(lists.zipf(word) - max(zipf_frequency(word, "es"), zipf_frequency(word, "en"))) < 0.01
+    assert lists.zipf("ullapool") == 0.0  # real (Zipf 1.8) but too rare to be a candidate...
+    assert lists.exists("ullapool")  # ...and still a word
+    assert lists.exists("zout") and lists.exists("librela")  # a quoted language's word, the clinic's
+    assert not lists.exists("seeretary")

@@ -26,13 +26,20 @@ became words ("Rabisin" → "Raisin", "Drontal" → "Frontal"); with lookalikes 
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import os
 import re
-from collections.abc import Collection
+import subprocess
+import sys
+import tempfile
 from functools import cache
-from math import log10
 from pathlib import Path
 
-from wordfreq import get_frequency_dict
+import numpy as np
+from wordfreq import get_frequency_list
+
+from common.config import get_settings
 
 #: Tesseract's language codes and wordfreq's.
 WORDFREQ_LANGUAGE = {"spa": "es", "eng": "en"}
@@ -40,6 +47,7 @@ WORDFREQ_LANGUAGE = {"spa": "es", "eng": "en"}
 QUOTED_LANGUAGES = ("fr", "de", "nl", "it", "pt", "ca")
 #: Medicines, vaccines, foods and clinical terms that the word lists lack: real words too.
 CLINIC_WORDS = Path(__file__).with_name("vet_words.txt")
+_PROJECT_ROOT = Path(__file__).resolve().parents[4]
 #: A candidate must be at least this common (Zipf scale: 3 is once per million words; "efficiency"
 #: 4.4, "Blackface" 2.9, "bitstream" 1.9)...
 MIN_CANDIDATE_ZIPF = 2.5
@@ -64,38 +72,93 @@ _MIN_LETTERS = 3
 _BROKEN_BEFORE = re.compile(r"-[ \t]*\n[ \t]*\Z")  # the second half of a word whose first half was not a word
 
 
+class WordLists:
+    """Every word of the lists, and how common the common ones are, as sorted 64-bit hashes.
+
+    wordfreq's own dictionaries hold 650,000 Python strings: 80 MB in every worker process, and
+    reading them leaves about 65 MB behind after they are freed. So they are read once, in a process
+    of their own (`word_lists`), into two sorted arrays
+    of hashes (5 MB) cached under var/cache; each process loads the arrays. A hash that two words
+    share (about one chance in 10^13 per lookup) can only make a non-word pass as a word: left as read.
+    """
+
+    def __init__(self, path: Path) -> None:
+        with np.load(path) as arrays:
+            self._known, self._common, self._zipf = arrays["known"], arrays["common"], arrays["zipf"]
+
+    @classmethod
+    def build(cls, path: Path, languages: tuple[str, ...]) -> None:
+        known: set[int] = set()
+        common: dict[int, float] = {}
+        for language in languages:
+            # wordfreq's buckets: bucket i holds the words of frequency 10^(-i/100), Zipf 9 - i/100
+            for index, bucket in enumerate(get_frequency_list(WORDFREQ_LANGUAGE[language], "large")):
+                zipf = 9 - index / 100
+                for word in bucket:
+                    key = _hash(word)
+                    known.add(key)
+                    if zipf >= MIN_CANDIDATE_ZIPF and common.get(key, 0.0) < zipf:
+                        common[key] = zipf
+        for language in QUOTED_LANGUAGES:
+            known.update(_hash(word) for bucket in get_frequency_list(language, "small") for word in bucket)
+        known.update(_hash(word) for word in _clinic_words())
+        keys = np.array(sorted(common), dtype=np.int64)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as out:
+            np.savez(out, known=np.array(sorted(known), dtype=np.int64), common=keys,
+                     zipf=np.array([common[key] for key in keys.tolist()], dtype=np.float32))
+        os.replace(out.name, path)  # whole or not at all: two processes may build it at once
+
+    def exists(self, word: str) -> bool:
+        return _find(self._known, _hash(word)) is not None
+
+    def zipf(self, word: str) -> float:
+        """How common the word is (Zipf scale), if at least MIN_CANDIDATE_ZIPF; else 0."""
+        at = _find(self._common, _hash(word))
+        return 0.0 if at is None else float(self._zipf[at])
+
+
 @cache
-def _word_lists(languages: tuple[str, ...]) -> tuple[list[dict[str, float]], list[Collection[str]]]:
-    """The page's languages' large lists; the words that exist besides (the quoted languages'
-    common words, the clinic's vocabulary). Loaded once per process: about 85 MB, 0.4 s."""
-    own = [get_frequency_dict(WORDFREQ_LANGUAGE[language], "large") for language in languages
-           if language in WORDFREQ_LANGUAGE]
-    quoted: list[Collection[str]] = [get_frequency_dict(language, "small") for language in QUOTED_LANGUAGES]
+def word_lists(languages: tuple[str, ...]) -> WordLists:
+    """This process's lists for the languages, built into the cache on first need (a few seconds)."""
+    version = hashlib.sha256(
+        f"{'+'.join(languages)} {importlib.metadata.version('wordfreq')} {QUOTED_LANGUAGES} {MIN_CANDIDATE_ZIPF}".encode()
+        + CLINIC_WORDS.read_bytes()).hexdigest()[:16]
+    path = get_settings().var_dir / "cache" / f"spelling-{version}.npz"
+    if not path.is_file():
+        build = f"import sys; from {__name__} import WordLists; WordLists.build(__import__('pathlib').Path(sys.argv[1]), tuple(sys.argv[2:]))"
+        subprocess.run([sys.executable, "-c", build, str(path.resolve()), *languages], check=True, cwd=_PROJECT_ROOT,
+                       timeout=300)
+    return WordLists(path)
+
+
+def _hash(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little", signed=True)
+
+
+def _find(keys: np.ndarray, key: int) -> int | None:
+    at = int(np.searchsorted(keys, key))
+    return at if at < len(keys) and keys[at] == key else None
+
+
+def _clinic_words() -> set[str]:
     lines = CLINIC_WORDS.read_text(encoding="utf-8").splitlines()
-    quoted.append({line.strip().lower() for line in lines if line.strip() and not line.startswith("#")})
-    return own, quoted
+    return {line.strip().lower() for line in lines if line.strip() and not line.startswith("#")}
 
 
 class Speller:
     """Puts back the misread words of one page's text (see the module's docstring)."""
 
     def __init__(self, languages: tuple[str, ...] = ("spa", "eng")) -> None:
-        self._own, self._quoted = _word_lists(languages)
-
-    def zipf(self, word: str) -> float:
-        """How common the word is in the page's languages, on the Zipf scale (0: in no list)."""
-        frequency = max(words.get(word, 0.0) for words in self._own)
-        return log10(frequency) + 9 if frequency else 0.0
-
-    def exists(self, word: str) -> bool:
-        return any(word in words for words in self._own) or any(word in words for words in self._quoted)
+        languages = tuple(language for language in languages if language in WORDFREQ_LANGUAGE)
+        self._lists = word_lists(languages) if languages else None
 
     def correction(self, word: str) -> str | None:
         """The word as printed, in the case it was read in; None to leave it as read."""
         lower = word.lower()
-        if not self._own or self.exists(lower):
+        if self._lists is None or self._lists.exists(lower):
             return None
-        scored = sorted(((self.zipf(candidate), candidate) for candidate in _one_edit(lower)), reverse=True)
+        scored = sorted(((self._lists.zipf(candidate), candidate) for candidate in _one_edit(lower)), reverse=True)
         if not scored or scored[0][0] < MIN_CANDIDATE_ZIPF:
             return None
         if len(scored) > 1 and scored[0][0] - scored[1][0] < MARGIN_ZIPF:
