@@ -41,6 +41,8 @@ test-postgresql: install
 	TEST_DATABASE=postgresql $(PY) -m pytest $(PYTEST_ARGS)
 
 install: system-deps $(STAMP)
+	@# the OCR's word lists (documents/read/spelling.py), built once per machine, not in the first OCR job
+	@$(PY) -c "from veterinaria.app.documents.read.spelling import Speller; Speller()"
 
 # Debian packages: installed when missing if we are root, otherwise we say what to run.
 system-deps:

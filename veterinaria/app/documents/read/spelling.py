@@ -6,7 +6,7 @@ On old print, a worn ribbon or a faint copy, Tesseract's LSTM confuses glyphs th
 
 - the word as read is in no word list: not Spanish or English (wordfreq's large lists, which hold
   rare words, names and inflections too), nor a language a page may quote (a French title, a Dutch
-  recipe: their common words), nor the clinic's own vocabulary (vet_words.txt: "Rabisin",
+  recipe: their word lists), nor the clinic's own vocabulary (vet_words.txt: "Rabisin",
   "Librela", "piometra") — a word that exists anywhere is left as read;
 - one misreading away (a letter for its lookalike, LOOKALIKES, or one of the GLYPH_CONFUSIONS)
   lies a common Spanish or English word, at least MIN_CANDIDATE_ZIPF, and clearly more
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import itertools
 import os
 import re
 import subprocess
@@ -43,7 +44,7 @@ from common.config import get_settings
 
 #: Tesseract's language codes and wordfreq's.
 WORDFREQ_LANGUAGE = {"spa": "es", "eng": "en"}
-#: Languages a Spanish or English page may quote: a word common in one of them is not misread.
+#: Languages a Spanish or English page may quote: a word of theirs is not a misreading.
 QUOTED_LANGUAGES = ("fr", "de", "nl", "it", "pt", "ca")
 #: Medicines, vaccines, foods and clinical terms that the word lists lack: real words too.
 CLINIC_WORDS = Path(__file__).with_name("vet_words.txt")
@@ -75,11 +76,11 @@ _BROKEN_BEFORE = re.compile(r"-[ \t]*\n[ \t]*\Z")  # the second half of a word w
 class WordLists:
     """Every word of the lists, and how common the common ones are, as sorted 64-bit hashes.
 
-    wordfreq's own dictionaries hold 650,000 Python strings: 80 MB in every worker process, and
-    reading them leaves about 65 MB behind after they are freed. So they are read once, in a process
-    of their own (`word_lists`), into two sorted arrays
-    of hashes (5 MB) cached under var/cache; each process loads the arrays. A hash that two words
-    share (about one chance in 10^13 per lookup) can only make a non-word pass as a word: left as read.
+    wordfreq's dictionaries of Spanish and English alone hold 650,000 Python strings: 80 MB in every
+    OCR process, and reading them leaves about 65 MB behind once freed. So the lists are read once,
+    in a process of their own (`word_lists`), into sorted arrays of hashes (15 MB with the quoted
+    languages) cached in the user's cache folder; each process loads the arrays. Two words sharing
+    a hash (about one chance in 10^13 a lookup) can only make a non-word pass for a word: left as read.
     """
 
     def __init__(self, path: Path) -> None:
@@ -88,25 +89,29 @@ class WordLists:
 
     @classmethod
     def build(cls, path: Path, languages: tuple[str, ...]) -> None:
-        known: set[int] = set()
         common: dict[int, float] = {}
         for language in languages:
-            # wordfreq's buckets: bucket i holds the words of frequency 10^(-i/100), Zipf 9 - i/100
+            # wordfreq's buckets: bucket i holds the words of frequency 10^(-i/100), Zipf 9 - i/100,
+            # most common first; a word common in both languages keeps its higher Zipf
             for index, bucket in enumerate(get_frequency_list(WORDFREQ_LANGUAGE[language], "large")):
                 zipf = 9 - index / 100
-                for word in bucket:
-                    key = _hash(word)
-                    known.add(key)
-                    if zipf >= MIN_CANDIDATE_ZIPF and common.get(key, 0.0) < zipf:
-                        common[key] = zipf
-        for language in QUOTED_LANGUAGES:
-            known.update(_hash(word) for bucket in get_frequency_list(language, "small") for word in bucket)
-        known.update(_hash(word) for word in _clinic_words())
+                if zipf < MIN_CANDIDATE_ZIPF:
+                    break
+                for key in map(_hash, bucket):
+                    common[key] = max(zipf, common.get(key, 0.0))
+        every = [*(WORDFREQ_LANGUAGE[language] for language in languages), *QUOTED_LANGUAGES]
+        words = itertools.chain(*(itertools.chain.from_iterable(get_frequency_list(language, "large"))
+                                  for language in every), _clinic_words())
+        known = np.unique(np.fromiter(map(_hash, words), dtype=np.int64))
         keys = np.array(sorted(common), dtype=np.int64)
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as out:
-            np.savez(out, known=np.array(sorted(known), dtype=np.int64), common=keys,
-                     zipf=np.array([common[key] for key in keys.tolist()], dtype=np.float32))
+            try:
+                np.savez(out, known=known, common=keys, zipf=np.array([common[key] for key in keys.tolist()],
+                                                                         dtype=np.float32))
+            except BaseException:
+                os.unlink(out.name)
+                raise
         os.replace(out.name, path)  # whole or not at all: two processes may build it at once
 
     def exists(self, word: str) -> bool:
@@ -122,14 +127,27 @@ class WordLists:
 def word_lists(languages: tuple[str, ...]) -> WordLists:
     """This process's lists for the languages, built into the cache on first need (a few seconds)."""
     version = hashlib.sha256(
-        f"{'+'.join(languages)} {importlib.metadata.version('wordfreq')} {QUOTED_LANGUAGES} {MIN_CANDIDATE_ZIPF}".encode()
+        f"{'+'.join(languages)} large {importlib.metadata.version('wordfreq')} {QUOTED_LANGUAGES} {MIN_CANDIDATE_ZIPF}".encode()
         + CLINIC_WORDS.read_bytes()).hexdigest()[:16]
-    path = get_settings().var_dir / "cache" / f"spelling-{version}.npz"
+    path = _cache_dir() / f"spelling-{version}.npz"
     if not path.is_file():
         build = f"import sys; from {__name__} import WordLists; WordLists.build(__import__('pathlib').Path(sys.argv[1]), tuple(sys.argv[2:]))"
         subprocess.run([sys.executable, "-c", build, str(path.resolve()), *languages], check=True, cwd=_PROJECT_ROOT,
                        timeout=300)
     return WordLists(path)
+
+
+def _cache_dir() -> Path:
+    """The user's cache (shared by every stack on the machine, so the lists are built once), or
+    var/cache where there is none to write to (a container's service user)."""
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "timon-petstore"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if os.access(folder, os.W_OK):
+            return folder
+    except OSError:
+        pass
+    return get_settings().var_dir / "cache"
 
 
 def _hash(word: str) -> int:
