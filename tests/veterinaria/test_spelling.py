@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from wordfreq import zipf_frequency
 
-from veterinaria.app.documents.read import extract_document, get_engine
+from veterinaria.app.documents.read import extract_document, get_engine, spelling
 from veterinaria.app.documents.read.spelling import Speller, word_lists
 
 
@@ -81,3 +81,12 @@ def test_the_compact_lists_agree_with_wordfreq():
     assert lists.exists("ullapool")  # ...and still a word
     assert lists.exists("zout") and lists.exists("librela")  # a quoted language's word, the clinic's
     assert not lists.exists("seeretary")
+
+
+def test_without_word_lists_a_page_is_read_as_tesseract_reads_it(monkeypatch):
+    # no folder to build the lists in (a read-only container): OCR goes on, words stay as read
+    def unavailable(languages):
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(spelling, "word_lists", unavailable)
+    assert Speller(("spa", "eng")).respell("El diagnóstieo") == "El diagnóstieo"

@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import itertools
+import logging
 import os
 import re
 import subprocess
@@ -41,6 +42,8 @@ import numpy as np
 from wordfreq import get_frequency_list
 
 from common.config import get_settings
+
+log = logging.getLogger(__name__)
 
 #: Tesseract's language codes and wordfreq's.
 WORDFREQ_LANGUAGE = {"spa": "es", "eng": "en"}
@@ -169,7 +172,12 @@ class Speller:
 
     def __init__(self, languages: tuple[str, ...] = ("spa", "eng")) -> None:
         languages = tuple(language for language in languages if language in WORDFREQ_LANGUAGE)
-        self._lists = word_lists(languages) if languages else None
+        self._lists: WordLists | None = None
+        try:
+            self._lists = word_lists(languages) if languages else None
+        except (OSError, subprocess.SubprocessError) as error:
+            # no folder to build the lists in: pages are read as Tesseract reads them, not refused
+            log.warning("OCR word lists unavailable, misread words stay as read: %s", error)
 
     def correction(self, word: str) -> str | None:
         """The word as printed, in the case it was read in; None to leave it as read."""
