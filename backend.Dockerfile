@@ -16,6 +16,7 @@ ENV PYTHONUNBUFFERED=1 \
     OMP_THREAD_LIMIT=1 \
     PYTHONPATH=/app \
     VAR_DIR=/app/var \
+    XDG_CACHE_HOME=/app/cache \
     REMAP_SIGTERM=SIGQUIT
 
 WORKDIR /app
@@ -45,7 +46,9 @@ RUN groupadd --system --gid 10001 timon \
  && mkdir -p /app/var/files /app/var/secrets \
  && chown -R timon:timon /app/var \
  && chmod 0700 /app/var/secrets \
- && python -m compileall -q common auth veterinaria petshop console migrations
+ && python -m compileall -q common auth veterinaria petshop console migrations \
+ && python -c "from veterinaria.app.documents.read.spelling import Speller; Speller()"
+# ^ the OCR's word lists (documents/read/spelling.py) built into the image's /app/cache: no worker builds them
 USER timon
 
 EXPOSE 8000 8001 8002 8004 5555

@@ -115,6 +115,7 @@ class WordLists:
             except BaseException:
                 os.unlink(out.name)
                 raise
+        os.chmod(out.name, 0o644)  # words, not secrets: readable by the service user of an image built as root
         os.replace(out.name, path)  # whole or not at all: two processes may build it at once
 
     def exists(self, word: str) -> bool:
@@ -132,25 +133,30 @@ def word_lists(languages: tuple[str, ...]) -> WordLists:
     version = hashlib.sha256(
         f"{'+'.join(languages)} large {importlib.metadata.version('wordfreq')} {QUOTED_LANGUAGES} {MIN_CANDIDATE_ZIPF}".encode()
         + CLINIC_WORDS.read_bytes()).hexdigest()[:16]
-    path = _cache_dir() / f"spelling-{version}.npz"
-    if not path.is_file():
+    name = f"spelling-{version}.npz"
+    folders = _cache_folders()
+    found = next((folder / name for folder in folders if (folder / name).is_file()), None)
+    if found is None:
+        found = next((folder for folder in folders if _writable(folder)), folders[-1]) / name
         build = f"import sys; from {__name__} import WordLists; WordLists.build(__import__('pathlib').Path(sys.argv[1]), tuple(sys.argv[2:]))"
-        subprocess.run([sys.executable, "-c", build, str(path.resolve()), *languages], check=True, cwd=_PROJECT_ROOT,
+        subprocess.run([sys.executable, "-c", build, str(found.resolve()), *languages], check=True, cwd=_PROJECT_ROOT,
                        timeout=300)
-    return WordLists(path)
+    return WordLists(found)
 
 
-def _cache_dir() -> Path:
-    """The user's cache (shared by every stack on the machine, so the lists are built once), or
-    var/cache where there is none to write to (a container's service user)."""
-    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "timon-petstore"
+def _cache_folders() -> list[Path]:
+    """Where the lists are looked for, and built in the first one writable: the user's cache (shared
+    by every stack on the machine, so they are built once; the image's, built with it), then var/cache."""
+    user = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "timon-petstore"
+    return [user, get_settings().var_dir / "cache"]
+
+
+def _writable(folder: Path) -> bool:
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        if os.access(folder, os.W_OK):
-            return folder
     except OSError:
-        pass
-    return get_settings().var_dir / "cache"
+        return False
+    return os.access(folder, os.W_OK)
 
 
 def _hash(word: str) -> int:
