@@ -39,7 +39,6 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-from wordfreq import get_frequency_list
 
 from common.config import get_settings
 
@@ -92,6 +91,8 @@ class WordLists:
 
     @classmethod
     def build(cls, path: Path, languages: tuple[str, ...]) -> None:
+        from wordfreq import get_frequency_list  # here only: its import (0.1 s) is for the build
+
         common: dict[int, float] = {}
         for language in languages:
             # wordfreq's buckets: bucket i holds the words of frequency 10^(-i/100), Zipf 9 - i/100,
