@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFilter, ImageOps
+from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
+from tesserocr import PyTessBaseAPI
 
 from tests.veterinaria import pages
 from tests.veterinaria.conftest import A5_MM
 from tests.veterinaria.samples import sample_document
 from veterinaria.app.documents.read import OcrEngine, extract_document, get_engine
-from veterinaria.app.documents.read.engine import Block, PageLayout, Reading
+from veterinaria.app.documents.read.engine import _COPYRIGHT_FOR_C, Block, PageLayout, Reading, find_tessdata
 from veterinaria.app.documents.read.layout import reading_order
 from veterinaria.app.documents.read.page_ocr import _read_regions, read_page
 from veterinaria.app.documents.read.preprocess import (
@@ -406,6 +407,39 @@ def test_an_engravings_specks_beside_a_column_are_not_read_into_its_lines(engine
 
     assert "HISTORIA CLÍNICA" in read and "Fecha: 16 de julio de 2022" in read
     assert sum(line in read for line in lines) >= 19  # 17 with the specks
+
+
+def _line_with_a_speck(words: str, before: str | None) -> Image.Image:
+    """`words` in 36 px type, with a speck of 3 × 6 pixels at apostrophe height just before the
+    word `before` (a grain of dust on a halftone scan)."""
+    page = Image.new("L", (1400, 300), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(pages.FONT_PATH.replace("Sans", "Serif"), 36)
+    draw.text((60, 60), words, font=font, fill=0)
+    if before is not None:
+        x = 60 + draw.textlength(words[:words.index(before)], font=font)
+        draw.rectangle((x - 3, 63, x - 1, 68), fill=0)
+    return page
+
+
+def test_a_speck_read_as_a_quote_mark_is_left_out_of_the_word(engine):
+    page = _line_with_a_speck("My daughter wandered around the house", before="house")
+    with PyTessBaseAPI(path=str(find_tessdata()), lang="spa+eng") as bare:
+        bare.SetImage(page)
+        bare.SetSourceResolution(300)
+        assert "'house" in bare.GetUTF8Text()  # Tesseract alone reads the speck as an apostrophe
+
+    assert engine.recognize(page, 300).text.strip() == "My daughter wandered around the house"
+
+
+@pytest.mark.parametrize("words", ["The dog's bed is by the 'old' door", '"Rabisin" was given in the \'90s.'])
+def test_real_quote_marks_at_a_words_edge_are_kept(words, engine):
+    assert engine.recognize(_line_with_a_speck(words, before=None), 300).text.strip() == words
+
+
+def test_a_copyright_sign_before_a_period_is_read_as_the_c_it_is():
+    assert _COPYRIGHT_FOR_C.sub("C", "A. ©. Rees, by ©. E. De Long") == "A. C. Rees, by C. E. De Long"
+    assert _COPYRIGHT_FOR_C.sub("C", "© 2024 Laboratorio Vetlab") == "© 2024 Laboratorio Vetlab"
 
 
 class ReadsTextureAsJunk:

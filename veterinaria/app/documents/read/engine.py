@@ -39,6 +39,15 @@ MIN_MARGIN_LINES = 3
 #: word of 62 or more. (One level up, page_ocr.TEXTURE_BELOW drops a whole region of a page of
 #: columns read with next to no confidence.)
 TEXTURE_BELOW_CONFIDENCE = 60
+#: A quote mark at the start or end of a word with less ink than this share of its line's height
+#: squared is a speck of dust or grain, not a mark. On the halftone page of bench/ocr_real.py a
+#: speck of 3 pixels before "house" was read "'house"; its apostrophes there have 52–58 pixels and
+#: its periods 29–36, on lines 30 pixels high (the bound: 18).
+SPECK_INK = 0.02
+_QUOTES = frozenset("'‘’‚\"“”„`´")
+#: "©" followed by a period is a "C" with a stain in its bowl ("A. ©. Rees", "by ©. E. De Long"):
+#: the sign is never followed by a period.
+_COPYRIGHT_FOR_C = re.compile("©(?=\\.)")
 _Word = tuple[str, float, tuple[int, int, int, int]]  # as read, confidence (0–100), box
 _TEXT_BLOCKS = {PT.FLOWING_TEXT, PT.HEADING_TEXT, PT.PULLOUT_TEXT, PT.CAPTION_TEXT, PT.TABLE, PT.VERTICAL_TEXT}
 
@@ -230,23 +239,47 @@ class OcrEngine:
         cleaned, stray = _stray_words(by_block)
         texture = _texture_blocks(by_block)
         stray |= {word[2] for block in texture for words in by_block[block] for word in words}
+        specks = self._specks()
         blocks, pieces = [], []
         for block in iterate_level(self._api.GetIterator(), RIL.BLOCK):
             piece = _text_at(block, RIL.BLOCK)
             box = block.BoundingBox(RIL.BLOCK)
             if not piece.strip() or not box or box in texture:
                 continue
-            cursor = 0
-            for read, kept in cleaned.get(box, ()):
-                found = piece.find(read, cursor)
-                if found >= 0:
-                    piece = piece[:found] + kept + piece[found + len(read):]
-                    cursor = found + len(kept)
+            piece = _replace_in_order(_replace_in_order(piece, cleaned.get(box, ())), specks.get(box, ()))
+            piece = _COPYRIGHT_FOR_C.sub("C", piece)
             if not piece.strip():
                 continue
             blocks.append(Block(box=box, text=piece))
             pieces.append(piece if not pieces else "\n" + piece)
         return blocks, pieces, stray
+
+    def _specks(self) -> dict[tuple, list[tuple[str, str]]]:
+        """Words with a speck read as a quote mark at their start or end (see SPECK_INK): per block
+        box, in reading order, each such word as read and without the speck."""
+        found: dict[tuple, list[tuple[str, str]]] = {}
+        page, scale = None, 1.0
+        word = ""
+        for symbol in iterate_level(self._api.GetIterator(), RIL.SYMBOL):
+            first = symbol.IsAtBeginningOf(RIL.WORD)
+            if first:
+                word = _text_at(symbol, RIL.WORD)
+            mark = _text_at(symbol, RIL.SYMBOL)
+            last = symbol.IsAtFinalElement(RIL.WORD, RIL.SYMBOL)
+            if mark not in _QUOTES or len(word) <= len(mark) or not (first or last):
+                continue
+            box, row = symbol.BoundingBox(RIL.SYMBOL), symbol.RowAttributes()
+            if page is None:  # only a page with a quote mark at a word's edge pays for the image
+                page = self._api.GetThresholdedImage()
+                scale = self._api.GetThresholdedImageScaleFactor() or 1.0
+            if not box or page is None or not row:
+                continue
+            crop = page.crop(tuple(round(edge * scale) for edge in box)).convert("L")
+            if crop.histogram()[0] >= SPECK_INK * (row["row_height"] * scale) ** 2:
+                continue
+            kept = word[len(mark):] if first else word[:-len(mark)]
+            found.setdefault(symbol.BoundingBox(RIL.BLOCK), []).append((word, kept))
+        return found
 
     def _words_by_block(self) -> dict[tuple, list[list[_Word]]]:
         """The page's words (text, confidence, box) line by line, per block box: one walk for both cleaning rules."""
@@ -375,6 +408,17 @@ def _stray_words(by_block: dict[tuple, list[list[_Word]]]) -> tuple[dict[tuple, 
             read = " ".join(w[0] for w in words)
             cleaned.setdefault(block, []).append((read, " ".join(w[0] for w in words[first:])))
     return cleaned, stray
+
+
+def _replace_in_order(piece: str, replacements) -> str:
+    """`piece` with each (as read, as kept) pair replaced in turn, each after the one before."""
+    cursor = 0
+    for read, kept in replacements:
+        found = piece.find(read, cursor)
+        if found >= 0:
+            piece = piece[:found] + kept + piece[found + len(read):]
+            cursor = found + len(kept)
+    return piece
 
 
 def _text_at(iterator, level) -> str:
