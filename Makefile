@@ -7,10 +7,13 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# tesseract-ocr-*: language data for the tesserocr wheel's engine; fonts-dejavu-core: the OCR tests render pages;
+# tesseract-ocr-*: language data for the tesserocr wheel's engine (Spanish, English, orientation; and the
+# languages a foreign page is read again in, documents/read/languages.py); fonts-dejavu-core: the OCR tests render pages;
 # redis-server: Debian's Redis 7, the major version compose runs, for make up and the tests;
 # chromium: the browser the console's stories drive through Playwright (tests/test_console_browser.py)
-APT_PACKAGES := docker-compose redis-server tesseract-ocr-spa tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core chromium
+OCR_LANGUAGES := tesseract-ocr-spa tesseract-ocr-eng tesseract-ocr-osd tesseract-ocr-fra tesseract-ocr-deu tesseract-ocr-nld \
+	tesseract-ocr-ita tesseract-ocr-por tesseract-ocr-cat
+APT_PACKAGES := docker-compose redis-server $(OCR_LANGUAGES) fonts-dejavu-core chromium
 PYTEST_ARGS ?=
 
 .PHONY: up test test-sqlite test-postgresql install system-deps bench vendor clean

@@ -2,10 +2,12 @@
 # `docker compose up -d` builds it; every service picks its process with `command:`.
 FROM python:3.11-slim-bookworm
 
-# Tesseract language data only: the tesserocr wheel bundles the engine. --no-install-recommends
-# keeps Debian's tesseract-ocr binary (and its X/Leptonica tail) out of the image.
+# Tesseract language data only: the tesserocr wheel bundles the engine. Spanish, English and
+# orientation, plus the languages a foreign page is read again in (documents/read/languages.py).
+# --no-install-recommends keeps Debian's tesseract-ocr binary (and its X/Leptonica tail) out of the image.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tesseract-ocr-spa tesseract-ocr-eng tesseract-ocr-osd \
+    tesseract-ocr-fra tesseract-ocr-deu tesseract-ocr-nld tesseract-ocr-ita tesseract-ocr-por tesseract-ocr-cat \
  && rm -rf /var/lib/apt/lists/*
 
 ENV PYTHONUNBUFFERED=1 \

@@ -14,6 +14,7 @@ from tests.veterinaria.conftest import A5_MM
 from tests.veterinaria.samples import sample_document
 from veterinaria.app.documents.read import OcrEngine, extract_document, get_engine
 from veterinaria.app.documents.read.engine import _COPYRIGHT_FOR_C, Block, PageLayout, Reading, find_tessdata
+from veterinaria.app.documents.read.languages import page_language
 from veterinaria.app.documents.read.layout import reading_order
 from veterinaria.app.documents.read.page_ocr import _read_regions, read_page
 from veterinaria.app.documents.read.preprocess import (
@@ -466,6 +467,54 @@ def test_a_region_read_with_next_to_no_confidence_is_left_out_of_the_page():
 
     assert read.page.text == "Main Street Restaurant"
     assert read.page.confidence > 0.8
+
+
+# --- languages -----------------------------------------------------------------------------------
+
+FOREIGN_REFERRALS = {
+    "fra": ["Le chien a été vacciné contre la rage le 12 mars.", "Très bon état général, poids stable, appétit conservé.",
+            "Prochaine visite : contrôle de la thyroïde dans trois mois.",
+            "Le propriétaire a reçu les résultats de l'analyse.", "Fièvre légère, pas de vomissements ni de diarrhée.",
+            "Traitement : amoxicilline deux fois par jour, une semaine."],
+    "deu": ["Der Hund wurde am 12. März gegen Tollwut geimpft.", "Allgemeinzustand gut, Gewicht stabil, Appetit erhalten.",
+            "Nächste Kontrolle der Schilddrüse in drei Monaten.",
+            "Der Besitzer hat die Ergebnisse der Blutuntersuchung erhalten.", "Leichtes Fieber, kein Erbrechen, kein Durchfall.",
+            "Behandlung: Amoxicillin zweimal täglich für eine Woche."],
+    "nld": ["De hond is op 12 maart ingeënt tegen hondsdolheid.", "Algemene toestand goed, gewicht stabiel, eetlust behouden.",
+            "Volgende controle van de schildklier over drie maanden.",
+            "De eigenaar heeft de uitslagen van het bloedonderzoek gekregen.", "Lichte koorts, geen braken en geen diarree.",
+            "Behandeling: amoxicilline tweemaal per dag gedurende een week."],
+}
+
+
+@pytest.mark.parametrize("language", FOREIGN_REFERRALS)
+def test_a_referral_in_another_language_is_read_again_in_that_language(language, engine):
+    lines = FOREIGN_REFERRALS[language]
+    page = pages.render_page(lines, dpi=200, font_pt=11)
+    in_ours = engine.recognize(page, 200).text
+    assert page_language(in_ours) == language
+    assert any(line not in in_ours for line in lines)  # "Tres", "recu", "Márz", "ingeént" in Spanish and English
+
+    read = read_page(page, number=1, engine=engine, dpi=200).text.splitlines()
+
+    assert [line for line in lines if line not in read] == []
+
+
+@pytest.mark.parametrize("text", [
+    " ".join(sample_document(0).lines),  # a Spanish report, with its lab values and units
+    "The dog was brought in with a limp on the left hind leg. X-rays show no fracture; rest and an "
+    "anti-inflammatory for a week, then a check-up. The owner was told to keep the dog on a lead.",
+    "Le chien a été vacciné contre la rage.",  # French, but too short to tell
+])
+def test_spanish_english_and_short_texts_are_not_read_again(text):
+    assert page_language(text) is None
+
+
+def test_an_engine_for_another_language_is_kept_shares_orientation_and_needs_its_data(engine):
+    french = engine.in_language("fra")
+    assert french is engine.in_language("fra")
+    assert french._osd is engine._osd
+    assert engine.in_language("xyz") is None  # no Tesseract data: the page stays as read
 
 
 # --- PDFs ----------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Tesseract, kept alive: one recognition API (Spanish + English) and one orientation API per process.
+"""Tesseract, kept alive: one recognition API (Spanish + English) and one orientation API per process,
+plus, once a page in another language has been read, one API for that language first (`in_language`).
 
 Loading the models takes a fraction of a second and some memory, so each worker process opens
 them once (`get_engine()`) and reuses them for every page, instead of spawning `tesseract` per page.
@@ -145,16 +146,37 @@ class OcrEngine:
     #: keeps the turned reading only if it is more confident than the upright one.
     min_orientation_confidence = 2.0
 
-    def __init__(self, *, tessdata: str | os.PathLike | None = None, languages: str = LANGUAGES) -> None:
+    def __init__(self, *, tessdata: str | os.PathLike | None = None, languages: str = LANGUAGES,
+                 orientation: OrientationDetector | None = None) -> None:
         folder = find_tessdata(tessdata)
         _require(folder, languages)
         self._api = PyTessBaseAPI(path=str(folder), lang=languages, psm=PSM.AUTO, oem=OEM.LSTM_ONLY)
         self._api.SetVariable("debug_file", os.devnull)  # "Detected N diacritics" etc. are not log lines
-        self._osd = OrientationDetector(folder)
+        self._owns_osd = orientation is None
+        self._osd = orientation or OrientationDetector(folder)
         self._folder = folder
         self._primary: PyTessBaseAPI | None = None  # Spanish alone, one line at a time: opened on first need
         self._speller = Speller(tuple(languages.split("+")))  # its word lists load here, not on the first page
         self._current: tuple[Image.Image, str] | None = None
+        self._other: OcrEngine | None = None  # the last engine `in_language` opened
+
+    def in_language(self, language: str) -> OcrEngine | None:
+        """An engine that reads `language` (a Tesseract code, "fra") first, then this engine's
+        languages; None when Tesseract has no data for it here.
+
+        It shares this engine's orientation detector and word lists, and is kept until another
+        language is asked for: the pages of one foreign document follow one another, and a worker
+        holds at most one such engine (about 40 MB) beside its own.
+        """
+        languages = f"{language}+{self._api.GetInitLanguagesAsString()}"
+        if self._other is not None and self._other._api.GetInitLanguagesAsString() == languages:
+            return self._other
+        if not (self._folder / f"{language}.traineddata").is_file():
+            return None
+        if self._other is not None:
+            self._other.close()
+        self._other = OcrEngine(tessdata=self._folder, languages=languages, orientation=self._osd)
+        return self._other
 
     def _load(self, image: Image.Image, dpi: int | None, thresholding: str) -> None:
         if self._current and self._current[0] is image and self._current[1] == thresholding:
@@ -367,9 +389,12 @@ class OcrEngine:
 
     def close(self) -> None:
         self._api.End()
-        self._osd.close()
+        if self._owns_osd:
+            self._osd.close()
         if self._primary is not None:
             self._primary.End()
+        if self._other is not None:
+            self._other.close()
 
 
 def _texture_blocks(by_block: dict[tuple, list[list[_Word]]]) -> set[tuple]:

@@ -21,6 +21,8 @@ another way when the reading is poor — keeping whichever reading Tesseract is 
    Sauvola's local threshold (speckle, shadows), and sparse-text segmentation when much text
    went unread (forms, labels; not on a page of columns). The most confident reading wins. The
    budget is a count of readings, so a page reads the same on a busy machine as on an idle one.
+8. A page whose text is clearly in another language we have Tesseract data for (languages.py: a
+   French referral, a Dutch recipe) is read again from step 2 with that language first.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from PIL import Image, ImageOps
 from veterinaria.app.documents.read.deskew import check_skew
 from veterinaria.app.documents.read.engine import OcrEngine, Reading
 from veterinaria.app.documents.read.images import limit_side, to_grey
+from veterinaria.app.documents.read.languages import page_language
 from veterinaria.app.documents.read.layout import adjusted_confidence, missed_text_share, reading_order
 from veterinaria.app.documents.read.preprocess import (
     Preparation,
@@ -59,6 +62,9 @@ SPARSE_WHEN_MISSED = 0.15
 PAGE_RETRIES = 4
 #: A region of a page of columns read with less confidence than this is left out of the page's text.
 TEXTURE_BELOW = 0.15
+#: A page read again in its own language (languages.py) keeps that reading unless it is less
+#: confident than the first by more than this.
+LANGUAGE_MARGIN = 0.0
 
 
 def level(image: Image.Image, angle: float) -> Image.Image:
@@ -155,6 +161,21 @@ def read_page(image: Image.Image, *, number: int, engine: OcrEngine, dpi: int | 
     """The text of one page image, prepared, turned upright and levelled first when needed."""
     image, dpi = limit_side(to_grey(image), dpi)
     image = prepare_light(image, Preparation())
+    page = _best_reading(image, engine, dpi)
+    language = page_language(page.text)
+    other = engine.in_language(language) if language else None
+    if other is not None:
+        # a French or Dutch page (languages.py): read again from the start with its own language
+        # first — every strategy, since a reading's strategy and its language are not chosen apart
+        again = _best_reading(image, other, dpi)
+        if again.confidence >= page.confidence - LANGUAGE_MARGIN:
+            page = again
+    page.number = number
+    return page
+
+
+def _best_reading(image: Image.Image, engine: OcrEngine, dpi: int | None) -> PageText:
+    """The page read the first way and, when that is poor, the other ways (module docstring, 7)."""
     best = _read_upright(image, engine, dpi)
     retries = 0
 
@@ -188,5 +209,4 @@ def read_page(image: Image.Image, *, number: int, engine: OcrEngine, dpi: int | 
         # (a page of columns is not: sparse segmentation reads across them, and a region's own
         # pictures and barcodes count as unread text there)
         keep_better(_read_upright(upright, engine, dpi, rotated=best.page.rotated, may_turn=False, sparse=True))
-    best.page.number = number
     return best.page
