@@ -19,6 +19,7 @@ from PIL import Image
 from tesserocr import OEM, PSM, PT, RIL, PyTessBaseAPI, WritingDirection, iterate_level
 
 from common.text import strip_accents
+from veterinaria.app.documents.read.languages import language_detector
 from veterinaria.app.documents.read.spelling import Speller
 
 LANGUAGES = "spa+eng"
@@ -157,6 +158,7 @@ class OcrEngine:
         self._folder = folder
         self._primary: PyTessBaseAPI | None = None  # Spanish alone, one line at a time: opened on first need
         self._speller = Speller(tuple(languages.split("+")))  # its word lists load here, not on the first page
+        language_detector()  # so do the models that tell a page's language (languages.py)
         self._current: tuple[Image.Image, str] | None = None
         self._other: OcrEngine | None = None  # the last engine `in_language` opened
 
