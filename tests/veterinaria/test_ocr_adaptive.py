@@ -14,7 +14,7 @@ from tests.veterinaria.conftest import A5_MM
 from tests.veterinaria.samples import sample_document
 from veterinaria.app.documents.read import OcrEngine, extract_document, get_engine
 from veterinaria.app.documents.read.engine import _COPYRIGHT_FOR_C, Block, PageLayout, Reading, find_tessdata
-from veterinaria.app.documents.read.languages import page_language
+from veterinaria.app.documents.read.languages import page_language, tidy
 from veterinaria.app.documents.read.layout import reading_order
 from veterinaria.app.documents.read.page_ocr import _read_regions, read_page
 from veterinaria.app.documents.read.preprocess import (
@@ -484,6 +484,14 @@ FOREIGN_REFERRALS = {
             "Volgende controle van de schildklier over drie maanden.",
             "De eigenaar heeft de uitslagen van het bloedonderzoek gekregen.", "Lichte koorts, geen braken en geen diarree.",
             "Behandeling: amoxicilline tweemaal per dag gedurende een week."],
+    "cat": ["El gos va ser vacunat contra la ràbia el 12 de març.", "Bon estat general, pes estable, gana conservada.",
+            "Propera visita: control de la tiroide d'aquí a tres mesos.",
+            "El propietari ha rebut els resultats de l'anàlisi.", "Febre lleugera, sense vòmits ni diarrea.",
+            "Tractament: amoxicil·lina dues vegades al dia, una setmana."],
+    "por": ["O cão foi vacinado contra a raiva no dia 12 de março.", "Bom estado geral, peso estável, apetite conservado.",
+            "Próxima consulta: controlo da tiróide daqui a três meses.",
+            "O proprietário recebeu os resultados da análise.", "Febre ligeira, sem vómitos nem diarreia.",
+            "Tratamento: amoxicilina duas vezes por dia, durante uma semana."],
 }
 
 
@@ -493,7 +501,7 @@ def test_a_referral_in_another_language_is_read_again_in_that_language(language,
     page = pages.render_page(lines, dpi=200, font_pt=11)
     in_ours = engine.recognize(page, 200).text
     assert page_language(in_ours) == language
-    assert any(line not in in_ours for line in lines)  # "Tres", "recu", "Márz", "ingeént" in Spanish and English
+    assert any(line not in in_ours for line in lines)  # "Tres", "recu", "Márz", "ingeént", "cao" in Spanish and English
 
     read = read_page(page, number=1, engine=engine, dpi=200).text.splitlines()
 
@@ -508,6 +516,12 @@ def test_a_referral_in_another_language_is_read_again_in_that_language(language,
 ])
 def test_spanish_english_and_short_texts_are_not_read_again(text):
     assert page_language(text) is None
+
+
+def test_catalan_ela_geminada_read_as_a_hyphen_is_put_back_but_not_between_two_surnames():
+    assert tidy("amoxicil-lina, cèl-lules, IL-LUSTRE, col.legi", "cat") == "amoxicil·lina, cèl·lules, IL·LUSTRE, col·legi"
+    assert tidy("Sra. Vall-llosera, Dr. Gil-Lázaro, fer-la", "cat") == "Sra. Vall-llosera, Dr. Gil-Lázaro, fer-la"
+    assert tidy("amoxicil-lina", "fra") == "amoxicil-lina"
 
 
 def test_an_engine_for_another_language_is_kept_shares_orientation_and_needs_its_data(engine):

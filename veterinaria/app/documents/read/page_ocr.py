@@ -34,7 +34,7 @@ from PIL import Image, ImageOps
 from veterinaria.app.documents.read.deskew import check_skew
 from veterinaria.app.documents.read.engine import OcrEngine, Reading
 from veterinaria.app.documents.read.images import limit_side, to_grey
-from veterinaria.app.documents.read.languages import page_language
+from veterinaria.app.documents.read.languages import page_language, tidy
 from veterinaria.app.documents.read.layout import adjusted_confidence, missed_text_share, reading_order
 from veterinaria.app.documents.read.preprocess import (
     Preparation,
@@ -170,6 +170,7 @@ def read_page(image: Image.Image, *, number: int, engine: OcrEngine, dpi: int | 
         again = _best_reading(image, other, dpi)
         if again.confidence >= page.confidence - LANGUAGE_MARGIN:
             page = again
+            page.text = tidy(page.text, language)
     page.number = number
     return page
 
