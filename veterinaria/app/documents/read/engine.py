@@ -168,7 +168,7 @@ class OcrEngine:
 
         It shares this engine's orientation detector and word lists, and is kept until another
         language is asked for: the pages of one foreign document follow one another, and a worker
-        holds at most one such engine (about 40 MB) beside its own.
+        holds at most one such engine (about 30 MB) beside its own.
         """
         languages = f"{language}+{self._api.GetInitLanguagesAsString()}"
         if self._other is not None and self._other._api.GetInitLanguagesAsString() == languages:

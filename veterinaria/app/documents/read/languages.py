@@ -34,8 +34,8 @@ SURE = 0.9
 
 
 #: Catalan's "ela geminada" ("amoxicil·lina", "cèl·lula"): Tesseract's Catalan model reads its
-#: middle dot as a hyphen. A vowel, l, hyphen, l (in the same case), vowel is that; "Vall-llosera"
-#: and "Gil-Lázaro" (surnames of two words) are not.
+#: middle dot as a hyphen (and typists write it as a period). A vowel, l, hyphen or period, l (in
+#: the same case), vowel is that; "Vall-llosera" and "Gil-Lázaro" (surnames of two words) are not.
 _ELA_GEMINADA = re.compile(r"(?<=[aeiouàèéíïòóúü]l)[-.](?=l[aeiouàèéíïòóúü])|(?<=[AEIOUÀÈÉÍÏÒÓÚÜ]L)[-.](?=L[AEIOUÀÈÉÍÏÒÓÚÜ])")
 
 

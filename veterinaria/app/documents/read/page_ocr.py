@@ -62,9 +62,6 @@ SPARSE_WHEN_MISSED = 0.15
 PAGE_RETRIES = 4
 #: A region of a page of columns read with less confidence than this is left out of the page's text.
 TEXTURE_BELOW = 0.15
-#: A page read again in its own language (languages.py) keeps that reading unless it is less
-#: confident than the first by more than this.
-LANGUAGE_MARGIN = 0.0
 
 
 def level(image: Image.Image, angle: float) -> Image.Image:
@@ -168,7 +165,7 @@ def read_page(image: Image.Image, *, number: int, engine: OcrEngine, dpi: int | 
         # a French or Dutch page (languages.py): read again from the start with its own language
         # first — every strategy, since a reading's strategy and its language are not chosen apart
         again = _best_reading(image, other, dpi)
-        if again.confidence >= page.confidence - LANGUAGE_MARGIN:
+        if again.confidence >= page.confidence:
             page = again
             page.text = tidy(page.text, language)
     page.number = number

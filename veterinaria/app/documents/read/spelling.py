@@ -41,13 +41,15 @@ from pathlib import Path
 import numpy as np
 
 from common.config import get_settings
+from veterinaria.app.documents.read.languages import OTHER_LANGUAGES
 
 log = logging.getLogger(__name__)
 
 #: Tesseract's language codes and wordfreq's.
 WORDFREQ_LANGUAGE = {"spa": "es", "eng": "en"}
-#: Languages a Spanish or English page may quote: a word of theirs is not a misreading.
-QUOTED_LANGUAGES = ("fr", "de", "nl", "it", "pt", "ca")
+#: Languages a Spanish or English page may quote: a word of theirs is not a misreading (the
+#: languages a foreign page is read again in, languages.py; wordfreq's codes are ISO 639-1).
+QUOTED_LANGUAGES = tuple(language.iso_code_639_1.name.lower() for language in OTHER_LANGUAGES)
 #: Medicines, vaccines, foods and clinical terms that the word lists lack: real words too.
 CLINIC_WORDS = Path(__file__).with_name("vet_words.txt")
 _PROJECT_ROOT = Path(__file__).resolve().parents[4]
