@@ -274,6 +274,7 @@ class Stack:
         self.services: dict[str, Process] = {}
         self.workers: list[Process] = []
         self.beats: list[Process] = []
+        self.beats_started = 0  # names stay unique, so a restarted beat's log is its own
 
     def url(self, service: str) -> str:
         return f"http://{self.host}:{self.ports[service]}"
@@ -325,7 +326,8 @@ class Stack:
         """`count` `celery beat` processes (as `make up` runs one), each with a schedule file of its own."""
         started = []
         for _ in range(count):
-            index = len(self.beats) + 1
+            self.beats_started += 1
+            index = self.beats_started
             beat = Process(
                 f"beat{index}",
                 [*self.celery_command(), "beat", "--loglevel=info", f"--schedule={self.base_dir / f'beat{index}-schedule'}"],
