@@ -20,6 +20,7 @@ from tesserocr import OEM, PSM, PT, RIL, PyTessBaseAPI, WritingDirection, iterat
 
 from common.text import strip_accents
 from veterinaria.app.documents.read.languages import language_detector
+from veterinaria.app.documents.read.line_reader import CHECK_BELOW, QUOTES, Line
 from veterinaria.app.documents.read.spelling import Speller
 
 LANGUAGES = "spa+eng"
@@ -46,7 +47,6 @@ TEXTURE_BELOW_CONFIDENCE = 60
 #: speck of 3 pixels before "house" was read "'house"; its apostrophes there have 52–58 pixels and
 #: its periods 29–36, on lines 30 pixels high (the bound: 18).
 SPECK_INK = 0.02
-_QUOTES = frozenset("'‘’‚\"“”„`´")
 #: "©" followed by a period is a "C" with a stain in its bowl ("A. ©. Rees", "by ©. E. De Long"):
 #: the sign is never followed by a period.
 _COPYRIGHT_FOR_C = re.compile("©(?=\\.)")
@@ -96,6 +96,7 @@ class Reading:
     confidence: float  # 0–1, mean word confidence weighted by characters
     blocks: tuple[Block, ...] = ()  # text blocks in Tesseract's order; `text` is their concatenation
     words: tuple[tuple[int, int, int, int], ...] = ()  # boxes of the words read with some confidence
+    unsure: tuple[Line, ...] = ()  # lines read with less than line_reader.CHECK_BELOW, for a second reading
 
 
 @dataclass(frozen=True)
@@ -247,13 +248,26 @@ class OcrEngine:
                 if box and conf >= 40 and any(char.isalnum() for char in read):
                     boxes.append(box)
             confidence = total / weight / 100 if weight and text.strip() else 0.0
+            unsure = self._unsure_lines(image) if text.strip() else ()
         finally:
             self._current = None
             self._api.Clear()
             if sparse:
                 self._api.SetPageSegMode(PSM.AUTO)
         return Reading(text=text, confidence=max(0.0, min(1.0, confidence)), blocks=tuple(restored),
-                       words=tuple(boxes))
+                       words=tuple(boxes), unsure=unsure)
+
+    def _unsure_lines(self, image: Image.Image) -> tuple[Line, ...]:
+        """The text lines read with less confidence than CHECK_BELOW, as read, with their boxes in `image`."""
+        found = []
+        for line in iterate_level(self._api.GetIterator(), RIL.TEXTLINE):
+            confidence, box = line.Confidence(RIL.TEXTLINE), line.BoundingBox(RIL.TEXTLINE)
+            if confidence >= CHECK_BELOW or not box:
+                continue
+            read = _text_at(line, RIL.TEXTLINE).strip()
+            if read:
+                found.append(Line(text=read, confidence=confidence, box=box, image=image))
+        return tuple(found)
 
     def _blocks(self) -> tuple[list[Block], list[str], set[tuple[int, int, int, int]]]:
         """Recognise the page; its text blocks with their text, in Tesseract's order, and the boxes
@@ -290,7 +304,7 @@ class OcrEngine:
                 word = _text_at(symbol, RIL.WORD)
             mark = _text_at(symbol, RIL.SYMBOL)
             last = symbol.IsAtFinalElement(RIL.WORD, RIL.SYMBOL)
-            if mark not in _QUOTES or len(word) <= len(mark) or not (first or last):
+            if mark not in QUOTES or len(word) <= len(mark) or not (first or last):
                 continue
             box, row = symbol.BoundingBox(RIL.SYMBOL), symbol.RowAttributes()
             if page is None:  # only a page with a quote mark at a word's edge pays for the image

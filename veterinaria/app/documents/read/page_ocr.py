@@ -21,7 +21,9 @@ another way when the reading is poor — keeping whichever reading Tesseract is 
    Sauvola's local threshold (speckle, shadows), and sparse-text segmentation when much text
    went unread (forms, labels; not on a page of columns). The most confident reading wins. The
    budget is a count of readings, so a page reads the same on a busy machine as on an idle one.
-8. A page whose text is clearly in another language we have Tesseract data for (languages.py: a
+8. The lines of the winning reading that Tesseract was unsure of are read again by a second
+   recogniser (line_reader.py: PP-OCRv6), which replaces a line when it is surer of it.
+9. A page whose text is clearly in another language we have Tesseract data for (languages.py: a
    French referral, a Dutch recipe) is read again from step 2 with that language first.
 """
 
@@ -36,6 +38,7 @@ from veterinaria.app.documents.read.engine import OcrEngine, Reading
 from veterinaria.app.documents.read.images import limit_side, to_grey
 from veterinaria.app.documents.read.languages import page_language, tidy
 from veterinaria.app.documents.read.layout import adjusted_confidence, missed_text_share, reading_order
+from veterinaria.app.documents.read.line_reader import Line, reread_lines
 from veterinaria.app.documents.read.preprocess import (
     Preparation,
     cap_height,
@@ -75,6 +78,7 @@ class _Attempt:
     missed: float  # share of text-like area without words
     regional: bool = False  # read one region at a time
     smoothed: bool = False  # read through a 3×3 median
+    unsure: tuple[Line, ...] = ()  # its lines Tesseract was unsure of (line_reader.py)
 
 
 def _page_text(reading: Reading, image: Image.Image, *, rotated: int, deskew: float) -> _Attempt:
@@ -87,7 +91,7 @@ def _page_text(reading: Reading, image: Image.Image, *, rotated: int, deskew: fl
     confidence = adjusted_confidence(reading.confidence, missed)
     page = PageText(number=0, text=_tidy(text), confidence=round(confidence, 4), source="ocr",
                     rotated=rotated, deskew=round(deskew, 2))
-    return _Attempt(page=page, missed=missed)
+    return _Attempt(page=page, missed=missed, unsure=reading.unsure)
 
 
 def _read_upright(image: Image.Image, engine: OcrEngine, dpi: int | None, *, rotated: int = 0,
@@ -146,7 +150,8 @@ def _read_regions(image: Image.Image, boxes: list[tuple[int, int, int, int]], en
     text = "\n\n".join(part.page.text for part in parts if part.page.text)
     page = PageText(number=0, text=text, confidence=round(confidence, 4), source="ocr", rotated=rotated,
                     deskew=round(deskew, 2))
-    return _Attempt(page=page, missed=missed, regional=True)
+    unsure = tuple(line for part in parts for line in part.unsure)
+    return _Attempt(page=page, missed=missed, regional=True, unsure=unsure)
 
 
 def _tidy(text: str) -> str:
@@ -173,7 +178,8 @@ def read_page(image: Image.Image, *, number: int, engine: OcrEngine, dpi: int | 
 
 
 def _best_reading(image: Image.Image, engine: OcrEngine, dpi: int | None) -> PageText:
-    """The page read the first way and, when that is poor, the other ways (module docstring, 7)."""
+    """The page read the first way and, when that is poor, the other ways; then its unsure lines
+    read again (module docstring, 7–8)."""
     best = _read_upright(image, engine, dpi)
     retries = 0
 
@@ -207,4 +213,5 @@ def _best_reading(image: Image.Image, engine: OcrEngine, dpi: int | None) -> Pag
         # (a page of columns is not: sparse segmentation reads across them, and a region's own
         # pictures and barcodes count as unread text there)
         keep_better(_read_upright(upright, engine, dpi, rotated=best.page.rotated, may_turn=False, sparse=True))
+    best.page.text = reread_lines(best.page.text, best.unsure)
     return best.page
