@@ -112,7 +112,7 @@ def test_on_a_blurred_page_the_second_reading_finds_lines_tesseract_alone_loses(
     image = blurred_jpeg(pages.render_page(lines, dpi=200, font_pt=9, size_mm=(148, 110)), 0.45)
     engine = get_engine()
     with_second = page_ocr.read_page(image, number=1, engine=engine, dpi=90)
-    monkeypatch.setattr(page_ocr, "reread_lines", lambda text, unsure, recognizer=None: text)
+    monkeypatch.setattr(page_ocr, "reread_lines", lambda text, unsure: text)
     tesseract_alone = page_ocr.read_page(image, number=1, engine=engine, dpi=90)
     found = [sum(line in page.text for line in lines) for page in (tesseract_alone, with_second)]
     assert found[1] > found[0], found

@@ -47,7 +47,6 @@ MIN_WIDTH = 320
 #: Paper kept around Tesseract's line box, in shares of the line's height: above and below, left and right.
 PAD_Y = 0.15
 PAD_X = 0.25
-MODEL_SIZE = "small"
 #: Quote marks: engine.SPECK_INK drops the specks Tesseract reads as one at a word's edge, and
 #: `merge` keeps those of a word Tesseract read in quotes, which the second reader often leaves out.
 QUOTES = frozenset("'‘’‚\"“”„`´")
@@ -80,7 +79,7 @@ def model_folder() -> Path:
 class LineRecognizer:
     """PP-OCRv6's line recogniser (CTC) on ONNX Runtime: one line image in, its text and confidence out."""
 
-    def __init__(self, size: str = MODEL_SIZE) -> None:
+    def __init__(self) -> None:
         import onnxruntime  # here, not at import: a process that never needs it does not load it
 
         folder = model_folder()
@@ -89,11 +88,10 @@ class LineRecognizer:
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         options.enable_cpu_mem_arena = False  # 40 MB less held after the first lines, for ~5 % of its time
-        self._session = onnxruntime.InferenceSession(str(folder / size / "rec" / "rec.onnx"), options,
+        self._session = onnxruntime.InferenceSession(str(folder / "small" / "rec" / "rec.onnx"), options,
                                                      providers=["CPUExecutionProvider"])
         self._input = self._session.get_inputs()[0].name
-        names = {"small": "ppocrv6_dict.txt", "tiny": "ppocrv6_tiny_dict.txt"}
-        characters = (folder / names[size]).read_text(encoding="utf-8").splitlines()
+        characters = (folder / "ppocrv6_dict.txt").read_text(encoding="utf-8").splitlines()
         # class 0 is CTC's blank; the last one is the space
         self._classes = np.array(["", *characters, " "], dtype=object)
 
@@ -118,12 +116,11 @@ def line_recognizer() -> LineRecognizer:
     return LineRecognizer()
 
 
-def reread_lines(text: str, lines: Iterable[Line], recognizer: LineRecognizer | None = None) -> str:
+def reread_lines(text: str, lines: Iterable[Line]) -> str:
     """`text` with each unsure line replaced by the second reading where that is surer (module docstring).
 
     `lines`: the reading's lines in their order (those read with CHECK_BELOW or more may be left out).
-
-    `recognizer`: the process's own (`line_recognizer()`, loaded only when a line needs it) unless given.
+    The process's recogniser is loaded only when a line needs it.
     """
     rows = text.split("\n")
     where: dict[str, list[int]] = {}
@@ -137,8 +134,7 @@ def reread_lines(text: str, lines: Iterable[Line], recognizer: LineRecognizer | 
         taken.add(free[0])
         if line.confidence >= CHECK_BELOW:
             continue
-        recognizer = recognizer or line_recognizer()
-        read, confidence = recognizer.read(line.crop())
+        read, confidence = line_recognizer().read(line.crop())
         if read.strip() and confidence > line.confidence / 100 + MARGIN:
             rows[free[0]] = merge(line.text, read.strip())
     return "\n".join(rows)
