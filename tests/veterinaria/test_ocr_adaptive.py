@@ -13,7 +13,7 @@ from tests.veterinaria import pages
 from tests.veterinaria.conftest import A5_MM
 from tests.veterinaria.samples import sample_document
 from veterinaria.app.documents.read import OcrEngine, extract_document, get_engine
-from veterinaria.app.documents.read.engine import _COPYRIGHT_FOR_C, Block, PageLayout, Reading, find_tessdata
+from veterinaria.app.documents.read.engine import _COPYRIGHT_FOR_C, Block, PageLayout, Reading, _is_period, find_tessdata
 from veterinaria.app.documents.read.languages import page_language, tidy
 from veterinaria.app.documents.read.layout import reading_order
 from veterinaria.app.documents.read.page_ocr import _read_regions, read_page
@@ -578,3 +578,36 @@ def test_confidence_drops_when_lines_are_lost(document, page_image, engine):
     assert len(half.text) < 0.6 * len(whole.text)
     assert whole.confidence > 0.9
     assert half.confidence < 0.8
+
+
+def _mark_after(words: str, size: int = 40) -> tuple[Image.Image, tuple[int, int, int, int], tuple, float]:
+    """`words` on a line (baseline at y = 100), the box Tesseract would give its last mark (taking
+    in the right half of the letter before, as its boxes often do), the baseline and the row height."""
+    page = Image.new("L", (1400, 200), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(pages.FONT_PATH.replace("Sans", "Serif"), size)
+    draw.text((60, 100), words, font=font, fill=0, anchor="ls")
+    mark = draw.textbbox((60 + draw.textlength(words[:-1], font=font), 100), words[-1], font=font, anchor="ls")
+    letter = draw.textbbox((60 + draw.textlength(words[:-2], font=font), 100), words[-2], font=font, anchor="ls")
+    box = (round((letter[0] + letter[2]) / 2), round(min(mark[1], letter[1])), round(mark[2]), round(mark[3]))
+    return page, box, ((0, 100), (1400, 100)), size * 1.15
+
+
+@pytest.mark.parametrize(("words", "period"), [("will not be returned.", True), ("will not be returned,", False),
+                                               ("26 de enero de 1870.", True), ("Atentamente,", False)])
+def test_a_period_and_a_comma_are_told_apart_by_their_shape(words, period):
+    page, box, baseline, row_height = _mark_after(words)
+    assert _is_period(page, 1.0, box, baseline, row_height) is period
+
+
+def test_a_mark_touching_the_letter_before_proves_nothing():
+    page, box, baseline, row_height = _mark_after("returned.")
+    ImageDraw.Draw(page).rectangle((box[0] - 30, 96, box[2], 100), fill=0)  # a smudge joins the period to the "d"
+    assert _is_period(page, 1.0, box, baseline, row_height) is False
+
+
+@pytest.mark.parametrize("words", ["Estimado Dr. Pérez,", "Un saludo cordial."])
+def test_the_mark_that_ends_a_paragraph_is_kept_as_printed(words, engine):
+    page = Image.new("L", (1400, 300), 255)
+    ImageDraw.Draw(page).text((60, 60), words, font=ImageFont.truetype(pages.FONT_PATH.replace("Sans", "Serif"), 36), fill=0)
+    assert engine.recognize(page, 300).text.strip() == words

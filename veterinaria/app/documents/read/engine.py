@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from math import degrees
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 from tesserocr import OEM, PSM, PT, RIL, PyTessBaseAPI, WritingDirection, iterate_level
 
@@ -47,6 +48,12 @@ TEXTURE_BELOW_CONFIDENCE = 60
 #: speck of 3 pixels before "house" was read "'house"; its apostrophes there have 52–58 pixels and
 #: its periods 29–36, on lines 30 pixels high (the bound: 18).
 SPECK_INK = 0.02
+#: A period read as a comma (`_is_period`): its ink ends less than COMMA_TAIL of its line's height
+#: below the baseline, it is at most PERIOD_SHAPE times as tall as wide, and no taller or wider
+#: than MARK_SIZE of the line.
+COMMA_TAIL = 0.1
+PERIOD_SHAPE = 1.75
+MARK_SIZE = 0.4
 #: "©" followed by a period is a "C" with a stain in its bowl ("A. ©. Rees", "by ©. E. De Long"):
 #: the sign is never followed by a period.
 _COPYRIGHT_FOR_C = re.compile("©(?=\\.)")
@@ -277,14 +284,14 @@ class OcrEngine:
         cleaned, stray = _stray_words(by_block)
         texture = _texture_blocks(by_block)
         stray |= {word[2] for block in texture for words in by_block[block] for word in words}
-        specks = self._specks()
+        marks = self._marks()
         blocks, pieces = [], []
         for block in iterate_level(self._api.GetIterator(), RIL.BLOCK):
             piece = _text_at(block, RIL.BLOCK)
             box = block.BoundingBox(RIL.BLOCK)
             if not piece.strip() or not box or box in texture:
                 continue
-            piece = _replace_in_order(_replace_in_order(piece, cleaned.get(box, ())), specks.get(box, ()))
+            piece = _replace_in_order(_replace_in_order(piece, cleaned.get(box, ())), marks.get(box, ()))
             piece = _COPYRIGHT_FOR_C.sub("C", piece)
             if not piece.strip():
                 continue
@@ -292,31 +299,36 @@ class OcrEngine:
             pieces.append(piece if not pieces else "\n" + piece)
         return blocks, pieces, stray
 
-    def _specks(self) -> dict[tuple, list[tuple[str, str]]]:
-        """Words with a speck read as a quote mark at their start or end (see SPECK_INK): per block
-        box, in reading order, each such word as read and without the speck."""
+    def _marks(self) -> dict[tuple, list[tuple[str, str]]]:
+        """Words with a mark at their edge misread: a speck read as a quote mark is dropped (SPECK_INK),
+        a period read as a comma is put back (`_is_period`). Per block box, in reading order, each
+        such word as read and as kept."""
         found: dict[tuple, list[tuple[str, str]]] = {}
         page, scale = None, 1.0
-        word = ""
+        word, read, kept = "", [], []
         for symbol in iterate_level(self._api.GetIterator(), RIL.SYMBOL):
             first = symbol.IsAtBeginningOf(RIL.WORD)
             if first:
-                word = _text_at(symbol, RIL.WORD)
+                word, read, kept = _text_at(symbol, RIL.WORD), [], []
             mark = _text_at(symbol, RIL.SYMBOL)
             last = symbol.IsAtFinalElement(RIL.WORD, RIL.SYMBOL)
-            if mark not in QUOTES or len(word) <= len(mark) or not (first or last):
-                continue
-            box, row = symbol.BoundingBox(RIL.SYMBOL), symbol.RowAttributes()
-            if page is None:  # only a page with a quote mark at a word's edge pays for the image
-                page = self._api.GetThresholdedImage()
-                scale = self._api.GetThresholdedImageScaleFactor() or 1.0
-            if not box or page is None or not row:
-                continue
-            crop = page.crop(tuple(round(edge * scale) for edge in box)).convert("L")
-            if crop.histogram()[0] >= SPECK_INK * (row["row_height"] * scale) ** 2:
-                continue
-            kept = word[len(mark):] if first else word[:-len(mark)]
-            found.setdefault(symbol.BoundingBox(RIL.BLOCK), []).append((word, kept))
+            read.append(mark)
+            kept.append(mark)
+            edge = (first or last) and len(word) > len(mark)
+            if edge and (mark in QUOTES or (mark == "," and symbol.IsAtFinalElement(RIL.PARA, RIL.SYMBOL))):
+                box, row = symbol.BoundingBox(RIL.SYMBOL), symbol.RowAttributes()
+                if page is None:  # only a page with such a mark pays for the image
+                    page = self._api.GetThresholdedImage()
+                    scale = self._api.GetThresholdedImageScaleFactor() or 1.0
+                if box and page is not None and row:
+                    if mark in QUOTES:
+                        crop = page.crop(tuple(round(side * scale) for side in box)).convert("L")
+                        if crop.histogram()[0] < SPECK_INK * (row["row_height"] * scale) ** 2:
+                            kept[-1] = ""
+                    elif _is_period(page, scale, box, symbol.Baseline(RIL.TEXTLINE), row["row_height"]):
+                        kept[-1] = "."
+            if last and "".join(read) == word and "".join(kept) != word:
+                found.setdefault(symbol.BoundingBox(RIL.BLOCK), []).append((word, "".join(kept)))
         return found
 
     def _words_by_block(self) -> dict[tuple, list[list[_Word]]]:
@@ -449,6 +461,41 @@ def _stray_words(by_block: dict[tuple, list[list[_Word]]]) -> tuple[dict[tuple, 
             read = " ".join(w[0] for w in words)
             cleaned.setdefault(block, []).append((read, " ".join(w[0] for w in words[first:])))
     return cleaned, stray
+
+
+def _is_period(page: Image.Image, scale: float, box: tuple[int, int, int, int], baseline, row_height: float) -> bool:
+    """Whether the mark Tesseract read as a comma at `box` is a period: round, and its ink ends on the baseline.
+
+    The mark is the rightmost ink at its box, with paper on its left (Tesseract's symbol boxes
+    often take in part of the letter before it, or are cut short). On bench/ocr_real.py's 1871
+    report, its commas are 1.9–2.6 times as tall as wide and their tails end 3–12 px below the
+    baseline on lines of 35–47 px; its periods are 1.0–1.6 times as tall as wide and end within
+    1 px of it. Ink that is not a mark's size, or touches the letter before, proves nothing: the
+    comma stays.
+    """
+    if not baseline:
+        return False
+    (x1, y1), (x2, y2) = baseline
+    height = row_height * scale
+    centre = (box[0] + box[2]) / 2
+    base = (y1 + (y2 - y1) * (centre - x1) / max(1, x2 - x1)) * scale
+    top = round(base - MARK_SIZE * height)
+    region = page.crop((round(box[0] * scale - MARK_SIZE * height), top, round(box[2] * scale) + 1,
+                        round(base + MARK_SIZE * height)))
+    ink = np.asarray(region.convert("L")) < 128
+    columns = np.flatnonzero(ink.any(axis=0))
+    if not columns.size:
+        return False
+    right = left = columns[-1]
+    while left > 0 and ink[:, left - 1].any():
+        left -= 1
+    if left == 0:
+        return False  # touches the letter before: not the mark alone
+    rows = np.flatnonzero(ink[:, left:right + 1].any(axis=1))
+    wide, tall = right - left + 1, rows[-1] - rows[0] + 1
+    if max(wide, tall) > MARK_SIZE * height:
+        return False
+    return bool(tall <= PERIOD_SHAPE * wide and top + rows[-1] - base < COMMA_TAIL * height)
 
 
 def _replace_in_order(piece: str, replacements) -> str:
