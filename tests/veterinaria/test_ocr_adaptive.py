@@ -13,7 +13,7 @@ from tests.veterinaria import pages
 from tests.veterinaria.conftest import A5_MM
 from tests.veterinaria.samples import sample_document
 from veterinaria.app.documents.read import OcrEngine, extract_document, get_engine
-from veterinaria.app.documents.read.engine import _COPYRIGHT_FOR_C, Block, PageLayout, Reading, _is_period, find_tessdata
+from veterinaria.app.documents.read.engine import _COPYRIGHT_FOR_C, Block, PageLayout, Reading, _mark_shape, find_tessdata
 from veterinaria.app.documents.read.languages import page_language, tidy
 from veterinaria.app.documents.read.layout import reading_order
 from veterinaria.app.documents.read.page_ocr import _read_regions, read_page
@@ -593,17 +593,17 @@ def _mark_after(words: str, size: int = 40) -> tuple[Image.Image, tuple[int, int
     return page, box, ((0, 100), (1400, 100)), size * 1.15
 
 
-@pytest.mark.parametrize(("words", "period"), [("will not be returned.", True), ("will not be returned,", False),
-                                               ("26 de enero de 1870.", True), ("Atentamente,", False)])
-def test_a_period_and_a_comma_are_told_apart_by_their_shape(words, period):
+@pytest.mark.parametrize("words", ["will not be returned.", "will not be returned,", "26 de enero de 1870.",
+                                   "Atentamente,", "aprox.", "sigh,"])
+def test_a_period_and_a_comma_are_told_apart_by_their_shape(words):
     page, box, baseline, row_height = _mark_after(words)
-    assert _is_period(page, 1.0, box, baseline, row_height) is period
+    assert _mark_shape(page, 1.0, box, baseline, row_height) == words[-1]
 
 
 def test_a_mark_touching_the_letter_before_proves_nothing():
     page, box, baseline, row_height = _mark_after("returned.")
     ImageDraw.Draw(page).rectangle((box[0] - 30, 96, box[2], 100), fill=0)  # a smudge joins the period to the "d"
-    assert _is_period(page, 1.0, box, baseline, row_height) is False
+    assert _mark_shape(page, 1.0, box, baseline, row_height) is None
 
 
 @pytest.mark.parametrize("words", ["Estimado Dr. Pérez,", "Un saludo cordial."])

@@ -80,6 +80,9 @@ def test_the_same_line_twice_is_matched_to_each_of_its_places_in_turn():
         ("the problem ‘addressed i in this", "the problem addressed in this", "the problem addressed in this"),
         ("or other units; > se", "or other units.", "or other units."),
         ("with the Shaw -Powell o,,", "with the Shaw-Powell Co.,", "with the Shaw-Powell Co.,"),
+        # Tesseract's comma before a word in lower case stays (faded commas look like periods to PP)
+        ("Mr. Foster with a resigning sigh, as", "Mr. Foster with a resigning sigh. as", "Mr. Foster with a resigning sigh, as"),
+        ("Ian H. Witten and Timothy C, Bell", "Ian H. Witten and Timothy C. Bell", "Ian H. Witten and Timothy C. Bell"),
         # letters the second reader got right win
         ("Seeretary of Stale", "Secretary of State", "Secretary of State"),
         ("U.S.GRANT", "U. S. GRANT.", "U. S. GRANT."),

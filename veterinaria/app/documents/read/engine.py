@@ -48,10 +48,10 @@ TEXTURE_BELOW_CONFIDENCE = 60
 #: speck of 3 pixels before "house" was read "'house"; its apostrophes there have 52–58 pixels and
 #: its periods 29–36, on lines 30 pixels high (the bound: 18).
 SPECK_INK = 0.02
-#: A period read as a comma (`_is_period`): its ink ends less than COMMA_TAIL of its line's height
-#: below the baseline, it is at most PERIOD_SHAPE times as tall as wide, and no taller or wider
-#: than MARK_SIZE of the line.
-COMMA_TAIL = 0.1
+#: A period and a comma told apart by their ink (`_mark_shape`): a comma's ends at least COMMA_TAIL of
+#: its line's height below the baseline; a period's ends above that and is at most PERIOD_SHAPE
+#: times as tall as wide. A mark is no taller or wider than MARK_SIZE of its line.
+COMMA_TAIL = 0.08
 PERIOD_SHAPE = 1.75
 MARK_SIZE = 0.4
 #: "©" followed by a period is a "C" with a stain in its bowl ("A. ©. Rees", "by ©. E. De Long"):
@@ -300,35 +300,54 @@ class OcrEngine:
         return blocks, pieces, stray
 
     def _marks(self) -> dict[tuple, list[tuple[str, str]]]:
-        """Words with a mark at their edge misread: a speck read as a quote mark is dropped (SPECK_INK),
-        a period read as a comma is put back (`_is_period`). Per block box, in reading order, each
-        such word as read and as kept."""
-        found: dict[tuple, list[tuple[str, str]]] = {}
+        """Words with a mark at their edge misread, as their ink shows (`_mark_shape`): a speck read as
+        a quote mark is dropped (SPECK_INK); a comma that ends a paragraph but has a period's shape
+        is a period; a period before a word in lower case on the same line, with a comma's shape, is
+        a comma ("sigh. as" on a faded page; an abbreviation's period, "trad. par", is round).
+        Per block box, in reading order, each such word as read and as kept."""
+        words: list[tuple[tuple, str, list[str], list[str], bool]] = []  # block, word, read, kept, starts a line
+        commas: set[int] = set()  # words (indices) whose final period has a comma's shape
         page, scale = None, 1.0
-        word, read, kept = "", [], []
         for symbol in iterate_level(self._api.GetIterator(), RIL.SYMBOL):
             first = symbol.IsAtBeginningOf(RIL.WORD)
-            if first:
-                word, read, kept = _text_at(symbol, RIL.WORD), [], []
+            if first or not words:
+                words.append((symbol.BoundingBox(RIL.BLOCK), _text_at(symbol, RIL.WORD), [], [],
+                              symbol.IsAtBeginningOf(RIL.TEXTLINE)))
+            _, word, read, kept, _ = words[-1]
             mark = _text_at(symbol, RIL.SYMBOL)
             last = symbol.IsAtFinalElement(RIL.WORD, RIL.SYMBOL)
             read.append(mark)
             kept.append(mark)
-            edge = (first or last) and len(word) > len(mark)
-            if edge and (mark in QUOTES or (mark == "," and symbol.IsAtFinalElement(RIL.PARA, RIL.SYMBOL))):
-                box, row = symbol.BoundingBox(RIL.SYMBOL), symbol.RowAttributes()
-                if page is None:  # only a page with such a mark pays for the image
-                    page = self._api.GetThresholdedImage()
-                    scale = self._api.GetThresholdedImageScaleFactor() or 1.0
-                if box and page is not None and row:
-                    if mark in QUOTES:
-                        crop = page.crop(tuple(round(side * scale) for side in box)).convert("L")
-                        if crop.histogram()[0] < SPECK_INK * (row["row_height"] * scale) ** 2:
-                            kept[-1] = ""
-                    elif _is_period(page, scale, box, symbol.Baseline(RIL.TEXTLINE), row["row_height"]):
-                        kept[-1] = "."
-            if last and "".join(read) == word and "".join(kept) != word:
-                found.setdefault(symbol.BoundingBox(RIL.BLOCK), []).append((word, "".join(kept)))
+            if not (first or last) or len(word) <= len(mark):
+                continue
+            quote, comma = mark in QUOTES, mark == "," and last and symbol.IsAtFinalElement(RIL.PARA, RIL.SYMBOL)
+            period = mark == "." and last and not symbol.IsAtFinalElement(RIL.TEXTLINE, RIL.SYMBOL)
+            if not (quote or comma or period):
+                continue
+            box, row = symbol.BoundingBox(RIL.SYMBOL), symbol.RowAttributes()
+            if page is None:  # only a page with such a mark pays for the image
+                page = self._api.GetThresholdedImage()
+                scale = self._api.GetThresholdedImageScaleFactor() or 1.0
+            if not box or page is None or not row:
+                continue
+            if quote:
+                crop = page.crop(tuple(round(side * scale) for side in box)).convert("L")
+                if crop.histogram()[0] < SPECK_INK * (row["row_height"] * scale) ** 2:
+                    kept[-1] = ""
+                continue
+            shape = _mark_shape(page, scale, box, symbol.Baseline(RIL.TEXTLINE), row["row_height"])
+            if comma and shape == ".":
+                kept[-1] = "."
+            elif period and shape == ",":
+                commas.add(len(words) - 1)
+        for index in commas:
+            after = words[index + 1] if index + 1 < len(words) else None
+            if after is not None and not after[4] and after[1][:1].islower():
+                words[index][3][-1] = ","
+        found: dict[tuple, list[tuple[str, str]]] = {}
+        for block, word, read, kept, _ in words:
+            if "".join(read) == word and "".join(kept) != word:
+                found.setdefault(block, []).append((word, "".join(kept)))
         return found
 
     def _words_by_block(self) -> dict[tuple, list[list[_Word]]]:
@@ -463,18 +482,20 @@ def _stray_words(by_block: dict[tuple, list[list[_Word]]]) -> tuple[dict[tuple, 
     return cleaned, stray
 
 
-def _is_period(page: Image.Image, scale: float, box: tuple[int, int, int, int], baseline, row_height: float) -> bool:
-    """Whether the mark Tesseract read as a comma at `box` is a period: round, and its ink ends on the baseline.
+def _mark_shape(page: Image.Image, scale: float, box: tuple[int, int, int, int], baseline,
+                row_height: float) -> str | None:
+    """"." or "," as the ink of the mark Tesseract found at `box` shows it, or None when it does not tell.
 
     The mark is the rightmost ink at its box, with paper on its left (Tesseract's symbol boxes
     often take in part of the letter before it, or are cut short). On bench/ocr_real.py's 1871
     report, its commas are 1.9–2.6 times as tall as wide and their tails end 3–12 px below the
     baseline on lines of 35–47 px; its periods are 1.0–1.6 times as tall as wide and end within
-    1 px of it. Ink that is not a mark's size, or touches the letter before, proves nothing: the
-    comma stays.
+    1 px of it (DejaVu Serif's comma, 1.4 times as tall as wide, goes 0.11 of the line below). Ink
+    that is not a mark's size, or touches the letter before, tells nothing; nor does a mark that is
+    tall and thin but not below the baseline.
     """
     if not baseline:
-        return False
+        return None
     (x1, y1), (x2, y2) = baseline
     height = row_height * scale
     centre = (box[0] + box[2]) / 2
@@ -485,17 +506,19 @@ def _is_period(page: Image.Image, scale: float, box: tuple[int, int, int, int], 
     ink = np.asarray(region.convert("L")) < 128
     columns = np.flatnonzero(ink.any(axis=0))
     if not columns.size:
-        return False
+        return None
     right = left = columns[-1]
     while left > 0 and ink[:, left - 1].any():
         left -= 1
     if left == 0:
-        return False  # touches the letter before: not the mark alone
+        return None  # touches the letter before: not the mark alone
     rows = np.flatnonzero(ink[:, left:right + 1].any(axis=1))
     wide, tall = right - left + 1, rows[-1] - rows[0] + 1
     if max(wide, tall) > MARK_SIZE * height:
-        return False
-    return bool(tall <= PERIOD_SHAPE * wide and top + rows[-1] - base < COMMA_TAIL * height)
+        return None
+    if top + rows[-1] - base >= COMMA_TAIL * height:
+        return ","
+    return "." if tall <= PERIOD_SHAPE * wide else None
 
 
 def _replace_in_order(piece: str, replacements) -> str:

@@ -147,8 +147,8 @@ def merge(tesseract: str, second: str) -> str:
     line the value parser could no longer split) and, trained mostly on other scripts, drops
     accents Tesseract's Spanish model keeps ("ANALISIS"). Where the two readings agree around a
     space Tesseract put, the space goes back, and so do the quote marks of a word it read in quotes
-    (one mark alone is as often a shadow's speck); a word that differs from Tesseract's only by its
-    accents is Tesseract's.
+    (one mark alone is as often a shadow's speck), and so does a comma before a word in lower case
+    that PP read as a period; a word that differs from Tesseract's only by its accents is Tesseract's.
     """
     out: list[str] = []
     for tag, i1, i2, j1, j2 in SequenceMatcher(None, tesseract, second, autojunk=False).get_opcodes():
@@ -162,6 +162,10 @@ def merge(tesseract: str, second: str) -> str:
                 # a space, not one beside letters Tesseract made of a speck ("i in" for "in") or one
                 # it put at a hyphen ("Shaw -Powell")
                 out.append(theirs)
+        elif theirs == "," and ours == "." and tesseract[i2:i2 + 1] == " " and tesseract[i2 + 1:i2 + 2].islower():
+            # on faded print PP takes commas for periods ("sigh. as"); before a word in lower case
+            # Tesseract's comma is the likelier (before a capital, "Timothy C, Bell", PP's period)
+            out.append(theirs)
         elif len(theirs.replace(" ", "")) == len(ours):
             # letter for letter ("l " for "L"): Tesseract's spaces go back between the same letters
             letters = iter(ours)
