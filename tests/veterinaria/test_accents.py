@@ -32,13 +32,13 @@ def test_a_scan_spells_the_vet_as_the_text_layer_does(index, page_image, pdf_fil
 @pytest.mark.parametrize(
     "word",
     ["Ibáñez", "Tomás", "Martínez", "corazón", "fémur", "cárcel", "análisis", "ÁNGEL", "más", "Ibanez",
-     "maíz", "Raúl", "país", "ecografía"],
+     "maíz", "Raúl", "país", "ecografía", "sí", "Él", "¿Qué", "quién", "cuál"],
 )
 def test_spanish_spellings_keep_their_accents(word):
     assert spanish_accents(word)
 
 
-@pytest.mark.parametrize("word", ["bandít", "hospitál", "salúd", "dáté"])
+@pytest.mark.parametrize("word", ["bandít", "hospitál", "salúd", "dáté", "só", "fár", "thé"])
 def test_accents_spanish_never_writes_are_not_restored(word):
     # the Spanish model, re-reading faint English words, put accents where Spanish spelling never would
     assert not spanish_accents(word)

@@ -306,8 +306,14 @@ class OcrEngine:
         a comma ("sigh. as" on a faded page; an abbreviation's period, "trad. par", is round).
         Per block box, in reading order, each such word as read and as kept."""
         words: list[tuple[tuple, str, list[str], list[str], bool]] = []  # block, word, read, kept, starts a line
-        commas: set[int] = set()  # words (indices) whose final period has a comma's shape
-        page, scale = None, 1.0
+        periods: dict[int, tuple] = {}  # word index → its final period's box, baseline and row height
+        image: list[tuple[Image.Image, float]] = []  # Tesseract's thresholded page, fetched on first need
+
+        def page() -> tuple[Image.Image, float]:
+            if not image:
+                image.append((self._api.GetThresholdedImage(), self._api.GetThresholdedImageScaleFactor() or 1.0))
+            return image[0]
+
         for symbol in iterate_level(self._api.GetIterator(), RIL.SYMBOL):
             first = symbol.IsAtBeginningOf(RIL.WORD)
             if first or not words:
@@ -318,31 +324,27 @@ class OcrEngine:
             last = symbol.IsAtFinalElement(RIL.WORD, RIL.SYMBOL)
             read.append(mark)
             kept.append(mark)
-            if not (first or last) or len(word) <= len(mark):
-                continue
-            quote, comma = mark in QUOTES, mark == "," and last and symbol.IsAtFinalElement(RIL.PARA, RIL.SYMBOL)
-            period = mark == "." and last and not symbol.IsAtFinalElement(RIL.TEXTLINE, RIL.SYMBOL)
-            if not (quote or comma or period):
+            if not (first or last) or len(word) <= len(mark) or mark not in QUOTES | {",", "."}:
                 continue
             box, row = symbol.BoundingBox(RIL.SYMBOL), symbol.RowAttributes()
-            if page is None:  # only a page with such a mark pays for the image
-                page = self._api.GetThresholdedImage()
-                scale = self._api.GetThresholdedImageScaleFactor() or 1.0
-            if not box or page is None or not row:
+            if not box or not row:
                 continue
-            if quote:
-                crop = page.crop(tuple(round(side * scale) for side in box)).convert("L")
+            if mark in QUOTES:
+                thresholded, scale = page()
+                if thresholded is None:
+                    continue
+                crop = thresholded.crop(tuple(round(side * scale) for side in box)).convert("L")
                 if crop.histogram()[0] < SPECK_INK * (row["row_height"] * scale) ** 2:
                     kept[-1] = ""
-                continue
-            shape = _mark_shape(page, scale, box, symbol.Baseline(RIL.TEXTLINE), row["row_height"])
-            if comma and shape == ".":
-                kept[-1] = "."
-            elif period and shape == ",":
-                commas.add(len(words) - 1)
-        for index in commas:
+            elif mark == "," and last and symbol.IsAtFinalElement(RIL.PARA, RIL.SYMBOL):
+                if _mark_shape(*page(), box, symbol.Baseline(RIL.TEXTLINE), row["row_height"]) == ".":
+                    kept[-1] = "."
+            elif mark == "." and last and not symbol.IsAtFinalElement(RIL.TEXTLINE, RIL.SYMBOL):
+                periods[len(words) - 1] = (box, symbol.Baseline(RIL.TEXTLINE), row["row_height"])
+        for index, (box, baseline, row_height) in periods.items():
             after = words[index + 1] if index + 1 < len(words) else None
-            if after is not None and not after[4] and after[1][:1].islower():
+            if after is not None and not after[4] and after[1][:1].islower() \
+                    and _mark_shape(*page(), box, baseline, row_height) == ",":
                 words[index][3][-1] = ","
         found: dict[tuple, list[tuple[str, str]]] = {}
         for block, word, read, kept, _ in words:
@@ -482,7 +484,7 @@ def _stray_words(by_block: dict[tuple, list[list[_Word]]]) -> tuple[dict[tuple, 
     return cleaned, stray
 
 
-def _mark_shape(page: Image.Image, scale: float, box: tuple[int, int, int, int], baseline,
+def _mark_shape(page: Image.Image | None, scale: float, box: tuple[int, int, int, int], baseline,
                 row_height: float) -> str | None:
     """"." or "," as the ink of the mark Tesseract found at `box` shows it, or None when it does not tell.
 
@@ -494,7 +496,7 @@ def _mark_shape(page: Image.Image, scale: float, box: tuple[int, int, int, int],
     that is not a mark's size, or touches the letter before, tells nothing; nor does a mark that is
     tall and thin but not below the baseline.
     """
-    if not baseline:
+    if page is None or not baseline:
         return None
     (x1, y1), (x2, y2) = baseline
     height = row_height * scale
@@ -547,6 +549,10 @@ def _could_be_accented(word: str) -> bool:
 
 
 _VOWEL_RUN = re.compile("[aeiouáéíóúü]+")
+#: Words of one syllable Spanish writes with an accent, to tell them from their unaccented twins
+#: (RAE's tilde diacrítica), and the old spellings of earlier papers ("fué", "dió"; before 1959).
+ACCENTED_MONOSYLLABLES = frozenset(
+    "tú él mí sí sé dé té más qué quién quiénes cuál cuáles cuán dó fué fuí dió vió ví ó á".split())
 
 
 def spanish_accents(word: str) -> bool:
@@ -554,7 +560,9 @@ def spanish_accents(word: str) -> bool:
 
     One acute accent at most; and one on the last syllable only when the word ends in a vowel, "n"
     or "s" ("corazón", "Tomás"; never "hospitál"), unless it breaks a diphthong ("maíz", "Raúl").
-    On faint English text the Spanish model put accents where Spanish never would ("bandít").
+    A word of one syllable has one only if it is one of the few that Spanish accents to tell them
+    apart ("más", "sí", "él"; ACCENTED_MONOSYLLABLES). On faint English text the Spanish model put
+    accents where Spanish never would ("bandít"; "so" read "só" on a shadowed page).
     """
     letters = word.lower().strip(".,:;()\"'¿?¡!")
     accented = [index for index, char in enumerate(letters) if char in "áéíóú"]
@@ -565,7 +573,9 @@ def spanish_accents(word: str) -> bool:
     if letters[index] in "íú" and any(char in "aeiouáéó" for char in neighbours):
         return True  # a hiatus: written whatever the word ends in
     runs = list(_VOWEL_RUN.finditer(letters))
-    on_last_syllable = len(runs) > 1 and index >= runs[-1].start()
+    if len(runs) == 1:
+        return letters.strip("¿?¡!") in ACCENTED_MONOSYLLABLES
+    on_last_syllable = index >= runs[-1].start()
     return not on_last_syllable or letters[-1] in "aeiouáéíóúns"
 
 
