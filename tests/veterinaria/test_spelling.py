@@ -90,3 +90,16 @@ def test_without_word_lists_a_page_is_read_as_tesseract_reads_it(monkeypatch):
 
     monkeypatch.setattr(spelling, "word_lists", unavailable)
     assert Speller(("spa", "eng")).respell("El diagnóstieo") == "El diagnóstieo"
+
+
+@pytest.mark.parametrize(
+    ("read", "printed"),
+    [
+        ("De linzen wassen en in l liter kokend", "De linzen wassen en in 1 liter kokend"),
+        ("Dar l comprimido cada 12 h", "Dar 1 comprimido cada 12 h"),
+        ("Beber 2 l de agua; 1,5 l al día", "Beber 2 l de agua; 1,5 l al día"),  # the litre, after a number
+        ("l'eau, l. 3 y el l", "l'eau, l. 3 y el l"),  # not alone between words
+    ],
+)
+def test_a_lone_l_between_words_is_the_digit_one(speller, read, printed):
+    assert speller.respell(read) == printed

@@ -12,6 +12,8 @@ On old print, a worn ribbon or a faint copy, Tesseract's LSTM confuses glyphs th
   lies a common Spanish or English word, at least MIN_CANDIDATE_ZIPF, and clearly more
   common (MARGIN_ZIPF) than any other word that close — two close candidates are left alone.
 
+A lone "l" between words is the digit 1 it looks like, except after a number (the litre).
+
 Left alone as well: words with digits (codes, units, values: "T2N1N4", "4,1"), abbreviations in
 capitals (up to MAX_ABBREVIATION letters: "VCM", "ALT"), words of mixed case, and words next to
 an apostrophe or a hyphen. A word broken at a line-end hyphen is looked at whole ("be-⏎haye" is
@@ -74,6 +76,9 @@ _STANDS_FOR = {letter: "".join(sorted({other for group in LOOKALIKES if letter i
 #: line-end hyphen, its two halves ("be-⏎haye"), which are put back as one word and broken again.
 _WORD = re.compile(r"(?<![\w'’-])([^\W\d_]+)(?:(-[ \t]*\n[ \t]*)([^\W\d_]+))?(?![\w'’-])")
 _MIN_LETTERS = 3
+#: A lone "l" between words is a misread "1" ("en l liter", "tomar l comprimido"): no language we
+#: read has it as a word. After a number it is the litre ("2 l", "1,5 l") and stays.
+_LONE_L = re.compile(r"(?<![\w'’.,-])(?<!\d )l(?= [^\W\d_])")
 _BROKEN_BEFORE = re.compile(r"-[ \t]*\n[ \t]*\Z")  # the second half of a word whose first half was not a word
 
 
@@ -222,7 +227,7 @@ class Speller:
             # broken again where it was: only when the first half was read right
             return head + linebreak + printed[len(head):] if printed.startswith(head) else match.group()
 
-        return _WORD.sub(put_back, text)
+        return _WORD.sub(put_back, _LONE_L.sub("1", text))
 
 
 def _one_edit(word: str) -> set[str]:
