@@ -209,7 +209,7 @@ class Speller:
         return best[0].upper() + best[1:] if word[0].isupper() else best
 
     def respell(self, text: str) -> str:
-        """The text with its misread words put back; everything else exactly as it was."""
+        """The text with its misread words, and its lone "l"s read for a 1, put back; everything else exactly as it was."""
         def put_back(match: re.Match) -> str:
             head, linebreak, tail = match.groups()
             word = head + (tail or "")
