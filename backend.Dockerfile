@@ -49,8 +49,11 @@ RUN groupadd --system --gid 10001 timon \
  && chown -R timon:timon /app/var \
  && chmod 0700 /app/var/secrets \
  && python -m compileall -q common auth veterinaria petshop console migrations \
- && python -c "from veterinaria.app.documents.read.spelling import Speller; Speller()"
-# ^ the OCR's word lists (documents/read/spelling.py) built into the image's /app/cache: no worker builds them
+ && python -c "from veterinaria.app.documents.read.languages import OTHER_LANGUAGES; \
+from veterinaria.app.documents.read.spelling import Speller; Speller(); \
+[Speller((code, 'spa', 'eng')) for code in OTHER_LANGUAGES.values()]"
+# ^ the OCR's word lists (documents/read/spelling.py) built into the image's /app/cache, ours and
+#   those of a page read in French, Dutch… (about 7 s each): no worker builds them
 USER timon
 
 EXPOSE 8000 8001 8002 8004 5555

@@ -103,3 +103,10 @@ def test_without_word_lists_a_page_is_read_as_tesseract_reads_it(monkeypatch):
 )
 def test_a_lone_l_between_words_is_the_digit_one(speller, read, printed):
     assert speller.respell(read) == printed
+
+
+def test_a_page_read_in_french_gets_its_misread_french_words_put_back(speller):
+    # the curled catalogue of bench/ocr_real.py, read again in French (languages.py)
+    line = "conjurations religicuses pendant le règne; Ottavi, recucil de formules"
+    assert speller.respell(line) == line  # Spanish and English have no candidate for them
+    assert Speller(("fra", "spa", "eng")).respell(line) == "conjurations religieuses pendant le règne; Ottavi, recueil de formules"

@@ -47,8 +47,10 @@ from veterinaria.app.documents.read.languages import OTHER_LANGUAGES
 
 log = logging.getLogger(__name__)
 
-#: Tesseract's language codes and wordfreq's.
-WORDFREQ_LANGUAGE = {"spa": "es", "eng": "en"}
+#: Tesseract's language codes and wordfreq's: ours, and those a foreign page is read again in
+#: (languages.py), whose engine puts back misread words of its own language too ("religicuses").
+WORDFREQ_LANGUAGE = {"spa": "es", "eng": "en", **{code: language.iso_code_639_1.name.lower()
+                                                 for language, code in OTHER_LANGUAGES.items()}}
 #: Languages a Spanish or English page may quote: a word of theirs is not a misreading (the
 #: languages a foreign page is read again in, languages.py; wordfreq's codes are ISO 639-1).
 QUOTED_LANGUAGES = tuple(language.iso_code_639_1.name.lower() for language in OTHER_LANGUAGES)
