@@ -49,6 +49,15 @@ def test_a_line_tesseract_was_unsure_of_is_replaced_by_the_surer_second_reading(
     assert got == f"INFORME\n{LAB_LINE}\nPaciente: Toby"
 
 
+def test_a_replaced_line_gets_its_misread_words_put_back_like_the_rest_of_the_page():
+    # PP-OCR misreads lookalike letters too: "applicatiom" on the dark photo of bench/ocr_real.py
+    print_ = "We propose the applicatiom of a Poisson"
+    page = "Abstract\nWe prapose the appl1catiom of a Poissor\nIndex"
+    line = as_line("We prapose the appl1catiom of a Poissor", 40.0, printed(print_))
+    assert reread_lines(page, [line]) == f"Abstract\n{print_}\nIndex"
+    assert reread_lines(page, [line], get_engine().respell) == "Abstract\nWe propose the application of a Poisson\nIndex"
+
+
 def test_a_line_tesseract_was_sure_of_is_kept_even_if_the_second_reading_differs():
     page = "INFORME\nGlucosa 0,96 g/L 0,70-1,10"
     line = as_line("Glucosa 0,96 g/L 0,70-1,10", CHECK_BELOW, printed(LAB_LINE))
@@ -115,7 +124,7 @@ def test_on_a_blurred_page_the_second_reading_finds_lines_tesseract_alone_loses(
     image = blurred_jpeg(pages.render_page(lines, dpi=200, font_pt=9, size_mm=(148, 110)), 0.45)
     engine = get_engine()
     with_second = page_ocr.read_page(image, number=1, engine=engine, dpi=90)
-    monkeypatch.setattr(page_ocr, "reread_lines", lambda text, unsure: text)
+    monkeypatch.setattr(page_ocr, "reread_lines", lambda text, unsure, respell: text)
     tesseract_alone = page_ocr.read_page(image, number=1, engine=engine, dpi=90)
     found = [sum(line in page.text for line in lines) for page in (tesseract_alone, with_second)]
     assert found[1] > found[0], found

@@ -264,6 +264,10 @@ class OcrEngine:
         return Reading(text=text, confidence=max(0.0, min(1.0, confidence)), blocks=tuple(restored),
                        words=tuple(boxes), unsure=unsure)
 
+    def respell(self, text: str) -> str:
+        """`text` with its misread words put back in this engine's languages (spelling.py)."""
+        return self._speller.respell(text)
+
     def _unsure_lines(self, image: Image.Image) -> tuple[Line, ...]:
         """The text lines read with less confidence than CHECK_BELOW, as read, with their boxes in `image`."""
         found = []

@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -116,10 +116,12 @@ def line_recognizer() -> LineRecognizer:
     return LineRecognizer()
 
 
-def reread_lines(text: str, lines: Iterable[Line]) -> str:
+def reread_lines(text: str, lines: Iterable[Line], respell: Callable[[str], str] = str) -> str:
     """`text` with each unsure line replaced by the second reading where that is surer (module docstring).
 
     `lines`: the reading's lines in their order (those read with CHECK_BELOW or more may be left out).
+    `respell`: what puts back the page's misread words (spelling.py), for the lines replaced:
+    PP-OCR misreads lookalike letters too ("elose", "applicatiom").
     The process's recogniser is loaded only when a line needs it.
     """
     rows = text.split("\n")
@@ -136,7 +138,7 @@ def reread_lines(text: str, lines: Iterable[Line]) -> str:
             continue
         read, confidence = line_recognizer().read(line.crop())
         if read.strip() and confidence > line.confidence / 100 + MARGIN:
-            rows[free[0]] = merge(line.text, read.strip())
+            rows[free[0]] = respell(merge(line.text, read.strip()))
     return "\n".join(rows)
 
 

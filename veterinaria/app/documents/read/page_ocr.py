@@ -23,7 +23,8 @@ another way when the reading is poor — keeping whichever reading Tesseract is 
    budget is a count of readings, so a page reads the same on a busy machine as on an idle one.
 8. On a page read below SECOND_READING_BELOW, the lines of the winning reading that Tesseract was
    unsure of are read again by a second recogniser (line_reader.py: PP-OCRv6), which replaces a
-   line when it is surer of it.
+   line when it is surer of it; a replaced line's misread words are put back (spelling.py) as
+   Tesseract's were.
 9. A page whose text is clearly in another language we have Tesseract data for (languages.py: a
    French referral, a Dutch recipe) is read again from step 2 with that language first.
 """
@@ -221,5 +222,5 @@ def _best_reading(image: Image.Image, engine: OcrEngine, dpi: int | None) -> Pag
         # pictures and barcodes count as unread text there)
         keep_better(_read_upright(upright, engine, dpi, rotated=best.page.rotated, may_turn=False, sparse=True))
     if best.page.confidence < SECOND_READING_BELOW:
-        best.page.text = reread_lines(best.page.text, best.unsure)
+        best.page.text = reread_lines(best.page.text, best.unsure, engine.respell)
     return best.page
