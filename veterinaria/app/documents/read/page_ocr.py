@@ -221,6 +221,6 @@ def _best_reading(image: Image.Image, engine: OcrEngine, dpi: int | None) -> Pag
         # (a page of columns is not: sparse segmentation reads across them, and a region's own
         # pictures and barcodes count as unread text there)
         keep_better(_read_upright(upright, engine, dpi, rotated=best.page.rotated, may_turn=False, sparse=True))
-    if best.page.confidence < SECOND_READING_BELOW:
+    if best.page.confidence < SECOND_READING_BELOW and best.unsure:
         best.page.text = reread_lines(best.page.text, best.unsure, engine.respell)
     return best.page
