@@ -51,10 +51,10 @@ def test_a_line_tesseract_was_unsure_of_is_replaced_by_the_surer_second_reading(
 
 def test_a_replaced_line_gets_its_misread_words_put_back_like_the_rest_of_the_page():
     # PP-OCR misreads lookalike letters too: "applicatiom" on the dark photo of bench/ocr_real.py
-    print_ = "We propose the applicatiom of a Poisson"
+    on_paper = "We propose the applicatiom of a Poisson"
     page = "Abstract\nWe prapose the appl1catiom of a Poissor\nIndex"
-    line = as_line("We prapose the appl1catiom of a Poissor", 40.0, printed(print_))
-    assert reread_lines(page, [line]) == f"Abstract\n{print_}\nIndex"
+    line = as_line("We prapose the appl1catiom of a Poissor", 40.0, printed(on_paper))
+    assert reread_lines(page, [line]) == f"Abstract\n{on_paper}\nIndex"
     assert reread_lines(page, [line], get_engine().respell) == "Abstract\nWe propose the application of a Poisson\nIndex"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from math import degrees
 from pathlib import Path
 
@@ -104,6 +104,17 @@ class Reading:
     blocks: tuple[Block, ...] = ()  # text blocks in Tesseract's order; `text` is their concatenation
     words: tuple[tuple[int, int, int, int], ...] = ()  # boxes of the words read with some confidence
     unsure: tuple[Line, ...] = ()  # lines read with less than line_reader.CHECK_BELOW, for a second reading
+
+
+@dataclass
+class _MarkedWord:
+    """A word as `OcrEngine._marks` walks it: its symbols as read and as kept."""
+
+    block: tuple
+    text: str
+    read: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    starts_line: bool = False
 
 
 @dataclass(frozen=True)
@@ -309,7 +320,7 @@ class OcrEngine:
         is a period; a period before a word in lower case on the same line, with a comma's shape, is
         a comma ("sigh. as" on a faded page; an abbreviation's period, "trad. par", is round).
         Per block box, in reading order, each such word as read and as kept."""
-        words: list[tuple[tuple, str, list[str], list[str], bool]] = []  # block, word, read, kept, starts a line
+        words: list[_MarkedWord] = []
         periods: dict[int, tuple] = {}  # word index → its final period's box, baseline and row height
         image: list[tuple[Image.Image, float]] = []  # Tesseract's thresholded page, fetched on first need
 
@@ -321,9 +332,9 @@ class OcrEngine:
         for symbol in iterate_level(self._api.GetIterator(), RIL.SYMBOL):
             first = symbol.IsAtBeginningOf(RIL.WORD)
             if first or not words:
-                words.append((symbol.BoundingBox(RIL.BLOCK), _text_at(symbol, RIL.WORD), [], [],
-                              symbol.IsAtBeginningOf(RIL.TEXTLINE)))
-            _, word, read, kept, _ = words[-1]
+                words.append(_MarkedWord(symbol.BoundingBox(RIL.BLOCK), _text_at(symbol, RIL.WORD),
+                                         starts_line=symbol.IsAtBeginningOf(RIL.TEXTLINE)))
+            word, read, kept = words[-1].text, words[-1].read, words[-1].kept
             mark = _text_at(symbol, RIL.SYMBOL)
             last = symbol.IsAtFinalElement(RIL.WORD, RIL.SYMBOL)
             read.append(mark)
@@ -347,13 +358,14 @@ class OcrEngine:
                 periods[len(words) - 1] = (box, symbol.Baseline(RIL.TEXTLINE), row["row_height"])
         for index, (box, baseline, row_height) in periods.items():
             after = words[index + 1] if index + 1 < len(words) else None
-            if after is not None and not after[4] and after[1][:1].islower() \
+            if after is not None and not after.starts_line and after.text[:1].islower() \
                     and _mark_shape(*page(), box, baseline, row_height) == ",":
-                words[index][3][-1] = ","
+                words[index].kept[-1] = ","
         found: dict[tuple, list[tuple[str, str]]] = {}
-        for block, word, read, kept, _ in words:
-            if "".join(read) == word and "".join(kept) != word:
-                found.setdefault(block, []).append((word, "".join(kept)))
+        for word in words:
+            kept = "".join(word.kept)
+            if "".join(word.read) == word.text and kept != word.text:
+                found.setdefault(word.block, []).append((word.text, kept))
         return found
 
     def _words_by_block(self) -> dict[tuple, list[list[_Word]]]:
@@ -497,7 +509,8 @@ def _mark_shape(page: Image.Image | None, scale: float, box: tuple[int, int, int
     report, its commas are 1.9–2.6 times as tall as wide and their tails end 3–12 px below the
     baseline on lines of 35–47 px; its periods are 1.0–1.6 times as tall as wide and end within
     1 px of it (DejaVu Serif's comma, 1.4 times as tall as wide, goes 0.11 of the line below). Ink
-    that is not a mark's size, or touches the letter before, tells nothing; nor does a mark that is
+    that is not a mark's size tells nothing (ink joined to the letter before runs to the region's
+    left edge, MARK_SIZE of the line before the box, so it is never one); nor does a mark that is
     tall and thin but not below the baseline.
     """
     if page is None or not baseline:
@@ -516,8 +529,6 @@ def _mark_shape(page: Image.Image | None, scale: float, box: tuple[int, int, int
     right = left = columns[-1]
     while left > 0 and ink[:, left - 1].any():
         left -= 1
-    if left == 0:
-        return None  # touches the letter before: not the mark alone
     rows = np.flatnonzero(ink[:, left:right + 1].any(axis=1))
     wide, tall = right - left + 1, rows[-1] - rows[0] + 1
     if max(wide, tall) > MARK_SIZE * height:
@@ -578,7 +589,7 @@ def spanish_accents(word: str) -> bool:
         return True  # a hiatus: written whatever the word ends in
     runs = list(_VOWEL_RUN.finditer(letters))
     if len(runs) == 1:
-        return letters.strip("¿?¡!") in ACCENTED_MONOSYLLABLES
+        return letters in ACCENTED_MONOSYLLABLES
     on_last_syllable = index >= runs[-1].start()
     return not on_last_syllable or letters[-1] in "aeiouáéíóúns"
 
