@@ -531,6 +531,20 @@ def test_an_engine_for_another_language_is_kept_shares_orientation_and_needs_its
     assert engine.in_language("xyz") is None  # no Tesseract data: the page stays as read
 
 
+def test_a_page_read_in_another_language_first_gets_no_spanish_accents_put_back(engine, monkeypatch):
+    # the French engine reads "fra+spa+eng": its words read in French are French, and read again in
+    # Spanish alone "apotres" would come back "apótres"
+    french = engine.in_language("fra")
+    restored = []
+    monkeypatch.setattr(OcrEngine, "_restore_spanish", lambda self, text, *args: restored.append(self) or text)
+    page = pages.render_page(FOREIGN_REFERRALS["fra"], dpi=200, font_pt=11)
+
+    french.recognize(page, 200)
+    engine.recognize(page, 200)
+
+    assert restored == [engine]
+
+
 # --- PDFs ----------------------------------------------------------------------------------------
 
 def test_a_scan_pasted_into_a_typed_pdf_page_is_read_too(document, page_image, tmp_path, engine):

@@ -247,7 +247,7 @@ class OcrEngine:
             self._load(image, dpi, thresholding)
             blocks, pieces, stray = self._blocks()
             text = "".join(pieces)
-            if text.strip() and "+" in self._api.GetInitLanguagesAsString():
+            if text.strip() and self._api.GetInitLanguagesAsString().startswith(f"{PRIMARY}+"):
                 text = self._restore_spanish(text, image, dpi, thresholding, stray)  # keeps every word's length
             cursor, restored = 0, []
             for block, piece in zip(blocks, pieces, strict=True):
@@ -394,6 +394,9 @@ class OcrEngine:
         (a line cost four times as much, and most of its words needed nothing); a word whose Spanish
         reading has the same letters in the same case but for accents takes the Spanish spelling
         (the case must match too: read out of its line, "so" came back "SO").
+
+        Only an engine that reads Spanish first does this: on a page read in French first
+        (`in_language`), a word the French model read is French ("apotres" would come back "apótres").
         """
         spelled_as: list[tuple[str, str]] = []  # every word (as read, as Spanish spells it), in reading order
         line = None
