@@ -8,11 +8,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # tesseract-ocr-*: language data for the tesserocr wheel's engine (Spanish, English, orientation; and the
-# languages a foreign page is read again in, documents/read/languages.py); fonts-dejavu-core: the OCR tests render pages;
+# languages a foreign page is read again in, documents/read/languages.py; the Latin script's letters for foreign
+# names, documents/read/engine.py); fonts-dejavu-core: the OCR tests render pages;
 # redis-server: Debian's Redis 7, the major version compose runs, for make up and the tests;
 # chromium: the browser the console's stories drive through Playwright (tests/test_console_browser.py)
 OCR_LANGUAGES := tesseract-ocr-spa tesseract-ocr-eng tesseract-ocr-osd tesseract-ocr-fra tesseract-ocr-deu tesseract-ocr-nld \
-	tesseract-ocr-ita tesseract-ocr-por tesseract-ocr-cat
+	tesseract-ocr-ita tesseract-ocr-por tesseract-ocr-cat tesseract-ocr-script-latn
 APT_PACKAGES := docker-compose redis-server $(OCR_LANGUAGES) fonts-dejavu-core chromium
 PYTEST_ARGS ?=
 

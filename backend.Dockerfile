@@ -3,11 +3,13 @@
 FROM python:3.11-slim-bookworm
 
 # Tesseract language data only: the tesserocr wheel bundles the engine. Spanish, English and
-# orientation, plus the languages a foreign page is read again in (documents/read/languages.py).
+# orientation, plus the languages a foreign page is read again in (documents/read/languages.py) and the
+# Latin script's model, whose recogniser reads the letters of foreign names (documents/read/engine.py).
 # --no-install-recommends keeps Debian's tesseract-ocr binary (and its X/Leptonica tail) out of the image.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tesseract-ocr-spa tesseract-ocr-eng tesseract-ocr-osd \
     tesseract-ocr-fra tesseract-ocr-deu tesseract-ocr-nld tesseract-ocr-ita tesseract-ocr-por tesseract-ocr-cat \
+    tesseract-ocr-script-latn \
  && rm -rf /var/lib/apt/lists/*
 
 ENV PYTHONUNBUFFERED=1 \
@@ -51,9 +53,11 @@ RUN groupadd --system --gid 10001 timon \
  && python -m compileall -q common auth veterinaria petshop console migrations \
  && python -c "from veterinaria.app.documents.read.languages import OTHER_LANGUAGES; \
 from veterinaria.app.documents.read.spelling import Speller; Speller(); \
-[Speller((code, 'spa', 'eng')) for code in OTHER_LANGUAGES.values()]"
+[Speller((code, 'spa', 'eng')) for code in OTHER_LANGUAGES.values()]; \
+from veterinaria.app.documents.read.engine import find_tessdata, names_model; names_model(find_tessdata())"
 # ^ the OCR's word lists (documents/read/spelling.py) built into the image's /app/cache, ours and
-#   those of a page read in French, Dutch… (about 7 s each): no worker builds them
+#   those of a page read in French, Dutch… (about 7 s each), and the Latin recogniser without its
+#   word list (engine.names_model): no worker builds them
 USER timon
 
 EXPOSE 8000 8001 8002 8004 5555

@@ -342,7 +342,7 @@ def test_dockerfile_installs_tesseract_language_data():
     installs = [args for keyword, args in _instructions() if keyword == "RUN" and "apt-get install" in args]
     assert len(installs) == 1
     words = installs[0].split()
-    assert {"tesseract-ocr-spa", "tesseract-ocr-eng", "--no-install-recommends"} <= set(words)
+    assert {"tesseract-ocr-spa", "tesseract-ocr-eng", "tesseract-ocr-script-latn", "--no-install-recommends"} <= set(words)
     assert "rm -rf /var/lib/apt/lists/*" in installs[0]
 
 

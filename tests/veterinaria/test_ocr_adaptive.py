@@ -12,8 +12,18 @@ from tesserocr import PyTessBaseAPI
 from tests.veterinaria import pages
 from tests.veterinaria.conftest import A5_MM
 from tests.veterinaria.samples import sample_document
-from veterinaria.app.documents.read import OcrEngine, extract_document, get_engine
-from veterinaria.app.documents.read.engine import _COPYRIGHT_FOR_C, Block, PageLayout, Reading, _mark_shape, find_tessdata
+from veterinaria.app.documents.read import OcrEngine, extract_document, extract_fields, get_engine
+from veterinaria.app.documents.read.engine import (
+    _COPYRIGHT_FOR_C,
+    OUR_LETTERS,
+    Block,
+    PageLayout,
+    Reading,
+    _foreign_letters_only,
+    _mark_shape,
+    find_tessdata,
+    names_model,
+)
 from veterinaria.app.documents.read.languages import page_language, tidy
 from veterinaria.app.documents.read.layout import reading_order
 from veterinaria.app.documents.read.page_ocr import _read_regions, read_page
@@ -496,10 +506,12 @@ FOREIGN_REFERRALS = {
 
 
 @pytest.mark.parametrize("language", FOREIGN_REFERRALS)
-def test_a_referral_in_another_language_is_read_again_in_that_language(language, engine):
+def test_a_referral_in_another_language_is_read_again_in_that_language(language, engine, monkeypatch):
     lines = FOREIGN_REFERRALS[language]
     page = pages.render_page(lines, dpi=200, font_pt=11)
-    in_ours = engine.recognize(page, 200).text
+    with monkeypatch.context() as without_names:  # (the names pass alone gets Dutch's "ë" back)
+        without_names.setattr(OcrEngine, "_could_be_foreign_name", lambda *args: False)
+        in_ours = engine.recognize(page, 200).text
     assert page_language(in_ours) == language
     assert any(line not in in_ours for line in lines)  # "Tres", "recu", "Márz", "ingeént", "cao" in Spanish and English
 
@@ -536,13 +548,97 @@ def test_a_page_read_in_another_language_first_gets_no_spanish_accents_put_back(
     # Spanish alone "apotres" would come back "apótres"
     french = engine.in_language("fra")
     restored = []
-    monkeypatch.setattr(OcrEngine, "_restore_spanish", lambda self, text, *args: restored.append(self) or text)
+    monkeypatch.setattr(OcrEngine, "_restore_letters", lambda self, text, *args: restored.append(self) or text)
     page = pages.render_page(FOREIGN_REFERRALS["fra"], dpi=200, font_pt=11)
 
     french.recognize(page, 200)
     engine.recognize(page, 200)
 
     assert restored == [engine]
+
+
+#: owners and referring vets whose names have letters Spanish and English lack; spa+eng read them
+#: "Dvofak", "Oztúrk", "Kovacevié", "Zótkiewski", "@hlenschlager", "Gúlsen", "Szóke" (and
+#: "tukasiewicz", "Mirostaw", which the Latin model is too unsure of to put back)
+FOREIGN_NAMES = ["Dvořák", "Öztürk", "Kovačević", "Żółkiewski", "Øhlenschläger", "Gülşen", "Szőke"]
+REFERRAL_WITH_FOREIGN_NAMES = [
+    "Propietaria: Agnieszka Łukasiewicz, calle Mayor 3.", "Remitido por el Dr. Dvořák (Praga).",
+    "Paciente de la Sra. Gülşen Öztürk, Estambul.", "Informe del Dr. Åsmund Øhlenschläger.",
+    "Clínica Mirosław Żółkiewski, Cracovia.", "Dra. Ilona Szőke, Budapest; Dr. Kovačević, Zagreb.",
+]
+
+
+def test_names_with_letters_spanish_and_english_lack_are_read_with_them(engine):
+    page = pages.render_page(REFERRAL_WITH_FOREIGN_NAMES, dpi=200, font_pt=11)
+
+    text = engine.recognize(page, 200).text
+
+    assert [name for name in FOREIGN_NAMES if name not in text] == []
+    assert "Agnieszka" in text and "Cracovia" in text and "Zagreb" in text
+
+
+def test_a_foreign_owner_and_vet_reach_the_record_with_their_letters(engine):
+    lines = ["INFORME DE REMISIÓN", "Paciente: Kira   Especie: felino", "Propietaria: Gülşen Öztürk",
+             "Veterinaria: Dra. Réka Szőke", "Motivo: cojera de la extremidad posterior izquierda."]
+
+    fields = extract_fields(engine.recognize(pages.render_page(lines, dpi=200, font_pt=11), 200).text)
+
+    assert (fields.owner_name, fields.vet_name, fields.patient_name) == ("Gülşen Öztürk", "Réka Szőke", "Kira")
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_a_spanish_report_gains_no_letters_spanish_lacks(index, document, page_image, engine):
+    sample = document(index)
+
+    text = engine.recognize(page_image(sample.lines, dpi=200), 200).text
+
+    assert {char for char in text.lower() if char.isalpha()} <= OUR_LETTERS
+
+
+def test_the_latin_recogniser_is_kept_without_its_word_list_and_made_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    source = find_tessdata() / "Latin.traineddata"
+
+    folder = names_model(find_tessdata())
+    made = folder / "Latin.traineddata"
+
+    assert folder.is_relative_to(tmp_path) and made.stat().st_size < source.stat().st_size / 100
+    stamp = made.stat().st_mtime_ns
+    assert names_model(find_tessdata()) == folder and made.stat().st_mtime_ns == stamp
+    with PyTessBaseAPI(path=str(folder), lang="Latin") as api:
+        api.SetImage(pages.render_page(["Dr. Dvořák, Öztürk"], dpi=200, font_pt=11, size_mm=A5_MM))
+        assert api.GetUTF8Text().strip() == "Dr. Dvořák, Öztürk"
+
+
+def test_without_latin_data_foreign_names_stay_as_read(tmp_path):
+    folder = find_tessdata()
+    for language in ("spa", "eng", "osd"):
+        (tmp_path / f"{language}.traineddata").symlink_to(folder / f"{language}.traineddata")
+    page = pages.render_page(REFERRAL_WITH_FOREIGN_NAMES, dpi=200, font_pt=11)
+    without_latin = OcrEngine(tessdata=tmp_path)
+    try:
+        text = without_latin.recognize(page, 200).text
+    finally:
+        without_latin.close()
+
+    assert "Dvořák" not in text and "Dr." in text and "Cracovia" in text
+
+
+@pytest.mark.parametrize("read, in_latin, taken", [
+    ("tukasiewicz,", "Łukasiewicz,", True),  # a letter neither language has, where ours read another
+    ("Dvofak", "Dvořák", True),  # and a Spanish accent on the way
+    ("Mladi¿", "Mladič", True),
+    ("Oztúrk", "Öztürk", True),
+    ("Szóke", "Szőke", True),
+    ("llona", "Ilona", False),  # no such letter: a different reading, not ours to choose
+    ("Tomas", "Tomás", False),
+    ("iiber", "über", False),  # another length: the text is patched word by word, lengths kept
+    ("Zorro", "Zörrö", True),
+    ("zorro", "Zörro", False),  # a letter changed case: not the same word
+    ("Dvořák", "Dvořák", False),
+])
+def test_a_reading_in_latin_is_taken_only_for_the_letters_spanish_and_english_lack(read, in_latin, taken):
+    assert _foreign_letters_only(read, in_latin) is taken
 
 
 # --- PDFs ----------------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import re
 import statistics
+import struct
+import tempfile
 from dataclasses import dataclass, field
 from math import degrees
 from pathlib import Path
@@ -22,12 +24,30 @@ from tesserocr import OEM, PSM, PT, RIL, PyTessBaseAPI, WritingDirection, iterat
 from common.text import strip_accents
 from veterinaria.app.documents.read.languages import language_detector
 from veterinaria.app.documents.read.line_reader import CHECK_BELOW, QUOTES, Line
-from veterinaria.app.documents.read.spelling import Speller
+from veterinaria.app.documents.read.spelling import Speller, cache_folders, writable
 
 LANGUAGES = "spa+eng"
-#: the language whose spelling wins: Spanish words keep their accents (see `_restore_spanish`)
+#: the language whose spelling wins: Spanish words keep their accents (see `_restore_letters`)
 PRIMARY = "spa"
 DEBIAN_TESSDATA = "/usr/share/tesseract-ocr/5/tessdata"
+#: Tesseract's model of every letter of the Latin script (Debian's tesseract-ocr-script-latn): it
+#: reads the names Spanish and English have no letters for ("Łukasiewicz", "Dvořák", "Öztürk").
+#: Only its recogniser is used (`names_model`): its word list of every Latin-script language is
+#: 88.8 of its 89.4 MB, and Tesseract holds the whole file in memory (250 MB a process).
+LATIN = "Latin"
+#: A .traineddata file's components (Tesseract's tessdatamanager.h): their count, and the one left out
+TESSDATA_ENTRIES = 24
+TESSDATA_LSTM_WORD_LIST = 19
+#: The letters Spanish and English write; any other letter in a name is what LATIN is asked for.
+OUR_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzáéíóúüñ")
+#: A name is read again in LATIN when Tesseract is less sure of it than this (0–100; clean Spanish
+#: words read 96–97, the foreign names of tests/veterinaria 78–93), and LATIN's reading is taken
+#: only when it is at least this sure (on the names of tests/veterinaria its right readings scored
+#: 63–92, its wrong ones 33–38; "Mirosław", right at 35, stays "Mirostaw").
+FOREIGN_NAME_BELOW = 95
+FOREIGN_NAME_SURE = 60
+#: … or, when the word is in our word lists (a name in the news: "Kovacevic"), less sure than this
+KNOWN_NAME_BELOW = 85
 #: OSD works on blobs, not on fine detail: larger pages are halved first (3× faster, same answer).
 OSD_MAX_SIDE = 2600
 THRESHOLDING = {"otsu": "0", "sauvola": "2"}  # Tesseract's thresholding_method
@@ -74,6 +94,37 @@ def find_tessdata(explicit: str | os.PathLike | None = None) -> Path:
         "Tesseract language data not found: install Debian's tesseract-ocr-spa, tesseract-ocr-eng and "
         "tesseract-ocr-osd, or set TESSDATA_PREFIX to the folder holding spa/eng/osd.traineddata"
     )
+
+
+def names_model(tessdata: Path) -> Path | None:
+    """The folder holding LATIN's recogniser without its word list, made from `tessdata`'s on first
+    need (0.1 s) into the cache; None without Debian's tesseract-ocr-script-latn."""
+    source = tessdata / f"{LATIN}.traineddata"
+    if not source.is_file():
+        return None
+    stat = source.stat()
+    name = f"tessdata-names-{stat.st_size}-{stat.st_mtime_ns}"
+    folders = cache_folders()
+    found = next((folder / name for folder in folders if (folder / name / source.name).is_file()), None)
+    if found is not None:
+        return found
+    found = next((folder for folder in folders if writable(folder)), folders[-1]) / name
+    found.mkdir(parents=True, exist_ok=True)
+    data = source.read_bytes()
+    offsets = struct.unpack_from(f"<{TESSDATA_ENTRIES}q", data, 4)
+    starts = sorted({offset for offset in offsets if offset >= 0} | {len(data)})
+    kept = [b"" if offset < 0 or index == TESSDATA_LSTM_WORD_LIST else data[offset:starts[starts.index(offset) + 1]]
+            for index, offset in enumerate(offsets)]
+    header_size = 4 + 8 * TESSDATA_ENTRIES
+    new_offsets, at = [], header_size
+    for part in kept:
+        new_offsets.append(at if part else -1)
+        at += len(part)
+    with tempfile.NamedTemporaryFile(dir=found, suffix=".traineddata", delete=False) as out:
+        out.write(struct.pack(f"<i{TESSDATA_ENTRIES}q", TESSDATA_ENTRIES, *new_offsets) + b"".join(kept))
+    os.chmod(out.name, 0o644)
+    os.replace(out.name, found / source.name)  # whole or not at all: two processes may make it at once
+    return found
 
 
 def _require(tessdata: Path, languages: str) -> None:
@@ -176,6 +227,8 @@ class OcrEngine:
         self._osd = orientation or OrientationDetector(folder)
         self._folder = folder
         self._primary: PyTessBaseAPI | None = None  # Spanish alone, one line at a time: opened on first need
+        self._latin: PyTessBaseAPI | None = None  # every Latin letter, one name at a time: opened on first need
+        self._no_latin = False  # set when Latin's data was found missing: names stay as read
         self._speller = Speller(tuple(languages.split("+")))  # its word lists load here, not on the first page
         language_detector()  # so do the models that tell a page's language (languages.py)
         self._current: tuple[Image.Image, str] | None = None
@@ -248,7 +301,7 @@ class OcrEngine:
             blocks, pieces, stray = self._blocks()
             text = "".join(pieces)
             if text.strip() and self._api.GetInitLanguagesAsString().startswith(f"{PRIMARY}+"):
-                text = self._restore_spanish(text, image, dpi, thresholding, stray)  # keeps every word's length
+                text = self._restore_letters(text, image, dpi, thresholding, stray)  # keeps every word's length
             cursor, restored = 0, []
             for block, piece in zip(blocks, pieces, strict=True):
                 # misread non-words put back (spelling.py): after the accents, which need the lengths as read
@@ -383,7 +436,7 @@ class OcrEngine:
             by_block.setdefault(block, []).append(words)
         return by_block
 
-    def _restore_spanish(self, text: str, image: Image.Image, dpi: int | None, thresholding: str,
+    def _restore_letters(self, text: str, image: Image.Image, dpi: int | None, thresholding: str,
                          stray: set[tuple[int, int, int, int]]) -> str:
         """Give back the accents that the English model took from Spanish words.
 
@@ -397,6 +450,12 @@ class OcrEngine:
 
         Only an engine that reads Spanish first does this: on a page read in French first
         (`in_language`), a word the French model read is French ("apotres" would come back "apótres").
+
+        The same walk gives back the letters neither language has to the names that need them: a
+        word that may be such a name (`_could_be_foreign_name`) is read again, alone, by the LATIN
+        model, and takes its reading when that only puts such letters where ours has others
+        (`_foreign_letters_only`): an owner "Łukasiewicz" was read "tukasiewicz", a referring
+        "Dr. Dvořák" "Dvofak".
         """
         spelled_as: list[tuple[str, str]] = []  # every word (as read, as Spanish spells it), in reading order
         line = None
@@ -407,10 +466,15 @@ class OcrEngine:
             if box in stray:
                 continue  # not in the text any more: looking for it would land on a later word
             spelled = read
-            if line and box and word.WordRecognitionLanguage() != PRIMARY and _could_be_accented(read):
-                # the word's width but its line's height: an accent above a capital may lie outside
-                # the box of a word the English model read without it
-                spelled = self._read_in_spanish(image, (box[0], line[1], box[2], line[3]), dpi, thresholding).strip()
+            # the word's width but its line's height: an accent above a capital may lie outside
+            # the box of a word read without it
+            crop = (box[0], line[1], box[2], line[3]) if line and box else None
+            if crop and self._could_be_foreign_name(word, read):
+                in_latin, sure = self._read_crop(self._latin, image, crop, dpi, thresholding)
+                if sure >= FOREIGN_NAME_SURE and _foreign_letters_only(read, in_latin.strip()):
+                    spelled = in_latin.strip()
+            if spelled == read and crop and word.WordRecognitionLanguage() != PRIMARY and _could_be_accented(read):
+                spelled = self._read_crop(self._spanish_api(), image, crop, dpi, thresholding)[0].strip()
                 if strip_accents(spelled) != read or not spanish_accents(spelled):
                     spelled = read
             spelled_as.append((read, spelled))
@@ -423,30 +487,57 @@ class OcrEngine:
             cursor = found + len(read)
         return "".join(pieces) + text[cursor:]
 
-    def _read_in_spanish(self, image: Image.Image, box: tuple[int, int, int, int], dpi: int | None,
-                         thresholding: str, pad: int = 4) -> str:
-        """The text in `box` (padded) as the Spanish-only API (opened on first need) reads it.
+    def _spanish_api(self) -> PyTessBaseAPI:
+        """The Spanish-only API, opened on first need."""
+        if self._primary is None:
+            self._primary = _line_api(self._folder, PRIMARY)
+        return self._primary
+
+    def _could_be_foreign_name(self, word, read: str) -> bool:
+        """Whether the word may be a name with letters Spanish and English lack, read without them:
+        a word of letters Tesseract did not find in its dictionary, read
+        with less than FOREIGN_NAME_BELOW (KNOWN_NAME_BELOW if it is in our lists). Opens the LATIN API on first need; False without its data."""
+        letters = read.strip(".,:;()\"'¿?¡!«»“”")
+        # one character may be anything but a digit or a unit's slash ("g/dL"): the "@" of
+        # "@hlenschlager" is an "Ø", the "¿" of "Mladi¿" a "č"
+        others = sum(not char.isalpha() for char in letters)
+        if (len(letters) - others < 3 or others > 1 or any(char.isdigit() or char == "/" for char in letters)
+                or word.WordIsFromDictionary()):
+            return False
+        # a word of our word lists, read as surely as a name is, is that word ("Hemograma", 90–94);
+        # "Kovacevic" is a word there too, but was read at 78
+        below = KNOWN_NAME_BELOW if self._speller.knows(letters) else FOREIGN_NAME_BELOW
+        if word.Confidence(RIL.WORD) >= below:
+            return False
+        if self._latin is None and not self._no_latin:
+            folder = names_model(self._folder)
+            self._no_latin = folder is None
+            if folder is not None:
+                self._latin = _line_api(folder, LATIN)
+        return self._latin is not None
+
+    @staticmethod
+    def _read_crop(api: PyTessBaseAPI, image: Image.Image, box: tuple[int, int, int, int], dpi: int | None,
+                   thresholding: str, pad: int = 4) -> tuple[str, int]:
+        """The text in `box` (padded) as `api` reads it, and how sure it is (0–100).
 
         Only the crop is handed over, as raw bytes: setting the whole page for a few words cost
         more than reading them.
         """
-        if self._primary is None:
-            self._primary = PyTessBaseAPI(path=str(self._folder), lang=PRIMARY, psm=PSM.SINGLE_LINE, oem=OEM.LSTM_ONLY)
-            self._primary.SetVariable("debug_file", os.devnull)
         left, top, right, bottom = box
         crop = image.crop((max(0, left - pad), max(0, top - pad), min(image.width, right + pad),
                            min(image.height, bottom + pad)))
         if crop.mode != "L":
             crop = crop.convert("L")
         pixels = crop.tobytes()  # Tesseract reads this buffer without copying it: it must outlive the reading
-        self._primary.SetVariable("thresholding_method", THRESHOLDING[thresholding])
-        self._primary.SetImageBytes(pixels, crop.width, crop.height, 1, crop.width)
+        api.SetVariable("thresholding_method", THRESHOLDING[thresholding])
+        api.SetImageBytes(pixels, crop.width, crop.height, 1, crop.width)
         if dpi:
-            self._primary.SetSourceResolution(dpi)
+            api.SetSourceResolution(dpi)
         try:
-            return self._primary.GetUTF8Text()
+            return api.GetUTF8Text(), api.MeanTextConf()
         finally:
-            self._primary.Clear()
+            api.Clear()
 
     def orientation(self, image: Image.Image) -> int:
         """Degrees (0/90/180/270, counter-clockwise) that make the page upright; 0 when unsure."""
@@ -459,8 +550,9 @@ class OcrEngine:
         self._api.End()
         if self._owns_osd:
             self._osd.close()
-        if self._primary is not None:
-            self._primary.End()
+        for api in (self._primary, self._latin):
+            if api is not None:
+                api.End()
         if self._other is not None:
             self._other.close()
 
@@ -558,6 +650,27 @@ def _text_at(iterator, level) -> str:
         return iterator.GetUTF8Text(level) or ""
     except RuntimeError:
         return ""
+
+
+def _line_api(folder: Path, language: str) -> PyTessBaseAPI:
+    api = PyTessBaseAPI(path=str(folder), lang=language, psm=PSM.SINGLE_LINE, oem=OEM.LSTM_ONLY)
+    api.SetVariable("debug_file", os.devnull)
+    return api
+
+
+def _foreign_letters_only(read: str, in_latin: str) -> bool:
+    """Whether `in_latin` is `read` with letters Spanish and English lack where `read` has other
+    characters ("tukasiewicz" → "Łukasiewicz", "Dvofak" → "Dvořák", "Mladi¿" → "Mladič"), and
+    maybe a Spanish accent changed on the way ("Oztúrk" → "Öztürk"); nothing else differs."""
+    if len(in_latin) != len(read) or in_latin == read:
+        return False
+    foreign = False
+    for ours, theirs in zip(read, in_latin, strict=True):
+        if theirs.isalpha() and theirs.lower() not in OUR_LETTERS:
+            foreign = True
+        elif ours != theirs and strip_accents(ours) != strip_accents(theirs):
+            return False
+    return foreign
 
 
 def _could_be_accented(word: str) -> bool:

@@ -144,24 +144,25 @@ def word_lists(languages: tuple[str, ...]) -> WordLists:
         f"{'+'.join(languages)} large {importlib.metadata.version('wordfreq')} {QUOTED_LANGUAGES} {MIN_CANDIDATE_ZIPF}".encode()
         + CLINIC_WORDS.read_bytes()).hexdigest()[:16]
     name = f"spelling-{version}.npz"
-    folders = _cache_folders()
+    folders = cache_folders()
     found = next((folder / name for folder in folders if (folder / name).is_file()), None)
     if found is None:
-        found = next((folder for folder in folders if _writable(folder)), folders[-1]) / name
+        found = next((folder for folder in folders if writable(folder)), folders[-1]) / name
         build = f"import sys; from {__name__} import WordLists; WordLists.build(__import__('pathlib').Path(sys.argv[1]), tuple(sys.argv[2:]))"
         subprocess.run([sys.executable, "-c", build, str(found.resolve()), *languages], check=True, cwd=_PROJECT_ROOT,
                        timeout=300)
     return WordLists(found)
 
 
-def _cache_folders() -> list[Path]:
-    """Where the lists are looked for, and built in the first one writable: the user's cache (shared
-    by every stack on the machine, so they are built once; the image's, built with it), then var/cache."""
+def cache_folders() -> list[Path]:
+    """Where the lists (and engine.names_model) are looked for, and built in the first one writable:
+    the user's cache (shared by every stack on the machine, so they are built once; the image's,
+    built with it), then var/cache."""
     user = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "timon-petstore"
     return [user, get_settings().var_dir / "cache"]
 
 
-def _writable(folder: Path) -> bool:
+def writable(folder: Path) -> bool:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
@@ -194,6 +195,10 @@ class Speller:
         except (OSError, subprocess.SubprocessError) as error:
             # no folder to build the lists in: pages are read as Tesseract reads them, not refused
             log.warning("OCR word lists unavailable, misread words stay as read: %s", error)
+
+    def knows(self, word: str) -> bool:
+        """Whether the word is one of this speller's languages' words (any case); False without lists."""
+        return self._lists is not None and self._lists.exists(word.lower())
 
     def correction(self, word: str) -> str | None:
         """The word as printed, in the case it was read in; None to leave it as read."""
