@@ -8,6 +8,7 @@ An engine is not thread-safe; a process uses one at a time.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import statistics
@@ -24,7 +25,9 @@ from tesserocr import OEM, PSM, PT, RIL, PyTessBaseAPI, WritingDirection, iterat
 from common.text import strip_accents
 from veterinaria.app.documents.read.languages import language_detector
 from veterinaria.app.documents.read.line_reader import CHECK_BELOW, QUOTES, Line
-from veterinaria.app.documents.read.spelling import Speller, cache_folders, writable
+from veterinaria.app.documents.read.spelling import Speller, cache_path
+
+log = logging.getLogger(__name__)
 
 LANGUAGES = "spa+eng"
 #: the language whose spelling wins: Spanish words keep their accents (see `_restore_letters`)
@@ -103,14 +106,14 @@ def names_model(tessdata: Path) -> Path | None:
     if not source.is_file():
         return None
     stat = source.stat()
-    name = f"tessdata-names-{stat.st_size}-{stat.st_mtime_ns}"
-    folders = cache_folders()
-    found = next((folder / name for folder in folders if (folder / name / source.name).is_file()), None)
-    if found is not None:
+    found = cache_path(f"tessdata-names-{stat.st_size}-{stat.st_mtime_ns}")
+    if (found / source.name).is_file():
         return found
-    found = next((folder for folder in folders if writable(folder)), folders[-1]) / name
-    found.mkdir(parents=True, exist_ok=True)
     data = source.read_bytes()
+    if struct.unpack_from("<i", data)[0] != TESSDATA_ENTRIES:
+        log.warning("%s is not a Tesseract 4+ model; foreign names stay as read", source)
+        return None
+    found.mkdir(parents=True, exist_ok=True)
     offsets = struct.unpack_from(f"<{TESSDATA_ENTRIES}q", data, 4)
     starts = sorted({offset for offset in offsets if offset >= 0} | {len(data)})
     kept = [b"" if offset < 0 or index == TESSDATA_LSTM_WORD_LIST else data[offset:starts[starts.index(offset) + 1]]
@@ -228,7 +231,7 @@ class OcrEngine:
         self._folder = folder
         self._primary: PyTessBaseAPI | None = None  # Spanish alone, one line at a time: opened on first need
         self._latin: PyTessBaseAPI | None = None  # every Latin letter, one name at a time: opened on first need
-        self._no_latin = False  # set when Latin's data was found missing: names stay as read
+        self._no_latin = False  # set when Latin's model could not be had: names stay as read
         self._speller = Speller(tuple(languages.split("+")))  # its word lists load here, not on the first page
         language_detector()  # so do the models that tell a page's language (languages.py)
         self._current: tuple[Image.Image, str] | None = None
@@ -469,8 +472,8 @@ class OcrEngine:
             # the word's width but its line's height: an accent above a capital may lie outside
             # the box of a word read without it
             crop = (box[0], line[1], box[2], line[3]) if line and box else None
-            if crop and self._could_be_foreign_name(word, read):
-                in_latin, sure = self._read_crop(self._latin, image, crop, dpi, thresholding)
+            if crop and self._could_be_foreign_name(word, read) and (latin := self._latin_api()) is not None:
+                in_latin, sure = self._read_crop(latin, image, crop, dpi, thresholding)
                 if sure >= FOREIGN_NAME_SURE and _foreign_letters_only(read, in_latin.strip()):
                     spelled = in_latin.strip()
             if spelled == read and crop and word.WordRecognitionLanguage() != PRIMARY and _could_be_accented(read):
@@ -493,13 +496,26 @@ class OcrEngine:
             self._primary = _line_api(self._folder, PRIMARY)
         return self._primary
 
+    def _latin_api(self) -> PyTessBaseAPI | None:
+        """The LATIN recogniser's API (`names_model`), opened on first need; None without its data."""
+        if self._latin is None and not self._no_latin:
+            try:
+                folder = names_model(self._folder)
+            except OSError as error:  # no cache folder to write it in
+                log.warning("Latin recogniser unavailable, foreign names stay as read: %s", error)
+                folder = None
+            self._no_latin = folder is None
+            if folder is not None:
+                self._latin = _line_api(folder, LATIN)
+        return self._latin
+
     def _could_be_foreign_name(self, word, read: str) -> bool:
         """Whether the word may be a name with letters Spanish and English lack, read without them:
-        a word of letters Tesseract did not find in its dictionary, read
-        with less than FOREIGN_NAME_BELOW (KNOWN_NAME_BELOW if it is in our lists). Opens the LATIN API on first need; False without its data."""
-        letters = read.strip(".,:;()\"'¿?¡!«»“”")
+        a word of letters that Tesseract did not find in its dictionary, read with less than
+        FOREIGN_NAME_BELOW (KNOWN_NAME_BELOW if it is in our word lists)."""
+        letters = read.strip(_PUNCTUATION)
         # one character may be anything but a digit or a unit's slash ("g/dL"): the "@" of
-        # "@hlenschlager" is an "Ø", the "¿" of "Mladi¿" a "č"
+        # "@hlenschlager" is an "Ø"
         others = sum(not char.isalpha() for char in letters)
         if (len(letters) - others < 3 or others > 1 or any(char.isdigit() or char == "/" for char in letters)
                 or word.WordIsFromDictionary()):
@@ -507,14 +523,7 @@ class OcrEngine:
         # a word of our word lists, read as surely as a name is, is that word ("Hemograma", 90–94);
         # "Kovacevic" is a word there too, but was read at 78
         below = KNOWN_NAME_BELOW if self._speller.knows(letters) else FOREIGN_NAME_BELOW
-        if word.Confidence(RIL.WORD) >= below:
-            return False
-        if self._latin is None and not self._no_latin:
-            folder = names_model(self._folder)
-            self._no_latin = folder is None
-            if folder is not None:
-                self._latin = _line_api(folder, LATIN)
-        return self._latin is not None
+        return word.Confidence(RIL.WORD) < below
 
     @staticmethod
     def _read_crop(api: PyTessBaseAPI, image: Image.Image, box: tuple[int, int, int, int], dpi: int | None,
@@ -673,9 +682,13 @@ def _foreign_letters_only(read: str, in_latin: str) -> bool:
     return foreign
 
 
+#: what may stand before or after a word's letters
+_PUNCTUATION = ".,:;()\"'¿?¡!«»“”"
+
+
 def _could_be_accented(word: str) -> bool:
     """A word in letters with a vowel or an n: numbers and units ("4,1", "mg/dL") never gain an accent."""
-    letters = word.strip(".,:;()\"'¿?¡!")
+    letters = word.strip(_PUNCTUATION)
     return letters.isalpha() and any(char in "aeiounAEIOUN" for char in letters)
 
 
@@ -695,7 +708,7 @@ def spanish_accents(word: str) -> bool:
     apart ("más", "sí", "él"; ACCENTED_MONOSYLLABLES). On faint English text the Spanish model put
     accents where Spanish never would ("bandít"; "so" read "só" on a shadowed page).
     """
-    letters = word.lower().strip(".,:;()\"'¿?¡!")
+    letters = word.lower().strip(_PUNCTUATION)
     accented = [index for index, char in enumerate(letters) if char in "áéíóú"]
     if len(accented) != 1:
         return not accented

@@ -143,26 +143,31 @@ def word_lists(languages: tuple[str, ...]) -> WordLists:
     version = hashlib.sha256(
         f"{'+'.join(languages)} large {importlib.metadata.version('wordfreq')} {QUOTED_LANGUAGES} {MIN_CANDIDATE_ZIPF}".encode()
         + CLINIC_WORDS.read_bytes()).hexdigest()[:16]
-    name = f"spelling-{version}.npz"
-    folders = cache_folders()
-    found = next((folder / name for folder in folders if (folder / name).is_file()), None)
-    if found is None:
-        found = next((folder for folder in folders if writable(folder)), folders[-1]) / name
+    found = cache_path(f"spelling-{version}.npz")
+    if not found.is_file():
         build = f"import sys; from {__name__} import WordLists; WordLists.build(__import__('pathlib').Path(sys.argv[1]), tuple(sys.argv[2:]))"
         subprocess.run([sys.executable, "-c", build, str(found.resolve()), *languages], check=True, cwd=_PROJECT_ROOT,
                        timeout=300)
     return WordLists(found)
 
 
-def cache_folders() -> list[Path]:
-    """Where the lists (and engine.names_model) are looked for, and built in the first one writable:
-    the user's cache (shared by every stack on the machine, so they are built once; the image's,
-    built with it), then var/cache."""
+def cache_path(name: str) -> Path:
+    """Where the cached file `name` is, or is to be built when it is in none of the cache folders:
+    in the first writable one (the lists here, engine.names_model's Tesseract file)."""
+    folders = _cache_folders()
+    found = next((folder / name for folder in folders if (folder / name).exists()), None)
+    return found or next((folder for folder in folders if _writable(folder)), folders[-1]) / name
+
+
+def _cache_folders() -> list[Path]:
+    """Where cached files are looked for, and built in the first one writable: the user's cache
+    (shared by every stack on the machine, so they are built once; the image's, built with it),
+    then var/cache."""
     user = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "timon-petstore"
     return [user, get_settings().var_dir / "cache"]
 
 
-def writable(folder: Path) -> bool:
+def _writable(folder: Path) -> bool:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
@@ -202,9 +207,9 @@ class Speller:
 
     def correction(self, word: str) -> str | None:
         """The word as printed, in the case it was read in; None to leave it as read."""
-        lower = word.lower()
-        if self._lists is None or self._lists.exists(lower):
+        if self._lists is None or self.knows(word):
             return None
+        lower = word.lower()
         scored = sorted(((self._lists.zipf(candidate), candidate) for candidate in _one_edit(lower)), reverse=True)
         if not scored or scored[0][0] < MIN_CANDIDATE_ZIPF:
             return None
